@@ -1,0 +1,35 @@
+"""pelvisim: where the load goes when hip muscles are weak.
+
+A sagittal- and frontal-plane musculoskeletal model of trunk, pelvis and legs
+with a Numba static-optimization core. Top-level API::
+
+    import pelvisim
+    model = pelvisim.load_model().with_strength(gluteus_medius=0.5)
+    sol = pelvisim.solve(model, pelvisim.task("single_leg_stance"), compensation="optimal")
+    print(sol.summary())
+"""
+from importlib.metadata import PackageNotFoundError, version as _version
+
+try:
+    __version__ = _version("pelvisim")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+_API = {
+    "CRITERIA": "simulate", "Prescribed": "simulate", "solve": "simulate",
+    "Model": "model", "load_model": "model", "Solution": "solution",
+    "Task": "tasks", "task": "tasks", "tasks": "tasks", "sweep": "sweep",
+}
+
+__all__ = sorted(_API) + ["__version__"]
+
+
+def __getattr__(name):
+    # imported on first use: `import pelvisim` stays cheap for the command line
+    if name in _API:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_API[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pelvisim' has no attribute {name!r}")
