@@ -183,9 +183,11 @@ class _Reader:
         bad_lo = lo is not None and (x <= lo if lo_open else x < lo)
         bad_hi = hi is not None and (x >= hi if hi_open else x > hi)
         if bad_lo or bad_hi:
-            left = "(" if lo_open else "["
-            right = ")" if hi_open else "]"
-            self.fail(key, value, f"allowed range {left}{'-inf' if lo is None else lo:g}, {'inf' if hi is None else hi:g}{right}")
+            left = "(" if lo_open or lo is None else "["
+            right = ")" if hi_open or hi is None else "]"
+            lo_s = "-inf" if lo is None else f"{lo:g}"
+            hi_s = "inf" if hi is None else f"{hi:g}"
+            self.fail(key, value, f"allowed range {left}{lo_s}, {hi_s}{right}")
         return x
 
     def positive(self, value: Any, key: str) -> float:
