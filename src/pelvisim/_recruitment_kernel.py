@@ -1,0 +1,389 @@
+"""Numba kernels of the static-optimization solver (see :mod:`pelvisim.recruitment`).
+
+Problem, for one item::
+
+    minimise   sum_i w_i a_i**p + rho * sum_j r_j**2
+    subject to M a + r = tau,   0 <= a_i <= ub_i
+
+It is solved through its dual, which has only ``m`` unknowns (the multipliers
+``lam`` [1/(N m)] of the equilibrium). For a given ``lam``, with
+``s = M.T @ lam``::
+
+    a_i(lam) = clip((s_i / (p w_i)) ** (1/(p-1)), 0, ub_i)   (0 where s_i <= 0)
+    r(lam)   = lam / (2 rho)
+
+and ``lam`` solves ``F(lam) = tau - M a(lam) - lam / (2 rho) = 0``, the
+gradient of the concave dual function ``g``. ``F`` is strictly monotone, so the
+root is unique. It is found by a semismooth Newton method (generalised
+Jacobian ``M D M.T + I/(2 rho)``, ``D = da/ds`` on the free muscles, Cholesky
+factorisation) with Armijo backtracking on ``g``.
+
+The kernels never raise: they return one of the status codes below and always
+leave finite numbers in the outputs when the inputs are finite.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+CONVERGED = 0
+MAX_ITERATIONS = 1
+LINE_SEARCH_FAILED = 2
+NUMERICAL_FAILURE = 3
+INVALID_INPUT = 4
+
+# Reassociation lets LLVM vectorise the dot products; no NaN/Inf assumptions,
+# so the finiteness checks stay valid.
+_FAST = {"reassoc", "contract"}
+_ARMIJO = 1e-4
+_MAX_BACKTRACK = 60
+# Relative round-off level of the dual value: below it, Armijo on ``g`` cannot
+# see progress and the residual norm decides instead.
+_DUAL_NOISE = 1e-13
+
+
+@njit(cache=True, fastmath=_FAST)
+def _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho, lam, s, a, F):
+    """Fill ``s = M.T lam``, ``a(lam)``, ``F(lam)``; return (g, |g| scale, ||F||_2^2)."""
+    m, n = M.shape
+    for i in range(n):
+        s[i] = 0.0
+    for j in range(m):
+        lj = lam[j]
+        if lj != 0.0:
+            for i in range(n):
+                s[i] += M[j, i] * lj
+    psi = 0.0
+    for i in range(n):
+        si = s[i]
+        if si <= 0.0:
+            a[i] = 0.0
+            continue
+        x = si * inv_pw[i]  # = a**(p-1) on the free set
+        if x >= ubp1[i]:
+            a[i] = upper[i]
+            psi += si * upper[i] - wubp[i]
+        else:
+            if q == 1.0:
+                ai = x
+            elif q == 0.5:
+                ai = math.sqrt(x)
+            else:
+                ai = x**q
+            a[i] = ai
+            psi += si * ai * (1.0 - 1.0 / p)
+    lt = 0.0
+    ll = 0.0
+    f2 = 0.0
+    for j in range(m):
+        acc = tau[j] - lam[j] * inv2rho
+        for i in range(n):
+            acc -= M[j, i] * a[i]
+        F[j] = acc
+        f2 += acc * acc
+        lt += lam[j] * tau[j]
+        ll += lam[j] * lam[j]
+    g = lt - 0.5 * inv2rho * ll - psi
+    return g, abs(lt) + 0.5 * inv2rho * ll + psi, f2
+
+
+@njit(cache=True)
+def _cholesky_solve(H, L, rd, b, x):
+    """Solve ``H x = b`` (lower triangle of ``H`` read, factor in ``L``); False if not SPD."""
+    m = H.shape[0]
+    for j in range(m):
+        d = H[j, j]
+        for k in range(j):
+            d -= L[j, k] * L[j, k]
+        if not d > 0.0:
+            return False
+        rj = 1.0 / math.sqrt(d)
+        rd[j] = rj
+        for i in range(j + 1, m):
+            acc = H[i, j]
+            for k in range(j):
+                acc -= L[i, k] * L[j, k]
+            L[i, j] = acc * rj
+    for i in range(m):
+        acc = b[i]
+        for k in range(i):
+            acc -= L[i, k] * x[k]
+        x[i] = acc * rd[i]
+    for i in range(m - 1, -1, -1):
+        acc = x[i]
+        for k in range(i + 1, m):
+            acc -= L[k, i] * x[k]
+        x[i] = acc * rd[i]
+    return True
+
+
+@njit(cache=True, fastmath=_FAST)
+def _build_normal(M, G, d, inv2rho, H):
+    """``H = M diag(d) M.T + I/(2 rho)`` (lower triangle), skipping ``d == 0``."""
+    m, n = M.shape
+    nf = 0
+    for i in range(n):
+        if d[i] != 0.0:
+            sd = math.sqrt(d[i])
+            for j in range(m):
+                G[j, nf] = M[j, i] * sd
+            nf += 1
+    for j in range(m):
+        for k in range(j + 1):
+            acc = 0.0
+            for f in range(nf):
+                acc += G[j, f] * G[k, f]
+            H[j, k] = acc
+        H[j, j] += inv2rho
+
+
+@njit(cache=True)
+def _update_normal(M, i, c, v, H):
+    """``H += c M[:, i] M[:, i].T`` (lower triangle)."""
+    m = M.shape[0]
+    for j in range(m):
+        v[j] = M[j, i]
+    for j in range(m):
+        cj = c * v[j]
+        for k in range(j + 1):
+            H[j, k] += cj * v[k]
+
+
+@njit(cache=True)
+def _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
+    if not (exponent >= 2.0 and math.isfinite(exponent)):
+        return False
+    if not (reserve_weight > 0.0 and math.isfinite(reserve_weight)):
+        return False
+    m, n = M.shape
+    if tau.shape[0] != m or weights.shape[0] != n or upper.shape[0] != n:
+        return False
+    # x * 0 is NaN exactly for non-finite x: one vectorisable pass.
+    z = 0.0
+    for j in range(m):
+        z += tau[j] * 0.0
+        for i in range(n):
+            z += M[j, i] * 0.0
+    if z != 0.0:
+        return False
+    for i in range(n):
+        if not (weights[i] > 0.0 and math.isfinite(weights[i])):
+            return False
+        if not (upper[i] >= 0.0 and math.isfinite(upper[i])):
+            return False
+    return True
+
+
+@njit(cache=True)
+def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
+                   lam, warm, act_out, res_out):
+    """Solve one problem; ``lam`` (m,) [1/(N m)] is the start if ``warm`` and the result.
+
+    Same as :func:`solve_one`, plus the multipliers: on entry ``lam`` is the
+    initial guess when ``warm`` is True (ignored otherwise); on exit it holds
+    the final multipliers (``reserve = lam / (2 rho)`` at convergence).
+    """
+    m, n = M.shape
+    if not _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
+        for i in range(n):
+            act_out[i] = 0.0
+        for j in range(m):
+            res_out[j] = tau[j]
+            lam[j] = 0.0
+        return INVALID_INPUT, 0
+    p = exponent
+    q = 1.0 / (p - 1.0)
+    inv2rho = 0.5 / reserve_weight
+    tau_scale = 0.0
+    for j in range(m):
+        tau_scale = max(tau_scale, abs(tau[j]))
+    thresh = tol * (1.0 + tau_scale)
+
+    work_n = np.empty((8, n))
+    inv_pw, ubp1, wubp, s, a, s_t, a_t, d = (work_n[0], work_n[1], work_n[2], work_n[3],
+                                             work_n[4], work_n[5], work_n[6], work_n[7])
+    work_m = np.empty((7, m))
+    F, F_t, lam_c, lam_t, dlam, rd, v = (work_m[0], work_m[1], work_m[2], work_m[3],
+                                         work_m[4], work_m[5], work_m[6])
+    G = np.empty((m, n))
+    H = np.empty((m, m))
+    L = np.empty((m, m))
+    for i in range(n):
+        inv_pw[i] = 1.0 / (p * weights[i])
+        ubp1[i] = upper[i] if p == 2.0 else upper[i] ** (p - 1.0)
+        wubp[i] = weights[i] * upper[i] * ubp1[i]
+
+    # d holds the da/ds of each muscle currently summed into H (0: not in H).
+    # Cold start: every muscle free with a = s / (p w), the exact optimum for
+    # p = 2 when no bound binds; H is then kept up to date by rank-1 changes.
+    for i in range(n):
+        d[i] = inv_pw[i] if upper[i] > 0.0 else 0.0
+    _build_normal(M, G, d, inv2rho, H)
+    n_updates = 0
+    warm_ok = warm
+    if warm:
+        for j in range(m):
+            if not math.isfinite(lam[j]):
+                warm_ok = False
+    if warm_ok:
+        for j in range(m):
+            lam_c[j] = lam[j]
+    elif not _cholesky_solve(H, L, rd, tau, lam_c):
+        for j in range(m):
+            lam_c[j] = 0.0
+
+    g, gscale, f2 = _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho, lam_c, s, a, F)
+    it = 0
+    status = MAX_ITERATIONS
+    while True:
+        fnorm = 0.0
+        for j in range(m):
+            fnorm = max(fnorm, abs(F[j]))
+        if not (math.isfinite(g) and math.isfinite(fnorm)):
+            status = NUMERICAL_FAILURE
+            break
+        if fnorm <= thresh:
+            status = CONVERGED
+            break
+        if it >= max_iter:
+            status = MAX_ITERATIONS
+            break
+        # Generalised Jacobian: D_i = da_i/ds_i on the free muscles.
+        n_changed = 0
+        n_free = 0
+        for i in range(n):
+            di = 0.0
+            if a[i] > 0.0 and a[i] < upper[i]:
+                di = inv_pw[i] if q == 1.0 else q * a[i] / s[i]
+                n_free += 1
+            if di != d[i]:
+                n_changed += 1
+        if n_changed >= n_free or n_updates + n_changed > n:
+            for i in range(n):
+                d[i] = inv_pw[i] if q == 1.0 else q * a[i] / s[i]
+                if not (a[i] > 0.0 and a[i] < upper[i]):
+                    d[i] = 0.0
+            _build_normal(M, G, d, inv2rho, H)
+            n_updates = 0
+        elif n_changed > 0:
+            for i in range(n):
+                di = 0.0
+                if a[i] > 0.0 and a[i] < upper[i]:
+                    di = inv_pw[i] if q == 1.0 else q * a[i] / s[i]
+                if di != d[i]:
+                    _update_normal(M, i, di - d[i], v, H)
+                    d[i] = di
+            n_updates += n_changed
+        if not _cholesky_solve(H, L, rd, F, dlam):
+            if n_updates == 0:
+                status = NUMERICAL_FAILURE
+                break
+            # Round-off of the rank-1 changes: rebuild once and retry.
+            _build_normal(M, G, d, inv2rho, H)
+            n_updates = 0
+            if not _cholesky_solve(H, L, rd, F, dlam):
+                status = NUMERICAL_FAILURE
+                break
+        slope = 0.0
+        for j in range(m):
+            slope += F[j] * dlam[j]
+        t = 1.0
+        accepted = False
+        for _ in range(_MAX_BACKTRACK):
+            for j in range(m):
+                lam_t[j] = lam_c[j] + t * dlam[j]
+            g_t, gscale_t, f2_t = _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho,
+                                            lam_t, s_t, a_t, F_t)
+            if g_t >= g + _ARMIJO * t * slope:
+                accepted = True
+            elif abs(g_t - g) <= _DUAL_NOISE * gscale and f2_t < f2:
+                accepted = True
+            if accepted:
+                break
+            t *= 0.5
+        if not accepted:
+            status = LINE_SEARCH_FAILED
+            break
+        lam_c, lam_t = lam_t, lam_c
+        s, s_t = s_t, s
+        a, a_t = a_t, a
+        F, F_t = F_t, F
+        g, gscale, f2 = g_t, gscale_t, f2_t
+        it += 1
+
+    if status == NUMERICAL_FAILURE and not math.isfinite(g):
+        for i in range(n):
+            a[i] = 0.0
+    for i in range(n):
+        act_out[i] = a[i]
+    for j in range(m):
+        lam[j] = lam_c[j]
+        acc = tau[j]
+        for i in range(n):
+            acc -= M[j, i] * a[i]
+        res_out[j] = acc
+    return status, it
+
+
+@njit(cache=True)
+def solve_one(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter, act_out, res_out):
+    """Solve one static-optimization problem (cold start); callable from ``@njit`` code.
+
+    Parameters
+    ----------
+    M : ndarray, shape (m, n), float64
+        Moment of each muscle at full activation [N m per unit activation].
+    tau : ndarray, shape (m,), float64
+        Moments to produce [N m].
+    weights : ndarray, shape (n,), float64
+        Positive weights ``w_i`` of the criterion [-].
+    upper : ndarray, shape (n,), float64
+        Upper bounds of activation ``ub_i >= 0`` [-].
+    exponent : float
+        ``p >= 2`` [-].
+    reserve_weight : float
+        ``rho > 0`` [1/(N m)^2].
+    tol : float
+        Convergence when ``max|tau - M a - lam/(2 rho)| <= tol (1 + max|tau|)``.
+    max_iter : int
+        Maximum number of Newton iterations.
+    act_out : ndarray, shape (n,)
+        Output: activations [-].
+    res_out : ndarray, shape (m,)
+        Output: reserve moments ``tau - M a`` [N m] (exact equilibrium).
+
+    Returns
+    -------
+    status : int
+        ``CONVERGED`` (0), ``MAX_ITERATIONS`` (1), ``LINE_SEARCH_FAILED`` (2),
+        ``NUMERICAL_FAILURE`` (3) or ``INVALID_INPUT`` (4).
+    iterations : int
+        Newton iterations done.
+    """
+    lam = np.zeros(M.shape[0])
+    return solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
+                          lam, False, act_out, res_out)
+
+
+@njit(cache=True, parallel=True)
+def solve_batch(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
+                lam, warm, act_out, res_out, status_out, iter_out):
+    """Solve a batch in parallel; each item is independent (bitwise deterministic).
+
+    ``M`` (Bm, m, n), ``tau`` (Bt, m), ``weights`` and ``upper`` (Bw, n),
+    (Bu, n), where each leading size is either 1 (shared by the batch) or B.
+    ``lam`` (B, m) holds warm starts if ``warm`` and receives the multipliers;
+    ``act_out`` (B, n), ``res_out`` (B, m), ``status_out`` and ``iter_out`` (B,).
+    """
+    B = act_out.shape[0]
+    for b in prange(B):
+        bm = b % M.shape[0]  # leading size 1 or B
+        bt = b % tau.shape[0]  # leading size 1 or B
+        bw = b % weights.shape[0]  # leading size 1 or B
+        bu = b % upper.shape[0]  # leading size 1 or B
+        st, it = solve_one_warm(M[bm], tau[bt], weights[bw], upper[bu], exponent,
+                                reserve_weight, tol, max_iter, lam[b], warm,
+                                act_out[b], res_out[b])
+        status_out[b] = st
+        iter_out[b] = it
