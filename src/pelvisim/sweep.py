@@ -1,0 +1,646 @@
+"""Parameter sweeps: many conditions of one task, solved in parallel batches,
+returned as an ``xarray.Dataset``.
+
+Factors
+-------
+``factors`` maps a factor name to its values (a list or array: one dimension
+of the result) or to a range ``(low, high)`` / distribution (sampled by
+``lhs`` or ``sobol``; see :mod:`pelvisim.sampling`). Names:
+
+=============================  ===============================================
+name                           what it changes
+=============================  ===============================================
+``<group>`` or ``<muscle>``    strength factor [0..1] (``gluteus_medius``,
+                               ``gluteus_medius_r``, ``adductor_magnus``, ...)
+``tightness.<group|muscle>``   passive slack-length shortening [0..0.5]
+``task.<parameter>``           a task parameter (``task.stance_pct``)
+``body.mass_kg``               body mass [kg]
+``body.height_m``              body height [m]
+``param.<name>``               a tunable model parameter
+                               (``pelvisim.model.TUNABLE``)
+``compensation``               ``"none"`` / ``"optimal"``
+=============================  ===============================================
+
+Batching
+--------
+Strength factors only change the strength matrix, so all points that share
+every other factor ("a configuration") are solved by one
+:func:`pelvisim.simulate.run_points` call per chunk of ``chunk_size`` points.
+A chunk (:class:`Chunk`) is a pure function of its specification, so chunks
+can run anywhere: pass a ``dask.distributed.Client`` as ``client`` and they
+are mapped over the cluster.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import xarray as xr
+
+from . import sampling
+from .conventions import DOFS, N_COORD, SIDES
+from .model import PASSIVE_GROUPS, TUNABLE
+
+__all__ = ["sweep", "sensitivity", "Chunk", "run_chunk", "parse_factors", "Factor"]
+
+COMPENSATIONS = ("none", "optimal")
+BODY = ("mass_kg", "height_m")
+ANGLES = tuple(f"{n}_deg" for n in (
+    "pelvic_tilt", "pelvic_list", "lumbar_flexion", "lumbar_bending", "lumbar_rotation",
+    "hip_flexion_r", "hip_adduction_r", "hip_rotation_r", "knee_flexion_r",
+    "hip_flexion_l", "hip_adduction_l", "hip_rotation_l", "knee_flexion_l",
+    "trunk_flexion", "trunk_lean"))
+AXES = ("x", "y", "z")
+
+
+# ------------------------------------------------------------------ factors
+@dataclass(frozen=True)
+class Factor:
+    """One swept factor.
+
+    name : as given (``"gluteus_medius"``, ``"task.stance_pct"``)
+    kind : ``strength``, ``tightness``, ``task``, ``body``, ``param``, ``compensation``
+    target : the muscle/group, task parameter, body attribute or model parameter
+    values : explicit values (a dimension of the result), or None
+    dist : a distribution to sample (lhs/sobol), or None
+    """
+
+    name: str
+    kind: str
+    target: str
+    values: tuple | None = None
+    dist: Any = None
+
+    @property
+    def units(self) -> str:
+        if self.kind in ("strength", "tightness"):
+            return "1"
+        if self.kind == "compensation":
+            return ""
+        return _units_from_name(self.target)
+
+    @property
+    def long_name(self) -> str:
+        return {"strength": f"strength factor of {self.target} (1 healthy, 0 absent)",
+                "tightness": f"passive slack-length shortening of {self.target}",
+                "task": f"task parameter {self.target}",
+                "body": f"body {self.target.split('_')[0]}",
+                "param": f"model parameter {self.target}",
+                "compensation": "compensation strategy"}[self.kind]
+
+    def describe(self) -> dict:
+        out = {"kind": self.kind, "target": self.target}
+        if self.values is not None:
+            out["values"] = [_plain(v) for v in self.values]
+        else:
+            out["dist"] = repr(self.dist)
+        return out
+
+
+def _units_from_name(name: str) -> str:
+    for suffix, unit in (("_deg", "deg"), ("_pct", "%"), ("_kg", "kg"), ("_m", "m"),
+                         ("_mpa", "MPa"), ("_n_per_cm2", "N/cm^2"), ("_fraction", "1"),
+                         ("_ratio", "1"), ("_weight", "1"), ("_r", "1")):
+        if name.endswith(suffix):
+            return unit
+    return "1"
+
+
+def _plain(v):
+    if isinstance(v, (np.floating, float)):
+        return float(v)
+    if isinstance(v, (np.integer, int)) and not isinstance(v, bool):
+        return int(v)
+    return str(v)
+
+
+def _factor_names(model, task) -> list[str]:
+    base = sorted({m[:-2] for m in model.muscles})
+    return (list(model.groups) + base + [f"tightness.{g}" for g in PASSIVE_GROUPS]
+            + [f"task.{k}" for k in task.params if k != "table"]
+            + [f"body.{b}" for b in BODY] + [f"param.{p}" for p in TUNABLE] + ["compensation"])
+
+
+def _unknown(name, model, task, why=""):
+    close = difflib.get_close_matches(name, _factor_names(model, task), n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return ValueError(
+        f"factor {name!r}: {why or 'unknown factor'}: allowed a group or muscle name (strength), "
+        f"tightness.<group>, task.<parameter> ({', '.join(k for k in task.params if k != 'table')}), "
+        f"body.mass_kg, body.height_m, param.<name> ({', '.join(TUNABLE)}), compensation{hint}")
+
+
+def _classify(name: str, model, task) -> tuple[str, str]:
+    if name == "compensation":
+        return "compensation", name
+    prefix, dot, rest = name.partition(".")
+    if not dot:
+        try:
+            model.resolve(name, what="factor")
+        except ValueError:
+            raise _unknown(name, model, task) from None
+        return "strength", name
+    if prefix == "tightness":
+        try:
+            model.resolve(rest, what="factor")
+        except ValueError:
+            raise _unknown(name, model, task, "unknown muscle or group") from None
+        return "tightness", rest
+    if prefix == "task":
+        if rest not in task.params or rest == "table":
+            raise _unknown(name, model, task, f"task {task.name} has no parameter {rest!r}")
+        return "task", rest
+    if prefix == "body":
+        if rest not in BODY:
+            raise _unknown(name, model, task, "allowed body.mass_kg, body.height_m")
+        return "body", rest
+    if prefix == "param":
+        if rest not in TUNABLE:
+            raise _unknown(name, model, task, "unknown model parameter")
+        return "param", rest
+    raise _unknown(name, model, task, f"unknown prefix {prefix!r}")
+
+
+def parse_factors(model, task, factors: Mapping[str, Any], sampler: str = "grid",
+                  n: int | None = None) -> list[Factor]:
+    """Check factor names and values; return :class:`Factor` objects.
+
+    Lists and arrays are explicit values; ``(low, high)`` tuples, dicts with
+    ``low``/``high`` or ``dist``, and distribution objects are ranges (sampled
+    by lhs/sobol; on a grid a range needs ``n`` and becomes ``linspace``).
+    Dicts with ``from``/``to``/``num`` are ``linspace`` values.
+    """
+    if sampler not in sampling.SAMPLERS:
+        close = difflib.get_close_matches(str(sampler), sampling.SAMPLERS, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise ValueError(f"sampler: {sampler!r}: allowed {', '.join(sampling.SAMPLERS)}{hint}")
+    out = []
+    for name, spec in factors.items():
+        kind, target = _classify(name, model, task)
+        values = dist = None
+        if isinstance(spec, Mapping) and "from" in spec:
+            missing = {"from", "to", "num"} - set(spec)
+            if missing:
+                raise ValueError(f"factor {name!r}: linspace needs from, to, num (missing "
+                                 f"{', '.join(sorted(missing))})")
+            values = np.linspace(float(spec["from"]), float(spec["to"]), int(spec["num"]))
+        elif isinstance(spec, (list, np.ndarray)) or (isinstance(spec, tuple) and kind == "compensation"):
+            values = np.asarray(spec)
+            if values.ndim != 1 or values.size == 0:
+                raise ValueError(f"factor {name!r}: {spec!r}: allowed a non-empty 1-D list of values")
+        elif isinstance(spec, str):
+            values = np.asarray([spec])
+        else:
+            dist = sampling.as_distribution(spec, where=f"factor {name!r}")
+            if sampler == "grid":
+                if n is None:
+                    raise ValueError(f"factor {name!r}: a range on a grid needs n (points per range)")
+                lo, hi = getattr(dist, "bounds", (dist.ppf(0.0), dist.ppf(1.0)))
+                values, dist = np.linspace(lo, hi, int(n)), None
+        if values is not None:
+            if kind == "compensation" or values.dtype.kind in "US":
+                values = values.astype(str)
+            else:
+                try:
+                    values = values.astype(float)
+                except ValueError:
+                    raise ValueError(f"factor {name!r}: {spec!r}: allowed numbers") from None
+        f = Factor(name, kind, target, None if values is None else tuple(values.tolist()), dist)
+        _check_values(f, model, task)
+        out.append(f)
+    names = [f.name for f in out]
+    if sampler != "grid" and not any(f.dist is not None for f in out):
+        raise ValueError(f"sampler {sampler}: needs at least one factor given as a range "
+                         f"(low, high) or a distribution; factors: {', '.join(names) or 'none'}")
+    return out
+
+
+def _check_values(f: Factor, model, task):
+    if f.values is not None:
+        vals = list(f.values)
+    else:
+        vals = list(getattr(f.dist, "bounds", (f.dist.ppf(1e-9), f.dist.ppf(1 - 1e-9))))
+    for v in vals:
+        _apply(f, v, model, task, check_only=True)
+
+
+def _apply(f: Factor, v, model, task, check_only=False):
+    """Model/task/compensation with one non-strength factor set (validated)."""
+    where = f"factor {f.name!r}: {v!r}"
+    if f.kind == "strength":
+        if not (np.isfinite(v) and 0.0 <= v <= 1.0):
+            raise ValueError(f"{where}: allowed strength in [0, 1]")
+        return model, task, None
+    if f.kind == "compensation":
+        if v not in COMPENSATIONS:
+            raise ValueError(f"{where}: allowed {', '.join(COMPENSATIONS)}")
+        return model, task, v
+    if f.kind == "tightness":
+        return model.with_tightness({f.target: v}), task, None
+    if f.kind == "task":
+        return model, task.replace(**{f.target: v}), None
+    if f.kind == "body":
+        return model.with_body(**{f.target: float(v)}), task, None
+    if f.kind == "param":
+        return model.with_params(**{f.target: v}), task, None
+    raise AssertionError(f.kind)
+
+
+# ------------------------------------------------------------------ chunks
+@dataclass(frozen=True)
+class Chunk:
+    """Everything one batch needs: solved by :func:`run_chunk`, a pure function.
+
+    model, task : the configuration (all non-strength factors applied)
+    compensation : "none", "optimal" or a Prescribed
+    criterion : recruitment criterion name
+    strength_idx : tuple of index arrays, one per strength factor
+    strength_values : (B, k) values of the k strength factors
+    points : (B,) flat indices of the points in the sweep
+    """
+
+    model: Any
+    task: Any
+    compensation: Any
+    criterion: str
+    strength_idx: tuple
+    strength_values: np.ndarray
+    points: np.ndarray
+
+
+def run_chunk(chunk: Chunk) -> dict[str, np.ndarray]:
+    """Solve one chunk; returns per-point output arrays (first axis B)."""
+    from .simulate import run_points
+
+    model = chunk.model
+    B = len(chunk.points)
+    S = np.repeat(model.strength[None, :], B, axis=0)
+    for k, idx in enumerate(chunk.strength_idx):
+        S[:, idx] = chunk.strength_values[:, k:k + 1]
+    out = run_points(model, chunk.task, S, compensation=chunk.compensation,
+                     criterion=chunk.criterion)
+    hip_vec = out.hip[:, :, 0, :]
+    deg = np.rad2deg(out.q)
+    posture = np.empty((B, N_COORD + 2))
+    posture[:, :N_COORD] = deg
+    posture[:, N_COORD] = deg[:, 0] + deg[:, 2]          # trunk flexion = tilt + lumbar flexion
+    posture[:, N_COORD + 1] = deg[:, 3] - deg[:, 1]      # trunk lean = bending - list
+    return {
+        "points": chunk.points,
+        "muscle_force": out.force, "activation": out.activation,
+        "group_force": out.force @ _group_matrix(model),
+        "itb_tension": out.itb, "hip_contact_vector": hip_vec,
+        "hip_contact_force": np.linalg.norm(hip_vec, axis=-1),
+        "l5s1": out.l5s1, "reserve": out.reserve, "feasible": out.feasible,
+        "status": out.status, "objective": out.objective, "posture": posture,
+        "body_weight": np.full(B, model.body_weight),
+    }
+
+
+def _group_matrix(model) -> np.ndarray:
+    """(n, G*2) 0/1 matrix summing muscle forces into group forces per side
+    (columns: group-major, side-minor)."""
+    groups = list(model.groups)
+    M = np.zeros((len(model.muscles), len(groups) * len(SIDES)))
+    for i, (m, g) in enumerate(zip(model.muscles, model.muscle_group)):
+        M[i, groups.index(g) * 2 + SIDES.index(m[-1])] = 1.0
+    return M
+
+
+# ------------------------------------------------------------------ design
+def _design(factors: list[Factor], sampler: str, n, seed):
+    """Dimensions and the flat per-point value of every factor."""
+    listed = [f for f in factors if f.values is not None]
+    sampled = [f for f in factors if f.dist is not None]
+    dims = [(f.name, np.asarray(f.values)) for f in listed]
+    sample = None
+    if sampled:
+        dists = [f.dist for f in sampled]
+        sample = (sampling.lhs if sampler == "lhs" else sampling.sobol)(dists, n, seed)
+        dims.append(("sample", np.arange(sample.shape[0])))
+    flat = sampling.grid([v for _, v in dims])
+    values = {f.name: flat[k] for k, f in enumerate(listed)}
+    if sampled:
+        idx = flat[-1]
+        for k, f in enumerate(sampled):
+            values[f.name] = sample[idx, k]
+    shape = tuple(len(v) for _, v in dims)
+    return dims, shape, values, sample
+
+
+def _configurations(factors, values, P):
+    """Group the points by their non-strength factor values."""
+    other = [f for f in factors if f.kind != "strength"]
+    if not other:
+        return [({}, np.arange(P))]
+    codes, uniques = [], []
+    for f in other:
+        u, inv = np.unique(values[f.name], return_inverse=True)
+        uniques.append(u)
+        codes.append(inv.ravel())
+    combined = np.ravel_multi_index(codes, tuple(len(u) for u in uniques))
+    keys, inverse = np.unique(combined, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(keys) + 1))
+    out = []
+    for c, key in enumerate(keys):
+        point_idx = order[bounds[c]:bounds[c + 1]]
+        sub = np.unravel_index(key, tuple(len(u) for u in uniques))
+        config = {f.name: uniques[k][sub[k]].item() for k, f in enumerate(other)}
+        out.append((config, point_idx))
+    return out
+
+
+def _chunks(model, task, factors, values, P, compensation, criterion, chunk_size):
+    by_name = {f.name: f for f in factors}
+    strength = [f for f in factors if f.kind == "strength"]
+    for config, idx in _configurations(factors, values, P):
+        m, t, comp = model, task, compensation
+        for name, v in config.items():
+            m, t, c = _apply(by_name[name], v, m, t)
+            comp = c if c is not None else comp
+        m.arrays  # build once per configuration, shared by its chunks
+        sidx = tuple(m.resolve(f.target) for f in strength)
+        svals = (np.stack([values[f.name][idx] for f in strength], axis=1) if strength
+                 else np.zeros((len(idx), 0)))
+        for start in range(0, len(idx), chunk_size):
+            sl = slice(start, start + chunk_size)
+            yield Chunk(m, t, comp, criterion, sidx, np.ascontiguousarray(svals[sl]), idx[sl])
+
+
+# ------------------------------------------------------------------ sweep
+def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: int | None = None,
+          seed=None, compensation="none", criterion: str = "activation_squared",
+          progress: bool = True, chunk_size: int = 4096, client=None) -> xr.Dataset:
+    """Solve ``task`` on ``model`` over a set of factors.
+
+    Parameters
+    ----------
+    model : pelvisim.Model
+        The base model; strength/tightness edits already on it apply to every point.
+    task : pelvisim.Task
+    factors : mapping factor name -> values or range (see the module docstring)
+    sampler : "grid", "lhs" or "sobol"
+        On lhs/sobol, ranges are sampled (dimension ``sample``) and crossed
+        with the factors given as explicit values.
+    n : int
+        lhs: number of samples; sobol: base samples (a power of 2; the design
+        has ``n * (d + 2)`` points); grid: points per range factor.
+    seed : None, int or numpy.random.Generator
+    compensation : "none", "optimal" or pelvisim.Prescribed (unless a factor)
+    criterion : recruitment criterion (``pelvisim.CRITERIA``)
+    progress : show a tqdm progress bar (on a terminal)
+    chunk_size : points per batch (bounds the working memory)
+    client : dask.distributed.Client, optional; run the chunks on it
+
+    Returns
+    -------
+    xarray.Dataset with provenance in ``attrs`` (see :func:`pelvisim.results.save`).
+    """
+    from .simulate import CRITERIA
+
+    if criterion not in CRITERIA:
+        close = difflib.get_close_matches(str(criterion), CRITERIA, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise ValueError(f"criterion: {criterion!r}: allowed {', '.join(CRITERIA)}{hint}")
+    if isinstance(compensation, str) and compensation not in COMPENSATIONS:
+        raise ValueError(f"compensation: {compensation!r}: allowed {', '.join(COMPENSATIONS)}")
+    if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ValueError(f"chunk_size: {chunk_size!r}: allowed a positive integer")
+    facs = parse_factors(model, task, factors, sampler, n)
+    seed = sampling.resolve_seed(seed)
+    dims, shape, values, sample = _design(facs, sampler, n, seed)
+    P = int(np.prod(shape)) if shape else 1
+    for f in facs:  # sampled values must be valid too (e.g. unbounded normal strengths)
+        if f.dist is not None and f.kind == "strength":
+            v = values[f.name]
+            if np.any((v < 0) | (v > 1)):
+                raise ValueError(f"factor {f.name!r}: sampled strengths leave [0, 1]; "
+                                 f"truncate the distribution (low, high)")
+    results = _allocate(model, P)
+    chunks = _chunks(model, task, facs, values, P, compensation, criterion, int(chunk_size))
+    _execute(chunks, results, P, progress, client)
+    ds = _dataset(model, facs, dims, shape, sample, results)
+    ds.attrs.update(_provenance(model, task, facs, compensation, criterion, sampler, n, seed))
+    return ds
+
+
+def _allocate(model, P):
+    n, G = len(model.muscles), len(model.groups)
+    return {
+        "muscle_force": np.zeros((P, n)), "activation": np.zeros((P, n)),
+        "group_force": np.zeros((P, G * 2)), "itb_tension": np.zeros((P, 2)),
+        "hip_contact_vector": np.zeros((P, 2, 3)), "hip_contact_force": np.zeros((P, 2)),
+        "l5s1": np.zeros((P, 3)), "reserve": np.zeros((P, len(DOFS))),
+        "feasible": np.zeros(P, dtype=bool), "status": np.zeros(P, dtype=np.int64),
+        "objective": np.zeros(P), "posture": np.zeros((P, len(ANGLES))),
+        "body_weight": np.zeros(P),
+    }
+
+
+def _execute(chunks, results, P, progress, client):
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=P, unit="pt", desc="sweep", disable=None if progress else True,
+               leave=False)
+    try:
+        if client is None:
+            for chunk in chunks:
+                _store(results, run_chunk(chunk))
+                bar.update(len(chunk.points))
+        else:
+            from dask.distributed import as_completed  # optional dependency
+
+            futures = client.map(run_chunk, list(chunks), pure=True)
+            for fut in as_completed(futures):
+                part = fut.result()
+                _store(results, part)
+                bar.update(len(part["points"]))
+    finally:
+        bar.close()
+
+
+def _store(results, part):
+    idx = part["points"]
+    for key, arr in results.items():
+        arr[idx] = part[key]
+
+
+def _dataset(model, facs, dims, shape, sample, r) -> xr.Dataset:
+    dim_names = [d for d, _ in dims]
+    groups = list(model.groups)
+
+    def var(arr, extra_dims=(), extra_shape=()):
+        return (dim_names + list(extra_dims), arr.reshape(shape + tuple(extra_shape)))
+
+    bw = r["body_weight"]
+    bw_col = bw[:, None]
+    gf = r["group_force"].reshape(-1, len(groups), 2)
+    l5 = r["l5s1"]
+    data = {
+        "muscle_force": var(r["muscle_force"], ["muscle"], [len(model.muscles)]),
+        "activation": var(r["activation"], ["muscle"], [len(model.muscles)]),
+        "group_force": var(gf, ["group", "side"], [len(groups), 2]),
+        "group_force_bw": var(gf / bw[:, None, None], ["group", "side"], [len(groups), 2]),
+        "itb_tension": var(r["itb_tension"], ["side"], [2]),
+        "itb_tension_bw": var(r["itb_tension"] / bw_col, ["side"], [2]),
+        "hip_contact_force": var(r["hip_contact_force"], ["side"], [2]),
+        "hip_contact_force_bw": var(r["hip_contact_force"] / bw_col, ["side"], [2]),
+        "hip_contact_vector": var(r["hip_contact_vector"], ["side", "axis"], [2, 3]),
+        "l5s1_compression": var(l5[:, 0]), "l5s1_shear_ap": var(l5[:, 1]),
+        "l5s1_shear_lat": var(l5[:, 2]),
+        "l5s1_compression_bw": var(l5[:, 0] / bw),
+        "reserve": var(r["reserve"], ["dof"], [len(DOFS)]),
+        "feasible": var(r["feasible"]), "status": var(r["status"]),
+        "objective": var(r["objective"]),
+        "posture": var(r["posture"], ["angle"], [len(ANGLES)]),
+        "body_weight": var(bw),
+    }
+    coords = {d: v for d, v in dims}
+    coords.update(muscle=list(model.muscles), group=groups, side=list(SIDES), dof=list(DOFS),
+                  angle=list(ANGLES), axis=list(AXES))
+    coords["muscle_group"] = ("muscle", list(model.muscle_group))
+    if sample is not None:
+        for k, f in enumerate(f for f in facs if f.dist is not None):
+            coords[f.name] = ("sample", sample[:, k])
+    ds = xr.Dataset(data, coords=coords)
+    for name, (units, long_name) in _VARIABLE_ATTRS.items():
+        ds[name].attrs.update(units=units, long_name=long_name)
+    for f in facs:
+        ds[f.name].attrs.update(units=f.units, long_name=f.long_name, factor_kind=f.kind)
+    ds["sample"].attrs.update(long_name="sample index") if "sample" in ds.coords else None
+    return ds
+
+
+_VARIABLE_ATTRS = {
+    "muscle_force": ("N", "muscle force (active + passive)"),
+    "activation": ("1", "muscle activation"),
+    "group_force": ("N", "summed muscle force of a group on one side"),
+    "group_force_bw": ("BW", "group force / body weight"),
+    "itb_tension": ("N", "iliotibial band tension"),
+    "itb_tension_bw": ("BW", "iliotibial band tension / body weight"),
+    "hip_contact_force": ("N", "hip contact force magnitude (force on the femoral head)"),
+    "hip_contact_force_bw": ("BW", "hip contact force / body weight"),
+    "hip_contact_vector": ("N", "force on the femoral head, pelvis frame (x anterior, y up, z right)"),
+    "l5s1_compression": ("N", "L5/S1 compression (along the disc normal)"),
+    "l5s1_shear_ap": ("N", "L5/S1 antero-posterior shear (anterior +)"),
+    "l5s1_shear_lat": ("N", "L5/S1 lateral shear (to the right +)"),
+    "l5s1_compression_bw": ("BW", "L5/S1 compression / body weight"),
+    "reserve": ("N m", "reserve moment (zero when the muscles can do the task)"),
+    "feasible": ("1", "all reserve moments below the feasibility tolerance"),
+    "status": ("1", "solver status code (0 converged)"),
+    "objective": ("1", "static-optimization objective"),
+    "posture": ("deg", "posture used (after compensation); conventions in pelvisim.conventions"),
+    "body_weight": ("N", "body weight"),
+}
+
+
+def _provenance(model, task, facs, compensation, criterion, sampler, n, seed) -> dict:
+    from . import __version__
+
+    def edits(arr, neutral):
+        return json.dumps({m: float(v) for m, v in zip(model.muscles, arr) if v != neutral})
+
+    sampled = [f.name for f in facs if f.dist is not None]
+    params = {k: (v if isinstance(v, (int, float, str)) or v is None else repr(v))
+              for k, v in task.params.items()}
+    return {
+        "title": f"pelvisim sweep: {task.describe()}",
+        "pelvisim_version": str(__version__),
+        "params_path": str(model.params.path),
+        "params_sha256": str(model.params.sha256),
+        "model_mass_kg": float(model.mass_kg),
+        "model_height_m": float(model.height_m),
+        "model_strength": edits(model.strength, 1.0),
+        "model_tightness": edits(model.tightness, 0.0),
+        "model_params": json.dumps(dict(model.tuned)),
+        "task": task.describe(),
+        "task_name": task.name,
+        "task_params": json.dumps(params),
+        "compensation": compensation if isinstance(compensation, str) else repr(compensation),
+        "criterion": criterion,
+        "sampler": sampler,
+        "sampler_n": -1 if n is None else int(n),
+        "seed": int(seed) if isinstance(seed, int) else "numpy.random.Generator (not recorded)",
+        "factors": json.dumps({f.name: f.describe() for f in facs}),
+        "sampled_factors": json.dumps(sampled),
+        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+# ------------------------------------------------------------------ sensitivity
+def sensitivity(dataset: xr.Dataset, outputs=("hip_contact_force_bw", "itb_tension",
+                                             "l5s1_compression"), *, num_resamples: int = 100,
+                conf_level: float = 0.95, seed=0) -> xr.Dataset:
+    """First-order and total Sobol' indices of a ``sampler="sobol"`` sweep (SALib).
+
+    Parameters
+    ----------
+    dataset : result of :func:`sweep` with ``sampler="sobol"``
+    outputs : names of data variables (a ``side`` dimension gives one output
+        per side, ``<name>_r`` / ``<name>_l``) or muscle group names (their
+        ``group_force`` per side, ``<group>_r`` / ``<group>_l``)
+
+    Returns
+    -------
+    xarray.Dataset with ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` [1] over
+    (``output``, ``factor``, any other factor dimensions of the sweep).
+    """
+    from SALib.analyze import sobol as salib_sobol
+    import warnings
+
+    if dataset.attrs.get("sampler") != "sobol":
+        raise ValueError(f"sensitivity: the sweep used sampler {dataset.attrs.get('sampler')!r}: "
+                         f"allowed only sobol")
+    names = json.loads(dataset.attrs["sampled_factors"])
+    problem = sampling.sobol_problem(len(names), names)
+    series = {}
+    for out in outputs:
+        if out in dataset.data_vars:
+            da = dataset[out]
+        elif "group" in dataset.coords and out in dataset["group"].values:
+            da = dataset["group_force"].sel(group=out)
+        else:
+            allowed = list(dataset.data_vars) + list(dataset["group"].values)
+            close = difflib.get_close_matches(out, allowed, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ValueError(f"sensitivity: output {out!r}: allowed a data variable or a muscle "
+                             f"group{hint}")
+        if "side" in da.dims:
+            for s in da["side"].values:
+                series[f"{out}_{s}"] = da.sel(side=s).drop_vars("side")
+        else:
+            series[out] = da
+    results = []
+    for label, da in series.items():
+        other = [d for d in da.dims if d != "sample"]
+        stacked = da.transpose(*other, "sample")
+        flat = stacked.values.reshape(-1, stacked.sizes["sample"])
+        S = np.full((4, flat.shape[0], len(names)), np.nan)
+        for i, y in enumerate(flat):
+            if np.ptp(y) <= 1e-12 * max(1.0, np.abs(y).max()):
+                S[:, i] = 0.0  # constant output: no variance to apportion
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = salib_sobol.analyze(problem, np.ascontiguousarray(y), calc_second_order=False,
+                                          num_resamples=num_resamples, conf_level=conf_level,
+                                          seed=seed)
+            S[:, i] = [res["S1"], res["S1_conf"], res["ST"], res["ST_conf"]]
+        shape = tuple(stacked.sizes[d] for d in other)
+        coords = {d: stacked[d].values for d in other}
+        ds = xr.Dataset({k: (other + ["factor"], S[j].reshape(shape + (len(names),)))
+                         for j, k in enumerate(("S1", "S1_conf", "ST", "ST_conf"))},
+                        coords={**coords, "factor": names})
+        results.append(ds.expand_dims(output=[label]))
+    ds = xr.concat(results, dim="output")
+    for k, ln in (("S1", "first-order Sobol index"), ("S1_conf", "S1 confidence half-width"),
+                  ("ST", "total Sobol index"), ("ST_conf", "ST confidence half-width")):
+        ds[k].attrs.update(units="1", long_name=ln)
+    ds.attrs.update({k: v for k, v in dataset.attrs.items()})
+    ds.attrs["conf_level"] = float(conf_level)
+    return ds
