@@ -214,7 +214,7 @@ def test_unknown_segment_in_path(tmp_path, default_text):
 
 
 def test_path_too_short(tmp_path, default_text):
-    p = write(tmp_path, edited(default_text, 'path = [ ["pelvis", -0.0408, 0.0304, 0.1209], ["thigh", -0.0218, -0.0117, 0.0555] ]',
+    p = write(tmp_path, edited(default_text, 'path = [ ["pelvis", -0.0408, 0.0304, 0.1209], ["thigh", 0.005, -0.0117, 0.0555] ]',
                                'path = [ ["pelvis", -0.0408, 0.0304, 0.1209] ]'))
     expect_error(p, "muscles.gluteus_medius_anterior.path", "at least 2 points")
 

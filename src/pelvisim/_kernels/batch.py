@@ -1,0 +1,124 @@
+"""Batches of evaluations, with or without optimal compensation (Numba).
+
+Optimal compensation: a bounded Nelder-Mead search over the task's one or two
+compensation angles minimising ``objective(x) + w * sum((x / scale)^2)``, where
+``objective`` is the static-optimization cost at posture x (sum of w_i a_i^p
+plus the reserve penalty), the recruitment being solved inside every cost
+evaluation. Deterministic: fixed start (neutral), fixed simplex, fixed
+iteration budget.
+"""
+import numpy as np
+from numba import njit, prange
+
+from .pipeline import evaluate
+
+# compensation modes
+NONE, OPTIMAL, PRESCRIBED = 0, 1, 2
+
+
+@njit(cache=True)
+def _cost(model, task, strength, x, nvar, lo, hi, scale, weight, q, act, force, reserve, tau,
+          itb, hip, l5s1, tol, max_iter):
+    penalty = 0.0
+    for k in range(nvar):
+        if x[k] < lo[k] or x[k] > hi[k]:
+            return 1e30
+        penalty += (x[k] / scale) ** 2
+    status, iters, obj = evaluate(model, task, strength, x, q, act, force, reserve, tau, itb,
+                                  hip, l5s1, tol, max_iter)
+    return obj + weight * penalty
+
+
+@njit(cache=True)
+def optimize_compensation(model, task, strength, nvar, lo, hi, scale, weight, tol, max_iter,
+                          xtol, max_eval, x_out):
+    """Bounded Nelder-Mead; writes the best angles into x_out, returns evaluations."""
+    n = model.fmax.shape[0]
+    m = 11
+    q = np.zeros(13); act = np.zeros(n); force = np.zeros(n); reserve = np.zeros(m)
+    tau = np.zeros(m); itb = np.zeros(2); hip = np.zeros((2, 2, 3)); l5s1 = np.zeros(3)
+    npt = nvar + 1
+    simplex = np.zeros((npt, 2))
+    fval = np.zeros(npt)
+    step = 0.5 * scale
+    for p in range(npt):
+        if p > 0:
+            simplex[p, p - 1] = step if hi[p - 1] > step else -step
+    for p in range(npt):
+        fval[p] = _cost(model, task, strength, simplex[p], nvar, lo, hi, scale, weight, q, act,
+                        force, reserve, tau, itb, hip, l5s1, tol, max_iter)
+    evals = npt
+    centroid = np.zeros(2); xr = np.zeros(2); xe = np.zeros(2); xc = np.zeros(2)
+    while evals < max_eval:
+        order = np.argsort(fval)
+        simplex = simplex[order].copy()
+        fval = fval[order].copy()
+        size = 0.0
+        for p in range(1, npt):
+            for k in range(nvar):
+                size = max(size, abs(simplex[p, k] - simplex[0, k]))
+        if size < xtol:
+            break
+        centroid[:] = 0.0
+        for p in range(npt - 1):
+            centroid += simplex[p]
+        centroid /= npt - 1
+        xr[:] = centroid + (centroid - simplex[-1])
+        fr = _cost(model, task, strength, xr, nvar, lo, hi, scale, weight, q, act, force,
+                   reserve, tau, itb, hip, l5s1, tol, max_iter)
+        evals += 1
+        if fr < fval[0]:
+            xe[:] = centroid + 2.0 * (centroid - simplex[-1])
+            fe = _cost(model, task, strength, xe, nvar, lo, hi, scale, weight, q, act, force,
+                       reserve, tau, itb, hip, l5s1, tol, max_iter)
+            evals += 1
+            if fe < fr:
+                simplex[-1] = xe
+                fval[-1] = fe
+            else:
+                simplex[-1] = xr
+                fval[-1] = fr
+        elif fr < fval[npt - 2]:
+            simplex[-1] = xr
+            fval[-1] = fr
+        else:
+            if fr < fval[-1]:
+                xc[:] = centroid + 0.5 * (xr - centroid)
+            else:
+                xc[:] = centroid + 0.5 * (simplex[-1] - centroid)
+            fc = _cost(model, task, strength, xc, nvar, lo, hi, scale, weight, q, act, force,
+                       reserve, tau, itb, hip, l5s1, tol, max_iter)
+            evals += 1
+            if fc < min(fr, fval[-1]):
+                simplex[-1] = xc
+                fval[-1] = fc
+            else:
+                for p in range(1, npt):
+                    simplex[p] = simplex[0] + 0.5 * (simplex[p] - simplex[0])
+                    fval[p] = _cost(model, task, strength, simplex[p], nvar, lo, hi, scale,
+                                    weight, q, act, force, reserve, tau, itb, hip, l5s1, tol,
+                                    max_iter)
+                    evals += 1
+    best = np.argmin(fval)
+    x_out[:] = simplex[best]
+    return evals
+
+
+@njit(parallel=True, cache=True)
+def run_batch(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol, max_iter,
+              xtol, max_eval, x, q, act, force, reserve, tau, itb, hip, l5s1, status, iters,
+              objective, evals):
+    """Evaluate B points (strength[b], compensation x0[b] when prescribed)."""
+    B = strength.shape[0]
+    for b in prange(B):
+        if mode == OPTIMAL:
+            evals[b] = optimize_compensation(model, task, strength[b], nvar, lo, hi, scale,
+                                             weight, tol, max_iter, xtol, max_eval, x[b])
+        else:
+            x[b] = x0[b]
+            evals[b] = 0
+        st, it, ob = evaluate(model, task, strength[b], x[b], q[b], act[b], force[b],
+                              reserve[b], tau[b], itb[b], hip[b], l5s1[b], tol, max_iter)
+        status[b] = st
+        iters[b] = it
+        objective[b] = ob

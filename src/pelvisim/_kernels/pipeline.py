@@ -1,0 +1,257 @@
+"""One model evaluation, posture -> loads, and batches of them (Numba).
+
+``evaluate`` chains: segment frames -> muscle and ITB paths -> force-length and
+passive forces -> external loads -> demanded moments -> recruitment (static
+optimization) -> muscle forces -> ITB tension, hip contact and L5/S1 loads.
+``model`` and ``task`` are the named tuples built by :mod:`pelvisim.model` and
+:mod:`pelvisim.tasks`; ``out`` is a tuple of preallocated arrays (see
+:func:`pelvisim.model.empty_outputs`). Nothing here raises.
+"""
+import numpy as np
+from numba import njit, prange
+
+from .._recruitment_kernel import solve_one
+from .geometry import muscle_paths, path_force_on_set, path_points_ground
+from .kinematics import N_SEG, PELVIS, SHANK_R, THIGH_R, segment_frames
+from .statics import demanded_moments, free_side
+
+G = 9.81
+# task.support
+SINGLE, DOUBLE = 0, 1
+# task.comp_kind
+COMP_NONE, COMP_FRONTAL, COMP_STANDING, COMP_BEND = 0, 1, 2, 3
+# indices into q (see conventions.COORDINATES)
+TILT, LIST, LFLEX, LBEND = 0, 1, 2, 3
+HIP_Q = (5, 9)  # hip flexion index per side; adduction +1, rotation +2, knee +3
+CUT_DOF = (0, 3, 7)  # lumbar, hip_r, hip_l
+
+
+@njit(cache=True)
+def apply_compensation(task, x, q):
+    """Posture of the task with compensation angles ``x`` [rad] added.
+
+    frontal (x = [d_list, d_lean]): pelvic list changes by d_list, the trunk's
+    frontal lean by d_lean; hips follow the pelvis so that the thighs keep their
+    orientation. standing (x = [d_tilt]): anterior tilt with the trunk kept
+    upright and the thighs vertical. bend (x = [d_tilt]): more pelvic tilt and
+    less lumbar flexion at the same trunk inclination.
+    """
+    q[:] = task.q0
+    k = task.comp_kind
+    if k == COMP_FRONTAL:
+        q[LIST] += x[0]
+        q[LBEND] += x[1] + x[0]
+        q[HIP_Q[0] + 1] += x[0]   # right hip adduction follows a right-crest-up list
+        q[HIP_Q[1] + 1] -= x[0]
+    elif k == COMP_STANDING or k == COMP_BEND:
+        q[TILT] += x[0]
+        q[LFLEX] -= x[0]
+        q[HIP_Q[0]] += x[0]
+        q[HIP_Q[1]] += x[0]
+
+
+@njit(cache=True)
+def _loads(model, task, R, o, seg_out, pt_out, f_out):
+    """All external loads in ground: segment weights, task loads, and either the
+    ground reactions on both feet (double stance) or d'Alembert forces matching a
+    measured ground reaction (single stance). Returns the number of loads."""
+    n = 0
+    for s in range(N_SEG):
+        seg_out[n] = s
+        pt_out[n] = o[s] + R[s] @ model.seg_com[s]
+        f_out[n, :] = 0.0
+        f_out[n, 1] = -model.seg_mass[s] * G
+        n += 1
+    for e in range(task.load_seg.shape[0]):
+        s = task.load_seg[e]
+        seg_out[n] = s
+        pt_out[n] = o[s] + R[s] @ task.load_local[e]
+        f_out[n] = task.load_f[e]
+        n += 1
+    total = np.zeros(3)
+    moment_x = 0.0
+    moment_z = 0.0
+    for e in range(n):
+        total += f_out[e]
+        moment_x += f_out[e, 1] * pt_out[e, 0]
+        moment_z += f_out[e, 1] * pt_out[e, 2]
+    if task.support == DOUBLE:
+        # centre of pressure of the vertical loads; both feet share it in x and
+        # are shifted together in z so that the body is in moment equilibrium
+        x_cop = moment_x / total[1]
+        z_cop = moment_z / total[1]
+        fr = task.split_r
+        foot_z = np.zeros(2)
+        foot_y = np.zeros(2)
+        for side in range(2):
+            p = o[SHANK_R + 2 * side] + R[SHANK_R + 2 * side] @ model.foot_pt[side]
+            foot_z[side] = p[2]
+            foot_y[side] = p[1]
+        shift = z_cop - (fr * foot_z[0] + (1.0 - fr) * foot_z[1])
+        for side in range(2):
+            share = fr if side == 0 else 1.0 - fr
+            seg_out[n] = SHANK_R + 2 * side
+            pt_out[n, 0] = x_cop
+            pt_out[n, 1] = foot_y[side]
+            pt_out[n, 2] = foot_z[side] + shift
+            f_out[n] = -share * total
+            n += 1
+    else:
+        gsum = task.grf[0] * task.grf[0] + task.grf[1] * task.grf[1] + task.grf[2] * task.grf[2]
+        if gsum > 0.0:
+            mass = 0.0
+            for s in range(N_SEG):
+                mass += model.seg_mass[s]
+            acc_force = task.grf + total  # = m a of the whole body
+            for s in range(N_SEG):
+                seg_out[n] = s
+                pt_out[n] = pt_out[s]
+                f_out[n] = -model.seg_mass[s] / mass * acc_force
+                n += 1
+    return n
+
+
+@njit(cache=True)
+def whole_body_com(model, R, o):
+    c = np.zeros(3)
+    mass = 0.0
+    for s in range(N_SEG):
+        c += model.seg_mass[s] * (o[s] + R[s] @ model.seg_com[s])
+        mass += model.seg_mass[s]
+    return c / mass
+
+
+@njit(cache=True)
+def balance_stance(model, task, q, R, o, axes, centres):
+    """Set the stance hip adduction so that the whole-body centre of mass lies
+    over the stance foot in the frontal plane (single-leg stance)."""
+    side = task.stance
+    iq = HIP_Q[side] + 1
+    sgn = 1.0 if side == 0 else -1.0
+    for _ in range(6):
+        segment_frames(q, model.lumbar_loc, model.hip_loc, model.knee_loc, R, o, axes, centres)
+        foot = o[SHANK_R + 2 * side] + R[SHANK_R + 2 * side] @ model.foot_pt[side]
+        err = whole_body_com(model, R, o)[2] - foot[2]
+        # adducting the stance hip by dq moves the foot medially by about leg_len*dq
+        leg = o[PELVIS][1] - foot[1] + 0.1
+        step = sgn * err / leg
+        q[iq] -= step
+        if abs(step) < 1e-10:
+            break
+    segment_frames(q, model.lumbar_loc, model.hip_loc, model.knee_loc, R, o, axes, centres)
+
+
+@njit(cache=True)
+def evaluate(model, task, strength, x, q, act, force, reserve, tau, itb, hip, l5s1,
+             tol, max_iter):
+    """Solve one point. Returns (status, iterations, objective).
+
+    Outputs (filled): q (13,) [rad] posture used; act (n,); force (n,) [N]
+    (active + passive); reserve (m,) [N m]; tau (m,) [N m] demanded moments;
+    itb (2,) [N]; hip (2, 2, 3) [N] force on each femoral head [side, frame] in
+    the pelvis frame (0) and the femur frame (1);
+    l5s1 (3,) [N] compression, antero-posterior and lateral shear.
+    """
+    n = model.fmax.shape[0]
+    m = tau.shape[0]
+    R = np.zeros((N_SEG, 3, 3))
+    o = np.zeros((N_SEG, 3))
+    axes = np.zeros((m, 3))
+    centres = np.zeros((m, 3))
+    apply_compensation(task, x, q)
+    if task.balance:
+        balance_stance(model, task, q, R, o, axes, centres)
+    else:
+        segment_frames(q, model.lumbar_loc, model.hip_loc, model.knee_loc, R, o, axes, centres)
+    pts = np.zeros((model.path_seg.shape[0], 3))
+    length = np.zeros(n)
+    arm = np.zeros((m, n))
+    muscle_paths(R, o, axes, centres, model.path_seg, model.path_pt, model.path_start,
+                 pts, length, arm)
+    itb_pts = np.zeros((model.itb_seg.shape[0], 3))
+    itb_len = np.zeros(2)
+    itb_arm = np.zeros((m, 2))
+    muscle_paths(R, o, axes, centres, model.itb_seg, model.itb_pt, model.itb_start,
+                 itb_pts, itb_len, itb_arm)
+    # available active force and passive force of each muscle
+    fa = np.zeros(n)
+    fp = np.zeros(n)
+    norm = np.exp(model.pe_shape) - 1.0
+    for i in range(n):
+        lt = (length[i] - model.lts[i]) / (model.lopt[i] * model.cos_penn[i])
+        fl = np.exp(-(lt - 1.0) ** 2 / model.fl_width) if model.use_fl else 1.0
+        fa[i] = strength[i] * model.fmax[i] * fl
+        stretch = (length[i] - model.passive_slack[i]) / model.lopt[i]
+        if model.has_passive[i] and stretch > 0.0:
+            fp[i] = model.fmax[i] * (np.exp(model.pe_shape * stretch / model.pe_strain) - 1.0) / norm
+    itb_passive = np.zeros(2)
+    for side in range(2):
+        st = itb_len[side] - model.itb_slack[side]
+        if st > 0.0:
+            itb_passive[side] = model.itb_stiffness[side] * st
+    # demanded moments
+    E = N_SEG * 2 + task.load_seg.shape[0] + 2
+    lseg = np.zeros(E, dtype=np.int64)
+    lpt = np.zeros((E, 3))
+    lf = np.zeros((E, 3))
+    ne = _loads(model, task, R, o, lseg, lpt, lf)
+    demanded_moments(axes, centres, task.root, lseg[:ne], lpt[:ne], lf[:ne], tau)
+    for j in range(m):
+        tau[j] += task.tau_offset[j]
+    rhs = tau.copy()
+    M = np.zeros((m, n))
+    for j in range(m):
+        for i in range(n):
+            rhs[j] -= arm[j, i] * fp[i]
+            M[j, i] = arm[j, i] * fa[i]
+        for side in range(2):
+            rhs[j] -= itb_arm[j, side] * itb_passive[side]
+    status, iters = solve_one(M, rhs, model.weights, model.upper, model.exponent,
+                              model.reserve_weight, tol, max_iter, act, reserve)
+    objective = 0.0
+    for i in range(n):
+        force[i] = act[i] * fa[i] + fp[i]
+        if act[i] > 0.0:
+            objective += model.weights[i] * act[i] ** model.exponent
+    for j in range(m):
+        objective += model.reserve_weight * reserve[j] * reserve[j]
+    # ITB tension: inserted muscle force plus the passive band
+    for side in range(2):
+        itb[side] = itb_passive[side]
+    for i in range(n):
+        if model.itb_frac[i] > 0.0:
+            itb[model.side[i]] += model.itb_frac[i] * force[i]
+    # joint reactions
+    in_set = np.zeros(N_SEG, dtype=np.bool_)
+    unit = np.zeros(3)
+    for c in range(3):
+        dof = CUT_DOF[c]
+        free_side(dof, task.root, in_set)
+        total = np.zeros(3)
+        for e in range(ne):
+            if in_set[lseg[e]]:
+                total += lf[e]
+        for i in range(n):
+            if force[i] != 0.0:
+                path_force_on_set(pts, model.path_seg, model.path_start, i, in_set, unit)
+                total += force[i] * unit
+        for side in range(2):
+            if itb_passive[side] != 0.0:
+                path_force_on_set(itb_pts, model.itb_seg, model.itb_start, side, in_set, unit)
+                total += itb_passive[side] * unit
+        # total + reaction_on_set = 0
+        if c == 0:
+            Rp = R[PELVIS]
+            normal = Rp @ model.disc_normal
+            ant = Rp @ model.disc_ap
+            lat = Rp[:, 2]
+            # force of the pelvis on the trunk is -total
+            l5s1[0] = -(total @ normal)
+            l5s1[1] = total @ ant
+            l5s1[2] = total @ lat
+        else:
+            side = c - 1
+            on_femur = -total if in_set[THIGH_R + 2 * side] else total
+            hip[side, 0] = R[PELVIS].T @ on_femur
+            hip[side, 1] = R[THIGH_R + 2 * side].T @ on_femur
+    return status, iters, objective

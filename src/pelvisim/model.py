@@ -1,0 +1,324 @@
+"""The musculoskeletal model: parameters turned into the arrays the kernels use,
+plus strength and tightness edits.
+
+Muscles are named ``<muscle>[_<part>]_<side>`` (``gluteus_medius_posterior_r``).
+Strength and tightness edits address them by group (``gluteus_medius``), group
+and side (``gluteus_medius_l``), muscle with or without side and part
+(``adductor_magnus`` = every part, both sides), see :meth:`Model.resolve`.
+
+References
+----------
+Delp SL et al. (1990) IEEE Trans Biomed Eng 37:757-767 (hip and knee muscles).
+de Leva P (1996) J Biomech 29:1223-1230 (segment inertia).
+Thelen DG (2003) J Biomech Eng 125:70-77 (force-length curves).
+"""
+from __future__ import annotations
+
+import difflib
+from collections import namedtuple
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Mapping
+
+import numpy as np
+
+from .conventions import N_DOF, N_COORD, SIDES
+from .params import ParamSet, load_params
+
+GRAVITY = 9.81  # [m/s^2]
+GROUPS = (
+    "gluteus_maximus", "gluteus_medius", "gluteus_minimus", "tfl", "deep_rotators",
+    "hip_flexors", "hamstrings", "adductors", "knee_extensors", "erector_spinae",
+    "multifidus", "quadratus_lumborum", "abdominals",
+)
+# Groups given passive force-length behaviour (SPEC section 4: at least the hip
+# flexors and hamstrings, so that tightness is a parameter).
+PASSIVE_GROUPS = ("hip_flexors", "hamstrings", "tfl")
+_SEGMENT_CODE = {"trunk": (0, 0), "pelvis": (1, 1), "thigh": (2, 4), "shank": (3, 5)}
+
+ModelArrays = namedtuple("ModelArrays", [
+    "seg_mass", "seg_com", "lumbar_loc", "hip_loc", "knee_loc", "foot_pt",
+    "path_seg", "path_pt", "path_start", "side", "fmax", "lopt", "lts", "cos_penn",
+    "passive_slack", "has_passive", "use_fl", "fl_width", "pe_shape", "pe_strain",
+    "itb_frac", "itb_seg", "itb_pt", "itb_start", "itb_stiffness", "itb_slack",
+    "disc_normal", "disc_ap", "weights", "upper", "exponent", "reserve_weight",
+])
+
+# Model parameters a sweep may change (``param.<name>``), with allowed ranges.
+TUNABLE = {
+    "specific_tension_n_per_cm2": (10.0, 150.0),
+    "itb_gluteus_maximus_fraction": (0.0, 1.0),
+    "posture_cost_weight": (0.0, 1e6),
+    "itb_youngs_modulus_mpa": (1.0, 5000.0),
+    "lumbopelvic_ratio": (0.0, 1.0),
+}
+
+
+def _mirror(point, side):
+    x, y, z = point
+    return (x, y, -z) if side == "l" else (x, y, z)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A parameterised model of trunk, pelvis and legs.
+
+    Parameters
+    ----------
+    params : ParamSet
+        Parameter set (see :func:`pelvisim.params.load_params`).
+    mass_kg : float [kg]
+    height_m : float [m]; geometry scales by ``height_m / params.reference_height_m``.
+    strength : ndarray (n,) strength factors s_i in [0, 1] (1 healthy, 0 absent)
+    tightness : ndarray (n,) passive slack-length shortening fractions in [0, 0.5]
+    tuned : dict of model parameters changed from the file (see ``TUNABLE``)
+    """
+
+    params: ParamSet
+    mass_kg: float
+    height_m: float
+    strength: np.ndarray = field(repr=False)
+    tightness: np.ndarray = field(repr=False)
+    tuned: Mapping[str, float] = field(default_factory=dict)
+
+    # ----------------------------------------------------------------- names
+    @cached_property
+    def muscles(self) -> tuple[str, ...]:
+        return tuple(f"{m.name}_{s}" for s in SIDES for m in self.params.muscles)
+
+    @cached_property
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        out = {g: [] for g in GROUPS}
+        for s in SIDES:
+            for m in self.params.muscles:
+                out[m.group].append(f"{m.name}_{s}")
+        return {g: tuple(v) for g, v in out.items()}
+
+    @cached_property
+    def muscle_group(self) -> tuple[str, ...]:
+        return tuple(m.group for _ in SIDES for m in self.params.muscles)
+
+    @property
+    def n_muscles(self) -> int:
+        return len(self.muscles)
+
+    @property
+    def body_weight(self) -> float:
+        """Body weight [N]."""
+        return self.mass_kg * GRAVITY
+
+    def resolve(self, key: str, *, what: str = "strength") -> np.ndarray:
+        """Indices of the muscles a name addresses (group, group_side, muscle,
+        muscle without side, or muscle without part)."""
+        names = self.muscles
+        base = [n[:-2] for n in names]
+        side = [n[-1] for n in names]
+        if key in self.groups:
+            idx = [i for i, n in enumerate(names) if self.muscle_group[i] == key]
+        elif key[-2:] in ("_r", "_l") and key[:-2] in self.groups:
+            idx = [i for i, n in enumerate(names)
+                   if self.muscle_group[i] == key[:-2] and side[i] == key[-1]]
+        elif key in names:
+            idx = [names.index(key)]
+        else:
+            idx = [i for i, b in enumerate(base) if b == key or b.startswith(key + "_")]
+            if not idx and key[-2:] in ("_r", "_l"):
+                k = key[:-2]
+                idx = [i for i, b in enumerate(base)
+                       if (b == k or b.startswith(k + "_")) and side[i] == key[-1]]
+        if not idx:
+            choices = list(self.groups) + sorted(set(base))
+            close = difflib.get_close_matches(key, choices, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ValueError(f"{what}: unknown muscle or group {key!r}: allowed are the groups "
+                             f"({', '.join(GROUPS)}) or muscle names (pelvisim list muscles){hint}")
+        return np.asarray(idx, dtype=np.int64)
+
+    # ----------------------------------------------------------------- edits
+    def with_strength(self, mapping: Mapping[str, float] | None = None, **factors) -> "Model":
+        """New model with strength factors set (values in [0, 1]; 1 healthy)."""
+        items = dict(mapping or {}, **factors)
+        s = self.strength.copy()
+        for key, value in items.items():
+            value = float(value)
+            if not np.isfinite(value) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"strength: {key}: {value!r}: allowed range [0, 1]")
+            s[self.resolve(key, what="strength")] = value
+        return replace(self, strength=s)
+
+    def with_tightness(self, mapping: Mapping[str, float] | None = None, **fractions) -> "Model":
+        """New model whose passive slack lengths are shortened by the given
+        fractions (tight muscles pull earlier); values in [0, 0.5]."""
+        items = dict(mapping or {}, **fractions)
+        t = self.tightness.copy()
+        for key, value in items.items():
+            value = float(value)
+            if not np.isfinite(value) or not 0.0 <= value <= 0.5:
+                raise ValueError(f"tightness: {key}: {value!r}: allowed range [0, 0.5]")
+            idx = self.resolve(key, what="tightness")
+            passive = self.arrays.has_passive[idx]
+            if not passive.any():
+                raise ValueError(f"tightness: {key}: has no passive force-length model; allowed: "
+                                 f"muscles of the groups {', '.join(PASSIVE_GROUPS)}")
+            t[idx] = value
+        return replace(self, tightness=t)
+
+    def with_params(self, **changes) -> "Model":
+        """New model with tunable parameters changed (see ``TUNABLE``)."""
+        tuned = dict(self.tuned)
+        for key, value in changes.items():
+            if key not in TUNABLE:
+                close = difflib.get_close_matches(key, TUNABLE, n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                raise ValueError(f"param: unknown model parameter {key!r}: allowed "
+                                 f"{', '.join(TUNABLE)}{hint}")
+            lo, hi = TUNABLE[key]
+            value = float(value)
+            if not np.isfinite(value) or not lo <= value <= hi:
+                raise ValueError(f"param.{key}: {value!r}: allowed range [{lo}, {hi}]")
+            tuned[key] = value
+        return replace(self, tuned=tuned)
+
+    def with_body(self, *, mass_kg: float | None = None, height_m: float | None = None) -> "Model":
+        return load_model_from(self.params, mass_kg=mass_kg or self.mass_kg,
+                               height_m=height_m or self.height_m,
+                               strength=self.strength, tightness=self.tightness, tuned=self.tuned)
+
+    def param(self, key: str) -> float:
+        """Current value of a tunable parameter."""
+        if key in self.tuned:
+            return self.tuned[key]
+        p = self.params
+        return {
+            "specific_tension_n_per_cm2": p.muscle_model.specific_tension,
+            "itb_gluteus_maximus_fraction": next(
+                (m.itb_fraction for m in p.muscles if m.name == "gluteus_maximus_superior"), 0.0),
+            "posture_cost_weight": p.compensation.posture_cost_weight,
+            "itb_youngs_modulus_mpa": p.itb.youngs_modulus / 1e6,
+            "lumbopelvic_ratio": p.lumbopelvic_ratio,
+        }[key]
+
+    # ----------------------------------------------------------------- arrays
+    @cached_property
+    def scale(self) -> float:
+        return self.height_m / self.params.reference_height_m
+
+    @cached_property
+    def arrays(self) -> ModelArrays:
+        """Kernel arrays for the default criterion (p = 2, unit weights)."""
+        return build_arrays(self)
+
+    def criterion_arrays(self, exponent: float, weights: np.ndarray) -> ModelArrays:
+        return self.arrays._replace(weights=np.ascontiguousarray(weights, dtype=float),
+                                    exponent=float(exponent))
+
+
+def build_arrays(model: Model) -> ModelArrays:
+    from ._kernels.geometry import muscle_paths
+    from ._kernels.kinematics import segment_frames
+    from .recruitment import DEFAULT_RESERVE_WEIGHT
+
+    p = model.params
+    k = model.scale
+    seg_names = ("trunk", "pelvis", "thigh", "shank", "thigh", "shank")
+    sides = ("r", "r", "r", "r", "l", "l")
+    seg_mass = np.array([p.segments[n].mass_fraction * model.mass_kg for n in seg_names])
+    seg_com = np.array([_mirror(p.segments[n].com, s) for n, s in zip(seg_names, sides)]) * k
+    lumbar_loc = np.array(p.joints["lumbar"].location) * k
+    hip_loc = np.array([_mirror(p.joints["hip"].location, s) for s in SIDES]) * k
+    knee_loc = np.array([_mirror(p.joints["knee"].location, s) for s in SIDES]) * k
+    foot_pt = np.array([_mirror(p.foot_contact, s) for s in SIDES]) * k
+
+    mm = p.muscle_model
+    sigma = model.tuned.get("specific_tension_n_per_cm2", mm.specific_tension)
+    gmax_itb = model.tuned.get("itb_gluteus_maximus_fraction")
+    path_seg, path_pt, path_start, side = [], [], [0], []
+    fmax, lopt, lts, cos_penn, itb_frac, has_passive = [], [], [], [], [], []
+    for s_i, s in enumerate(SIDES):
+        for m in p.muscles:
+            for seg, pt in m.path:
+                path_seg.append(_SEGMENT_CODE[seg][s_i])
+                path_pt.append(_mirror(pt, s))
+            path_start.append(len(path_seg))
+            side.append(s_i)
+            fmax.append(m.max_isometric_force * sigma / mm.reference_specific_tension)
+            lopt.append(m.optimal_fiber_length * k)
+            lts.append(m.tendon_slack_length * k)
+            cos_penn.append(np.cos(m.pennation))
+            frac = m.itb_fraction
+            if gmax_itb is not None and m.name == "gluteus_maximus_superior":
+                frac = gmax_itb
+            itb_frac.append(frac)
+            has_passive.append(m.group in PASSIVE_GROUPS)
+    lopt = np.array(lopt)
+    lts = np.array(lts)
+    cos_penn = np.array(cos_penn)
+    passive_slack = (lts + lopt * cos_penn) * (1.0 - model.tightness)
+
+    itb_seg, itb_pt = [], []
+    for s_i, s in enumerate(SIDES):
+        for seg, pt in p.itb.path:
+            itb_seg.append(_SEGMENT_CODE[seg][s_i])
+            itb_pt.append(_mirror(pt, s))
+    nk = len(p.itb.path)
+    itb_seg = np.array(itb_seg, dtype=np.int64)
+    itb_pt = np.array(itb_pt) * k
+    itb_start = np.array([0, nk, 2 * nk], dtype=np.int64)
+    # band length at the neutral posture sets its slack length
+    R = np.zeros((6, 3, 3)); o = np.zeros((6, 3))
+    axes = np.zeros((N_DOF, 3)); centres = np.zeros((N_DOF, 3))
+    segment_frames(np.zeros(N_COORD), lumbar_loc, hip_loc, knee_loc, R, o, axes, centres)
+    length = np.zeros(2); arm = np.zeros((N_DOF, 2)); pts = np.zeros((2 * nk, 3))
+    muscle_paths(R, o, axes, centres, itb_seg, itb_pt, itb_start, pts, length, arm)
+    itb_slack = length * (1.0 + p.itb.slack_strain)
+    modulus = model.tuned.get("itb_youngs_modulus_mpa", p.itb.youngs_modulus / 1e6) * 1e6
+    itb_stiffness = modulus * p.itb.cross_section / itb_slack
+
+    th = p.l5s1_disc_inclination
+    n = len(fmax)
+    return ModelArrays(
+        seg_mass=seg_mass, seg_com=seg_com, lumbar_loc=lumbar_loc, hip_loc=hip_loc,
+        knee_loc=knee_loc, foot_pt=foot_pt,
+        path_seg=np.array(path_seg, dtype=np.int64), path_pt=np.array(path_pt) * k,
+        path_start=np.array(path_start, dtype=np.int64), side=np.array(side, dtype=np.int64),
+        fmax=np.array(fmax), lopt=lopt, lts=lts, cos_penn=cos_penn,
+        passive_slack=passive_slack, has_passive=np.array(has_passive, dtype=np.bool_),
+        use_fl=True, fl_width=float(mm.active_force_length_width),
+        pe_shape=float(mm.passive_shape_factor), pe_strain=float(mm.passive_strain_at_one_norm_force),
+        itb_frac=np.array(itb_frac), itb_seg=itb_seg, itb_pt=itb_pt, itb_start=itb_start,
+        itb_stiffness=itb_stiffness, itb_slack=itb_slack,
+        disc_normal=np.array([np.sin(th), np.cos(th), 0.0]),
+        disc_ap=np.array([np.cos(th), -np.sin(th), 0.0]),
+        weights=np.ones(n), upper=np.ones(n), exponent=2.0,
+        reserve_weight=float(DEFAULT_RESERVE_WEIGHT),
+    )
+
+
+def load_model_from(params: ParamSet, *, mass_kg: float, height_m: float,
+                    strength=None, tightness=None, tuned=None) -> Model:
+    for key, value, lo, hi in (("mass_kg", mass_kg, 20.0, 250.0), ("height_m", height_m, 1.0, 2.5)):
+        value = float(value)
+        if not np.isfinite(value) or not lo <= value <= hi:
+            raise ValueError(f"model: {key}: {value!r}: allowed range [{lo}, {hi}]")
+    n = 2 * len(params.muscles)
+    return Model(params=params, mass_kg=float(mass_kg), height_m=float(height_m),
+                 strength=np.ones(n) if strength is None else np.array(strength, dtype=float),
+                 tightness=np.zeros(n) if tightness is None else np.array(tightness, dtype=float),
+                 tuned=dict(tuned or {}))
+
+
+def load_model(path=None, *, mass_kg: float | None = None, height_m: float | None = None,
+               preset: str | None = None) -> Model:
+    """Load a model from a parameter file or a named preset.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        TOML parameter file; default the shipped ``default.toml``.
+    mass_kg : float [kg], optional (default: the file's, 75 kg for the default)
+    height_m : float [m], optional (default: the file's, 1.75 m for the default)
+    preset : str, optional (e.g. ``"female"``; see :func:`pelvisim.params.presets`)
+    """
+    params = load_params(path, preset=preset)
+    return load_model_from(params, mass_kg=params.mass_kg if mass_kg is None else mass_kg,
+                           height_m=params.height_m if height_m is None else height_m)

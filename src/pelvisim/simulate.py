@@ -1,0 +1,158 @@
+"""The entry point: solve a task on a model, with a recruitment criterion and a
+compensation strategy, for one point or a batch of strength conditions."""
+from __future__ import annotations
+
+import difflib
+from collections import namedtuple
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._kernels.batch import NONE, OPTIMAL, PRESCRIBED, run_batch
+from .conventions import N_COORD, N_DOF
+from .recruitment import SolverOptions
+
+# criterion name -> (exponent, weights: "unit" or "volume")
+CRITERIA = {
+    "activation_squared": (2.0, "unit"),   # OpenSim static optimization
+    "activation_cubed": (3.0, "unit"),     # Crowninshield & Brand 1981
+    "volume_weighted": (2.0, "volume"),    # sum V_i a_i^2, V ~ Fmax * optimal fibre length
+}
+
+
+@dataclass(frozen=True)
+class Prescribed:
+    """A prescribed compensation [deg]: changes from the task's own posture.
+
+    pelvic_list_deg, trunk_lean_deg : frontal tasks (single-leg stance, walking)
+    pelvic_tilt_deg : sagittal tasks (standing: anterior tilt with the trunk kept
+        upright; forward bend: more pelvic tilt, less lumbar flexion at the same
+        trunk inclination)
+    """
+
+    pelvic_list_deg: float = 0.0
+    trunk_lean_deg: float = 0.0
+    pelvic_tilt_deg: float = 0.0
+
+    def vector(self, angles: tuple[str, ...]) -> np.ndarray:
+        x = np.zeros(2)
+        for k, name in enumerate(angles):
+            x[k] = np.deg2rad(getattr(self, name + "_deg"))
+        for name in ("pelvic_list", "trunk_lean", "pelvic_tilt"):
+            if name not in angles and getattr(self, name + "_deg") != 0.0:
+                raise ValueError(f"compensation: {name}_deg: this task compensates only with "
+                                 f"{', '.join(angles)}")
+        return x
+
+
+def criterion_arrays(model, criterion: str):
+    """Kernel arrays of ``model`` for a recruitment criterion looked up by name."""
+    if criterion not in CRITERIA:
+        close = difflib.get_close_matches(criterion, CRITERIA, n=2)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ValueError(f"criterion: {criterion!r}: allowed {', '.join(CRITERIA)}{hint}")
+    exponent, kind = CRITERIA[criterion]
+    arr = model.arrays
+    if kind == "volume":
+        volume = arr.fmax * arr.lopt
+        weights = volume / volume.mean()
+    else:
+        weights = np.ones_like(arr.fmax)
+    return model.criterion_arrays(exponent, weights)
+
+
+def _compensation_setup(model, task, compensation, B):
+    angles = task.compensation_angles
+    nvar = len(angles)
+    comp = model.params.compensation
+    lo = np.full(2, -1.0)
+    hi = np.full(2, 1.0)
+    for k, name in enumerate(angles):
+        lo[k], hi[k] = comp.bounds[name]
+    if "pelvic_tilt" in angles:
+        # bounds hold for the absolute angles; x is the change from the task's
+        # posture, and lumbar flexion (which takes -x) must stay within its own
+        q0 = task.arrays(model).q0
+        lf_lo, lf_hi = comp.bounds["lumbar_flexion"]
+        lo[0] = max(lo[0] - q0[0], q0[2] - lf_hi)
+        hi[0] = min(hi[0] - q0[0], q0[2] - lf_lo)
+    x0 = np.zeros((B, 2))
+    if compensation is None or compensation == "none":
+        mode = NONE
+    elif compensation == "optimal":
+        mode = OPTIMAL
+    elif isinstance(compensation, Prescribed):
+        mode = PRESCRIBED
+        x0[:] = compensation.vector(angles)
+    else:
+        raise ValueError(f"compensation: {compensation!r}: allowed 'none', 'optimal' or "
+                         f"pelvisim.Prescribed(...)")
+    return mode, nvar, lo, hi, x0
+
+
+BatchOutput = namedtuple("BatchOutput", [
+    "x", "q", "activation", "force", "reserve", "tau", "itb", "hip", "l5s1", "status",
+    "iterations", "objective", "evaluations", "feasible",
+])
+
+
+def run_points(model, task, strength=None, *, compensation="none",
+               criterion="activation_squared", options: SolverOptions | None = None,
+               task_arrays=None, model_arrays=None) -> BatchOutput:
+    """Solve ``task`` on ``model`` for B strength vectors in one parallel batch.
+
+    Parameters
+    ----------
+    strength : ndarray (B, n), optional; default the model's own strength (B = 1)
+    compensation : "none", "optimal" or :class:`Prescribed`
+    criterion : str, see ``CRITERIA``
+    """
+    options = options or SolverOptions()
+    arr = model_arrays if model_arrays is not None else criterion_arrays(model, criterion)
+    ta = task_arrays if task_arrays is not None else task.arrays(model)
+    if strength is None:
+        strength = model.strength[None, :]
+    strength = np.ascontiguousarray(strength, dtype=float)
+    B, n = strength.shape
+    mode, nvar, lo, hi, x0 = _compensation_setup(model, task, compensation, B)
+    comp = model.params.compensation
+    weight = model.param("posture_cost_weight")
+    out = BatchOutput(
+        x=np.zeros((B, 2)), q=np.zeros((B, N_COORD)), activation=np.zeros((B, n)),
+        force=np.zeros((B, n)), reserve=np.zeros((B, N_DOF)), tau=np.zeros((B, N_DOF)),
+        itb=np.zeros((B, 2)), hip=np.zeros((B, 2, 2, 3)), l5s1=np.zeros((B, 3)),
+        status=np.zeros(B, dtype=np.int64), iterations=np.zeros(B, dtype=np.int64),
+        objective=np.zeros(B), evaluations=np.zeros(B, dtype=np.int64),
+        feasible=np.zeros(B, dtype=bool))
+    run_batch(arr, ta, strength, x0, mode, nvar, lo, hi, comp.angle_scale, weight,
+              options.tol, options.max_iter, 1e-4, 200, out.x, out.q, out.activation,
+              out.force, out.reserve, out.tau, out.itb, out.hip, out.l5s1, out.status,
+              out.iterations, out.objective, out.evaluations)
+    out.feasible[:] = np.all(np.abs(out.reserve) <= options.feasibility_tol, axis=1)
+    return out
+
+
+def solve(model, task, *, compensation="none", criterion: str = "activation_squared",
+          options: SolverOptions | None = None):
+    """Solve one task on one model.
+
+    Parameters
+    ----------
+    model : pelvisim.Model
+    task : pelvisim.Task (see :func:`pelvisim.task`)
+    compensation : "none" (posture fixed), "optimal" (compensation angles chosen
+        within physiological bounds to minimise muscle effort plus a
+        posture-deviation cost) or :class:`Prescribed`
+    criterion : "activation_squared" (default, OpenSim), "activation_cubed",
+        "volume_weighted"
+
+    Returns
+    -------
+    pelvisim.Solution
+    """
+    from .solution import Solution
+
+    out = run_points(model, task, compensation=compensation, criterion=criterion,
+                     options=options)
+    return Solution.from_batch(model, task, out, 0, compensation=compensation,
+                               criterion=criterion)

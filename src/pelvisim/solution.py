@@ -1,0 +1,129 @@
+"""The result of one solve: forces, loads, reserves and the posture used."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from .conventions import COORDINATES, DOFS, SIDES
+
+
+@dataclass(frozen=True)
+class Solution:
+    """One solved point.
+
+    Attributes
+    ----------
+    feasible : bool
+        True when every reserve moment is below the solver's feasibility
+        tolerance (the muscles can do the task).
+    body_weight : float [N]
+    muscle_force : dict muscle -> [N] (active + passive)
+    activation : dict muscle -> [0..1]
+    itb_tension : dict side -> [N]
+    hip_contact_force : dict side -> [N] magnitude of the force on the femoral head
+    hip_contact_vector_pelvis, hip_contact_vector_femur : dict side -> ndarray (3,) [N]
+    l5s1_compression, l5s1_shear_ap, l5s1_shear_lat : float [N]
+        Force of the upper body on the sacrum along the L5/S1 disc normal
+        (compression +), in the disc plane forward (anterior shear +) and to the
+        right (lateral shear +).
+    reserve : dict DOF -> [N m] reserve moment (zero when feasible)
+    demanded_moment : dict DOF -> [N m] net joint moment the task demands
+    posture : dict angle name (``*_deg``) -> [deg], the posture actually used
+    """
+
+    model: object
+    task: object
+    compensation: object
+    criterion: str
+    feasible: bool
+    status: int
+    body_weight: float
+    muscle_force: Mapping[str, float]
+    activation: Mapping[str, float]
+    itb_tension: Mapping[str, float]
+    hip_contact_force: Mapping[str, float]
+    hip_contact_vector_pelvis: Mapping[str, np.ndarray]
+    hip_contact_vector_femur: Mapping[str, np.ndarray]
+    l5s1_compression: float
+    l5s1_shear_ap: float
+    l5s1_shear_lat: float
+    reserve: Mapping[str, float]
+    demanded_moment: Mapping[str, float]
+    posture: Mapping[str, float]
+
+    @classmethod
+    def from_batch(cls, model, task, out, b, *, compensation, criterion) -> "Solution":
+        names = model.muscles
+        q = out.q[b]
+        return cls(
+            model=model, task=task, compensation=compensation, criterion=criterion,
+            feasible=bool(out.feasible[b]), status=int(out.status[b]),
+            body_weight=model.body_weight,
+            muscle_force=dict(zip(names, out.force[b].tolist())),
+            activation=dict(zip(names, out.activation[b].tolist())),
+            itb_tension={s: float(out.itb[b, k]) for k, s in enumerate(SIDES)},
+            hip_contact_force={s: float(np.linalg.norm(out.hip[b, k, 0]))
+                               for k, s in enumerate(SIDES)},
+            hip_contact_vector_pelvis={s: out.hip[b, k, 0].copy() for k, s in enumerate(SIDES)},
+            hip_contact_vector_femur={s: out.hip[b, k, 1].copy() for k, s in enumerate(SIDES)},
+            l5s1_compression=float(out.l5s1[b, 0]), l5s1_shear_ap=float(out.l5s1[b, 1]),
+            l5s1_shear_lat=float(out.l5s1[b, 2]),
+            reserve=dict(zip(DOFS, out.reserve[b].tolist())),
+            demanded_moment=dict(zip(DOFS, out.tau[b].tolist())),
+            posture=posture_dict(q),
+        )
+
+    def group_force(self, group: str, side: str) -> float:
+        """Summed force [N] of a muscle group on one side."""
+        if group not in self.model.groups:
+            raise ValueError(f"group: {group!r}: allowed {', '.join(self.model.groups)}")
+        if side not in SIDES:
+            raise ValueError(f"side: {side!r}: allowed r, l")
+        return float(sum(self.muscle_force[m] for m in self.model.groups[group]
+                         if m.endswith("_" + side)))
+
+    def to_dataframe(self):
+        """Group forces per side and the joint loads as a pandas DataFrame (needs pandas)."""
+        import pandas as pd
+
+        rows = [{"quantity": f"{g} force", "side": s, "value": self.group_force(g, s), "unit": "N"}
+                for g in self.model.groups for s in SIDES]
+        for s in SIDES:
+            rows.append({"quantity": "ITB tension", "side": s, "value": self.itb_tension[s], "unit": "N"})
+            rows.append({"quantity": "hip contact force", "side": s,
+                         "value": self.hip_contact_force[s], "unit": "N"})
+        for name in ("l5s1_compression", "l5s1_shear_ap", "l5s1_shear_lat"):
+            rows.append({"quantity": name, "side": "-", "value": getattr(self, name), "unit": "N"})
+        return pd.DataFrame(rows)
+
+    def summary(self) -> str:
+        """A plain-text table of the key outputs."""
+        bw = self.body_weight
+        lines = [f"{self.task.describe()}  compensation={self.compensation!r}  "
+                 f"criterion={self.criterion}  feasible={self.feasible}",
+                 f"{'group':<20}{'right [N]':>12}{'left [N]':>12}"]
+        for g in self.model.groups:
+            lines.append(f"{g:<20}{self.group_force(g, 'r'):>12.1f}{self.group_force(g, 'l'):>12.1f}")
+        lines.append(f"{'ITB tension':<20}{self.itb_tension['r']:>12.1f}{self.itb_tension['l']:>12.1f}")
+        lines.append(f"{'hip contact':<20}{self.hip_contact_force['r']:>12.1f}"
+                     f"{self.hip_contact_force['l']:>12.1f}   "
+                     f"({self.hip_contact_force['r'] / bw:.2f} / {self.hip_contact_force['l'] / bw:.2f} BW)")
+        lines.append(f"L5/S1 compression {self.l5s1_compression:.1f} N, shear AP "
+                     f"{self.l5s1_shear_ap:.1f} N, lateral {self.l5s1_shear_lat:.1f} N")
+        big = {k: v for k, v in self.reserve.items() if abs(v) > 1e-6}
+        lines.append("reserves [N m]: " + (", ".join(f"{k}={v:.2f}" for k, v in big.items())
+                                          if big else "none"))
+        lines.append("posture [deg]: " + ", ".join(f"{k[:-4]}={v:.1f}" for k, v in self.posture.items()
+                                                   if abs(v) > 0.05))
+        return "\n".join(lines)
+
+
+def posture_dict(q: np.ndarray) -> dict[str, float]:
+    """Coordinates [rad] -> named angles [deg], with the trunk inclinations."""
+    deg = np.rad2deg(q)
+    out = {f"{n}_deg": float(v) for n, v in zip(COORDINATES, deg)}
+    out["trunk_flexion_deg"] = out["pelvic_tilt_deg"] + out["lumbar_flexion_deg"]
+    out["trunk_lean_deg"] = out["lumbar_bending_deg"] - out["pelvic_list_deg"]
+    return out

@@ -1,0 +1,250 @@
+"""Tasks: the posture a task starts from and the loads it applies.
+
+Every task states its loads:
+
+``standing``
+    Bipedal quiet standing, neutral posture. Loads: segment weights; ground
+    reactions on both feet, vertical, sharing the body weight by
+    ``weight_split_r`` (right share), centre of pressure under the whole-body
+    centre of mass. Compensation angle: pelvic tilt (trunk kept upright, thighs
+    vertical).
+``single_leg_stance``
+    Standing on ``side``; the other (swing) hip and knee flexed by
+    ``swing_hip_flexion_deg`` and ``swing_knee_flexion_deg``. Loads: segment
+    weights; the stance foot carries everything (free bodies from the top down,
+    no ground reaction needed). The stance hip adducts so that the whole-body
+    centre of mass lies over the stance foot in the frontal plane.
+    Compensation angles: pelvic list and trunk lean.
+``forward_bend``
+    Trunk inclined ``trunk_flexion_deg`` forward, shared between lumbar flexion
+    and pelvic tilt by the model's lumbopelvic ratio; an optional load of
+    ``hand_load_kg`` held in both hands, hanging below the shoulders or
+    ``hand_distance_m`` in front of them (along the trunk's anterior axis).
+    Loads: weights, hand load, ground reactions as in standing (50/50).
+    Compensation angle: pelvic tilt at the same trunk inclination.
+``gait_stance``
+    One quasi-static frame at ``stance_pct`` of the stance phase of walking on
+    ``side``: posture and stance-leg and lumbar joint moments from a gait table
+    (default: :func:`pelvisim.gait.load_gait_table`), scaled by body mass.
+    Loads: weights plus d'Alembert forces that match the table's ground
+    reaction; the joint moments are the table's, plus the change that a
+    compensated posture makes to the static moments. Compensation angles:
+    pelvic list and trunk lean.
+"""
+from __future__ import annotations
+
+import difflib
+from collections import namedtuple
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._kernels.kinematics import PELVIS, SHANK_R, TRUNK
+from ._kernels.pipeline import (COMP_BEND, COMP_FRONTAL, COMP_STANDING, DOUBLE, SINGLE)
+from .conventions import COORD_INDEX, N_COORD, N_DOF
+
+TaskArrays = namedtuple("TaskArrays", [
+    "q0", "root", "support", "split_r", "stance", "balance", "load_seg", "load_local",
+    "load_f", "grf", "tau_offset", "comp_kind",
+])
+
+# Shoulder joint centre above L5/S1 in the trunk frame [m] at 1.741 m stature:
+# de Leva (1996) trunk length CERV-MIDH 531.9 mm, less about 100 mm from the hip
+# centres to L5/S1 and about 50 mm from the cervicale down to the shoulder joints.
+SHOULDER_HEIGHT_M = 0.38
+DE_LEVA_STATURE_M = 1.741
+GRAVITY = 9.81
+
+# name -> (defaults, allowed ranges or choices, compensation variables)
+_SPECS: dict[str, dict[str, Any]] = {
+    "standing": dict(
+        defaults={"weight_split_r": 0.5},
+        ranges={"weight_split_r": (0.0, 1.0)},
+        comp=("pelvic_tilt",)),
+    "single_leg_stance": dict(
+        defaults={"side": "r", "swing_hip_flexion_deg": 30.0, "swing_knee_flexion_deg": 60.0},
+        ranges={"side": ("r", "l"), "swing_hip_flexion_deg": (-20.0, 120.0),
+                "swing_knee_flexion_deg": (0.0, 140.0)},
+        comp=("pelvic_list", "trunk_lean")),
+    "forward_bend": dict(
+        defaults={"trunk_flexion_deg": 40.0, "hand_load_kg": 0.0, "hand_distance_m": 0.0},
+        ranges={"trunk_flexion_deg": (0.0, 90.0), "hand_load_kg": (0.0, 50.0),
+                "hand_distance_m": (0.0, 0.8)},
+        comp=("pelvic_tilt",)),
+    "gait_stance": dict(
+        defaults={"stance_pct": 50.0, "side": "r", "table": None},
+        ranges={"stance_pct": (0.0, 100.0), "side": ("r", "l"), "table": None},
+        comp=("pelvic_list", "trunk_lean")),
+}
+
+
+def tasks() -> list[str]:
+    """Names of the available tasks."""
+    return list(_SPECS)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task and its parameters (see the module docstring for what each applies)."""
+
+    name: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def compensation_angles(self) -> tuple[str, ...]:
+        return _SPECS[self.name]["comp"]
+
+    def replace(self, **changes) -> "Task":
+        return task(self.name, **{**self.params, **changes})
+
+    def arrays(self, model) -> TaskArrays:
+        return _BUILDERS[self.name](model, **self.params)
+
+    def describe(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items() if k != "table")
+        return f"{self.name}({args})"
+
+
+def task(name: str, **params) -> Task:
+    """Look up a task by name and check its parameters.
+
+    Raises ``ValueError`` naming the task, the parameter, the value and what is
+    allowed (close matches for misspelt names).
+    """
+    if name not in _SPECS:
+        close = difflib.get_close_matches(name, _SPECS, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ValueError(f"task: unknown task {name!r}: allowed {', '.join(_SPECS)}{hint}")
+    spec = _SPECS[name]
+    values = dict(spec["defaults"])
+    for key, value in params.items():
+        if key not in spec["defaults"]:
+            close = difflib.get_close_matches(key, spec["defaults"], n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ValueError(f"task {name}: unknown parameter {key!r}: allowed "
+                             f"{', '.join(spec['defaults'])}{hint}")
+        allowed = spec["ranges"][key]
+        if isinstance(allowed, tuple) and isinstance(allowed[0], str):
+            if value not in allowed:
+                raise ValueError(f"task {name}: {key}: {value!r}: allowed {', '.join(allowed)}")
+        elif allowed is not None:
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"task {name}: {key}: {value!r}: allowed a number in "
+                                 f"[{allowed[0]}, {allowed[1]}]") from None
+            if not np.isfinite(value) or not allowed[0] <= value <= allowed[1]:
+                raise ValueError(f"task {name}: {key}: {value!r}: allowed range "
+                                 f"[{allowed[0]}, {allowed[1]}]")
+        values[key] = value
+    return Task(name, values)
+
+
+# ---------------------------------------------------------------- builders
+def _base(q0, *, root, support, comp_kind, split_r=0.5, stance=0, balance=False,
+          loads=(), grf=None, tau_offset=None) -> TaskArrays:
+    seg = np.array([l[0] for l in loads], dtype=np.int64)
+    local = np.array([l[1] for l in loads], dtype=float).reshape(-1, 3)
+    force = np.array([l[2] for l in loads], dtype=float).reshape(-1, 3)
+    return TaskArrays(
+        q0=np.asarray(q0, dtype=float), root=int(root), support=int(support),
+        split_r=float(split_r), stance=int(stance), balance=bool(balance),
+        load_seg=seg, load_local=local, load_f=force,
+        grf=np.zeros(3) if grf is None else np.asarray(grf, dtype=float),
+        tau_offset=np.zeros(N_DOF) if tau_offset is None else np.asarray(tau_offset, float),
+        comp_kind=int(comp_kind))
+
+
+def _q(**deg) -> np.ndarray:
+    q = np.zeros(N_COORD)
+    for name, value in deg.items():
+        q[COORD_INDEX[name]] = np.deg2rad(value)
+    return q
+
+
+def _standing(model, weight_split_r):
+    return _base(_q(), root=PELVIS, support=DOUBLE, comp_kind=COMP_STANDING,
+                 split_r=weight_split_r)
+
+
+def _single_leg_stance(model, side, swing_hip_flexion_deg, swing_knee_flexion_deg):
+    swing = "l" if side == "r" else "r"
+    q = _q(**{f"hip_flexion_{swing}": swing_hip_flexion_deg,
+              f"knee_flexion_{swing}": swing_knee_flexion_deg})
+    s = 0 if side == "r" else 1
+    return _base(q, root=SHANK_R + 2 * s, support=SINGLE, comp_kind=COMP_FRONTAL,
+                 stance=s, balance=True)
+
+
+def _forward_bend(model, trunk_flexion_deg, hand_load_kg, hand_distance_m):
+    ratio = model.param("lumbopelvic_ratio")
+    lumbar = ratio * trunk_flexion_deg
+    tilt = trunk_flexion_deg - lumbar
+    q = _q(pelvic_tilt=tilt, lumbar_flexion=lumbar, hip_flexion_r=tilt, hip_flexion_l=tilt)
+    loads = []
+    if hand_load_kg > 0.0:
+        shoulder = SHOULDER_HEIGHT_M * model.height_m / DE_LEVA_STATURE_M
+        loads.append((TRUNK, (hand_distance_m, shoulder, 0.0), (0.0, -hand_load_kg * GRAVITY, 0.0)))
+    return _base(q, root=PELVIS, support=DOUBLE, comp_kind=COMP_BEND, loads=loads)
+
+
+def _gait_stance(model, stance_pct, side, table):
+    from ._kernels.pipeline import _loads
+    from ._kernels.kinematics import segment_frames
+    from ._kernels.statics import demanded_moments
+    from .gait import load_gait_table
+
+    table = load_gait_table(table) if table is None or not hasattr(table, "at") else table
+    row = table.at(stance_pct)
+    swap = side == "l"
+    mirror = -1.0 if swap else 1.0
+
+    def angle(name):
+        if swap:  # the table is for right stance: mirror into left stance
+            name = name.replace("_r_", "_x_").replace("_l_", "_r_").replace("_x_", "_l_")
+        return row[name]
+
+    deg = {}
+    for n in ("pelvic_tilt", "lumbar_flexion"):
+        deg[n] = angle(n + "_deg")
+    for n in ("pelvic_list", "lumbar_bending", "lumbar_rotation"):
+        deg[n] = mirror * angle(n + "_deg")
+    for s in ("r", "l"):
+        for n in ("hip_flexion", "hip_adduction", "hip_rotation", "knee_flexion"):
+            deg[f"{n}_{s}"] = angle(f"{n}_{s}_deg")
+    q = _q(**deg)
+    s = 0 if side == "r" else 1
+    grf = np.array([row["grf_x_bw"], row["grf_y_bw"], mirror * row["grf_z_bw"]]) * model.body_weight
+    base = _base(q, root=SHANK_R + 2 * s, support=SINGLE, comp_kind=COMP_FRONTAL, stance=s,
+                 grf=grf)
+    # table moments for the lumbar and stance-leg DOFs; the static moments of
+    # the table posture are removed so that a compensated posture adds its change
+    arr = model.arrays
+    R = np.zeros((6, 3, 3)); o = np.zeros((6, 3))
+    axes = np.zeros((N_DOF, 3)); centres = np.zeros((N_DOF, 3))
+    segment_frames(q, arr.lumbar_loc, arr.hip_loc, arr.knee_loc, R, o, axes, centres)
+    E = 12 + 2
+    lseg = np.zeros(E, dtype=np.int64); lpt = np.zeros((E, 3)); lf = np.zeros((E, 3))
+    ne = _loads(arr, base, R, o, lseg, lpt, lf)
+    static = np.zeros(N_DOF)
+    demanded_moments(axes, centres, base.root, lseg[:ne], lpt[:ne], lf[:ne], static)
+    offset = np.zeros(N_DOF)
+    moments = {
+        0: row["lumbar_flexion_moment"], 1: mirror * row["lumbar_bending_moment"],
+        2: mirror * row["lumbar_rotation_moment"],
+    }
+    j0 = 3 + 4 * s
+    for k, n in enumerate(("hip_flexion", "hip_adduction", "hip_rotation", "knee_flexion")):
+        moments[j0 + k] = row[f"{n}_r_moment"]
+    for j, per_kg in moments.items():
+        offset[j] = per_kg * model.mass_kg - static[j]
+    return base._replace(tau_offset=offset)
+
+
+_BUILDERS = {
+    "standing": _standing,
+    "single_leg_stance": _single_leg_stance,
+    "forward_bend": _forward_bend,
+    "gait_stance": _gait_stance,
+}

@@ -1,0 +1,40 @@
+"""Shared fixtures and invariant helpers."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import pelvisim
+from pelvisim.geometry import geometry
+
+REFERENCE = Path(__file__).parent.parent.parent / "shared" / "reference"
+
+
+@pytest.fixture(scope="session")
+def model():
+    return pelvisim.load_model()
+
+
+def assert_equilibrium(sol, *, atol=1e-6):
+    """Muscle moments + passive moments + reserves = demanded moments, per DOF."""
+    from pelvisim.geometry import posture_vector
+
+    m = sol.model
+    q = posture_vector(**{k: v for k, v in sol.posture.items()
+                          if k not in ("trunk_flexion_deg", "trunk_lean_deg")})
+    g = geometry(m, q)
+    force = np.array([sol.muscle_force[n] for n in m.muscles])
+    arr = m.arrays
+    itb_passive = np.maximum(g.itb_length - arr.itb_slack, 0.0) * arr.itb_stiffness
+    produced = g.moment_arm @ force + g.itb_moment_arm @ itb_passive
+    reserve = np.array(list(sol.reserve.values()))
+    demanded = np.array(list(sol.demanded_moment.values()))
+    np.testing.assert_allclose(produced + reserve, demanded, atol=atol, rtol=1e-7)
+
+
+def assert_bounds(sol):
+    act = np.array(list(sol.activation.values()))
+    assert np.all(np.isfinite(act))
+    assert np.all(act >= -1e-12) and np.all(act <= 1 + 1e-9)
+    assert np.all(np.isfinite(list(sol.muscle_force.values())))
+    assert np.isfinite(sol.l5s1_compression)

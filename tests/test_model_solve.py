@@ -1,0 +1,111 @@
+"""Statics, recruitment and loads on the default model: equilibrium, symmetry,
+and the published targets of SPEC section 10."""
+import numpy as np
+import pytest
+
+import pelvisim
+from conftest import assert_bounds, assert_equilibrium
+
+
+@pytest.fixture(scope="module")
+def sls(model):
+    return pelvisim.solve(model, pelvisim.task("single_leg_stance"))
+
+
+@pytest.fixture(scope="module")
+def standing(model):
+    return pelvisim.solve(model, pelvisim.task("standing"))
+
+
+@pytest.mark.parametrize("name,params", [
+    ("standing", {}), ("single_leg_stance", {}), ("single_leg_stance", {"side": "l"}),
+    ("forward_bend", {"trunk_flexion_deg": 40, "hand_load_kg": 10}),
+    ("gait_stance", {"stance_pct": 30}),
+])
+def test_equilibrium_and_bounds(model, name, params):
+    sol = pelvisim.solve(model, pelvisim.task(name, **params))
+    assert sol.feasible
+    assert_bounds(sol)
+    assert_equilibrium(sol)
+
+
+def test_single_leg_stance_left_mirrors_right(model, sls):
+    left = pelvisim.solve(model, pelvisim.task("single_leg_stance", side="l"))
+    for m, f in sls.muscle_force.items():
+        mirror = m[:-1] + ("l" if m.endswith("r") else "r")
+        assert left.muscle_force[mirror] == pytest.approx(f, rel=1e-6, abs=1e-6), m
+    assert left.itb_tension["l"] == pytest.approx(sls.itb_tension["r"], rel=1e-6)
+    assert left.hip_contact_force["l"] == pytest.approx(sls.hip_contact_force["r"], rel=1e-6)
+    assert left.l5s1_compression == pytest.approx(sls.l5s1_compression, rel=1e-6)
+    assert left.l5s1_shear_lat == pytest.approx(-sls.l5s1_shear_lat, rel=1e-6, abs=1e-6)
+    assert left.posture["pelvic_list_deg"] == pytest.approx(-sls.posture["pelvic_list_deg"], abs=1e-9)
+
+
+def test_standing_is_symmetric(standing):
+    assert standing.hip_contact_force["l"] == pytest.approx(standing.hip_contact_force["r"], rel=1e-6)
+    assert abs(standing.l5s1_shear_lat) < 1e-6
+
+
+def _abductors(sol):
+    gm = sol.group_force("gluteus_medius", "r") + sol.group_force("gluteus_minimus", "r")
+    others = sum(sol.muscle_force[f"{m}_r"] for m in (
+        "tensor_fasciae_latae", "gluteus_maximus_superior", "piriformis", "sartorius"))
+    return gm, gm + others
+
+
+def test_single_leg_stance_abductor_force(sls):
+    """Total hip abductor force 1.5-3.0 BW (textbooks about 2 BW, Pauwels about 3 BW)."""
+    _, total = _abductors(sls)
+    assert 1.5 <= total / sls.body_weight <= 3.0, total / sls.body_weight
+
+
+@pytest.mark.xfail(strict=True, reason="measured 90 %: gait2392's TFL (233 N) and upper "
+                   "gluteus maximus are weak next to gluteus medius (2045 N), so static "
+                   "optimization gives gluteus medius + minimus more than Kummer's 70 %")
+def test_single_leg_stance_gluteus_medius_minimus_share(sls):
+    """Gluteus medius + minimus 60-80 % of the abductor force (Kummer 1993: about 70 %)."""
+    gm, total = _abductors(sls)
+    assert 0.60 <= gm / total <= 0.80, gm / total
+
+
+def test_single_leg_stance_hip_contact_force(sls):
+    """Hip contact force 2.2-3.5 BW in single-leg stance (Bergmann et al. 2001
+    measured about 2.3-2.8 BW in one-legged stance; Pauwels about 3-4 BW)."""
+    assert 2.2 <= sls.hip_contact_force["r"] / sls.body_weight <= 3.5
+
+
+def test_standing_l5s1_compression(standing):
+    """Quiet standing: L5/S1 compression 400-900 N (about 500 N at L4-L5 from
+    intradiscal pressure in a 70 kg subject, Wilke et al. 1999 Spine 24:755)."""
+    assert 400.0 <= standing.l5s1_compression <= 900.0
+
+
+@pytest.mark.parametrize("angle", [
+    30.0,
+    pytest.param(40.0, marks=pytest.mark.xfail(strict=True, reason="measured 4.0x")),
+    pytest.param(50.0, marks=pytest.mark.xfail(strict=True, reason="measured 4.7x")),
+])
+def test_forward_bend_compression_ratio(model, standing, angle):
+    """Forward bend of 30-50 deg: L5/S1 compression 2-3.5 x standing, carried
+    mostly by the erector spinae (Wilke 1999: about 2.2x at 36 deg flexion).
+
+    The lumped L1-S1 lumbar joint makes the bend demand the whole trunk moment
+    of the erector spinae at L5/S1 arms of 3-6 cm, without passive ligament or
+    fascia moments, so beyond 30 deg the ratio exceeds the published range."""
+    bend = pelvisim.solve(model, pelvisim.task("forward_bend", trunk_flexion_deg=angle))
+    ratio = bend.l5s1_compression / standing.l5s1_compression
+    assert 2.0 <= ratio <= 3.5, (angle, ratio)
+    es = bend.group_force("erector_spinae", "r") + bend.group_force("erector_spinae", "l")
+    back = sum(bend.group_force(g, s) for g in ("erector_spinae", "multifidus",
+                                                 "quadratus_lumborum") for s in "rl")
+    assert es > 0.5 * back
+
+
+def test_infeasible_task_reports_reserves(model):
+    weak = model.with_strength(gluteus_medius=0.0, gluteus_minimus=0.0, tfl=0.0,
+                               gluteus_maximus=0.0, deep_rotators=0.0)
+    sol = pelvisim.solve(weak, pelvisim.task("single_leg_stance"))
+    assert not sol.feasible
+    assert sol.reserve["hip_adduction_r"] < -1.0
+    assert np.all(np.isfinite(list(sol.muscle_force.values())))
+    assert_equilibrium(sol)
