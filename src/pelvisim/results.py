@@ -114,3 +114,51 @@ def to_tidy_csv(dataset: xr.Dataset, path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tidy(dataset).to_csv(path, index=False, float_format="%.6g")
     return path
+
+
+def output_names(dataset: xr.Dataset) -> list[str]:
+    """Names :func:`output` accepts for ``dataset``."""
+    names = [v for v in dataset.data_vars if v not in ("muscle_force", "activation", "posture",
+                                                        "group_force", "group_force_bw")]
+    names += [str(g) for g in dataset["group"].values]
+    names += [str(a) for a in dataset["angle"].values]
+    names += sorted({str(m)[:-2] for m in dataset["muscle"].values})
+    return names
+
+
+def output(dataset: xr.Dataset, name: str, *, bw: bool = False) -> xr.DataArray:
+    """One output of a sweep by name, with ``units`` and ``long_name``.
+
+    ``name`` is a data variable (``itb_tension``), a muscle group (its
+    ``group_force``), a muscle or muscle prefix (summed ``muscle_force`` per
+    side: ``adductor_magnus``, ``gluteus_medius_posterior``) or a posture angle
+    (``pelvic_tilt_deg``). With ``bw=True`` forces are divided by body weight.
+    Forces keep a ``side`` dimension.
+    """
+    if name in dataset.data_vars:
+        da = dataset[name]
+    elif name in dataset["group"].values:
+        da = dataset["group_force"].sel(group=name, drop=True)
+        da.attrs = dict(units="N", long_name=f"{name.replace('_', ' ')} force")
+    elif name in dataset["angle"].values:
+        da = dataset["posture"].sel(angle=name, drop=True)
+        da.attrs = dict(units="deg", long_name=name[:-4].replace("_", " "))
+    else:
+        muscles = [str(m) for m in dataset["muscle"].values]
+        sel = [m for m in muscles if m[:-2] == name or m[:-2].startswith(name + "_")]
+        if not sel:
+            import difflib
+
+            close = difflib.get_close_matches(name, output_names(dataset), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ValueError(f"output: {name!r}: allowed a data variable, muscle group, muscle "
+                             f"or posture angle{hint}")
+        f = dataset["muscle_force"].sel(muscle=sel)
+        side = xr.DataArray([m[-1] for m in sel], dims="muscle", coords={"muscle": sel})
+        da = f.groupby(side.rename("side")).sum("muscle").reindex(side=list(dataset["side"].values))
+        da.attrs = dict(units="N", long_name=f"{name.replace('_', ' ')} force")
+    if bw and da.attrs.get("units") == "N":
+        attrs = dict(da.attrs, units="BW", long_name=da.attrs.get("long_name", name) + " / BW")
+        da = da / dataset["body_weight"]
+        da.attrs = attrs
+    return da

@@ -11,7 +11,8 @@ of the result) or to a range ``(low, high)`` / distribution (sampled by
 name                           what it changes
 =============================  ===============================================
 ``<group>`` or ``<muscle>``    strength factor [0..1] (``gluteus_medius``,
-                               ``gluteus_medius_r``, ``adductor_magnus``, ...)
+                               ``gluteus_medius_r``, ``adductor_magnus``, ...;
+                               ``a+b`` sets several to the same value)
 ``tightness.<group|muscle>``   passive slack-length shortening [0..0.5]
 ``task.<parameter>``           a task parameter (``task.stance_pct``)
 ``body.mass_kg``               body mass [kg]
@@ -134,19 +135,26 @@ def _unknown(name, model, task, why=""):
         f"body.mass_kg, body.height_m, param.<name> ({', '.join(TUNABLE)}), compensation{hint}")
 
 
+def resolve(model, target: str) -> np.ndarray:
+    """Muscle indices of a strength/tightness target; ``a+b`` joins targets
+    (``gluteus_medius+gluteus_minimus`` weakens both by the same factor)."""
+    return np.unique(np.concatenate([model.resolve(k.strip(), what="factor")
+                                     for k in target.split("+")]))
+
+
 def _classify(name: str, model, task) -> tuple[str, str]:
     if name == "compensation":
         return "compensation", name
     prefix, dot, rest = name.partition(".")
     if not dot:
         try:
-            model.resolve(name, what="factor")
+            resolve(model, name)
         except ValueError:
             raise _unknown(name, model, task) from None
         return "strength", name
     if prefix == "tightness":
         try:
-            model.resolve(rest, what="factor")
+            resolve(model, rest)
         except ValueError:
             raise _unknown(name, model, task, "unknown muscle or group") from None
         return "tightness", rest
@@ -240,7 +248,7 @@ def _apply(f: Factor, v, model, task, check_only=False):
             raise ValueError(f"{where}: allowed {', '.join(COMPENSATIONS)}")
         return model, task, v
     if f.kind == "tightness":
-        return model.with_tightness({f.target: v}), task, None
+        return model.with_tightness({k: v for k in f.target.split("+")}), task, None
     if f.kind == "task":
         return model, task.replace(**{f.target: v}), None
     if f.kind == "body":
@@ -364,7 +372,7 @@ def _chunks(model, task, factors, values, P, compensation, criterion, chunk_size
             m, t, c = _apply(by_name[name], v, m, t)
             comp = c if c is not None else comp
         m.arrays  # build once per configuration, shared by its chunks
-        sidx = tuple(m.resolve(f.target) for f in strength)
+        sidx = tuple(resolve(m, f.target) for f in strength)
         svals = (np.stack([values[f.name][idx] for f in strength], axis=1) if strength
                  else np.zeros((len(idx), 0)))
         for start in range(0, len(idx), chunk_size):
