@@ -41,9 +41,11 @@ _MAX_BACKTRACK = 60
 # Relative round-off level of the dual value: below it, Armijo on ``g`` cannot
 # see progress and the residual norm decides instead.
 _DUAL_NOISE = 1e-13
+# Multiple of the unit round-off in the bound on the round-off error of F.
+_ROUNDOFF = 8 * 2.220446049250313e-16
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho, lam, s, a, F):
     """Fill ``s = M.T lam``, ``a(lam)``, ``F(lam)``; return (g, |g| scale, ||F||_2^2)."""
     m, n = M.shape
@@ -88,7 +90,7 @@ def _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho, lam, s, a, F):
     return g, abs(lt) + 0.5 * inv2rho * ll + psi, f2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _cholesky_solve(H, L, rd, b, x):
     """Solve ``H x = b`` (lower triangle of ``H`` read, factor in ``L``); False if not SPD."""
     m = H.shape[0]
@@ -118,7 +120,7 @@ def _cholesky_solve(H, L, rd, b, x):
     return True
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _build_normal(M, G, d, inv2rho, H):
     """``H = M diag(d) M.T + I/(2 rho)`` (lower triangle), skipping ``d == 0``."""
     m, n = M.shape
@@ -138,7 +140,7 @@ def _build_normal(M, G, d, inv2rho, H):
         H[j, j] += inv2rho
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _update_normal(M, i, c, v, H):
     """``H += c M[:, i] M[:, i].T`` (lower triangle)."""
     m = M.shape[0]
@@ -150,7 +152,7 @@ def _update_normal(M, i, c, v, H):
             H[j, k] += cj * v[k]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
     if not (exponent >= 2.0 and math.isfinite(exponent)):
         return False
@@ -175,7 +177,7 @@ def _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
                    lam, warm, act_out, res_out):
     """Solve one problem; ``lam`` (m,) [1/(N m)] is the start if ``warm`` and the result.
@@ -200,12 +202,14 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
         tau_scale = max(tau_scale, abs(tau[j]))
     thresh = tol * (1.0 + tau_scale)
 
-    work_n = np.empty((8, n))
-    inv_pw, ubp1, wubp, s, a, s_t, a_t, d = (work_n[0], work_n[1], work_n[2], work_n[3],
-                                             work_n[4], work_n[5], work_n[6], work_n[7])
-    work_m = np.empty((7, m))
-    F, F_t, lam_c, lam_t, dlam, rd, v = (work_m[0], work_m[1], work_m[2], work_m[3],
-                                         work_m[4], work_m[5], work_m[6])
+    work_n = np.empty((9, n))
+    inv_pw, ubp1, wubp, s, a, s_t, a_t, d, d_new = (
+        work_n[0], work_n[1], work_n[2], work_n[3], work_n[4], work_n[5], work_n[6], work_n[7],
+        work_n[8])
+    work_m = np.empty((9, m))
+    F, F_t, lam_c, lam_t, dlam, rd, v, noise, rowabs = (
+        work_m[0], work_m[1], work_m[2], work_m[3], work_m[4], work_m[5], work_m[6], work_m[7],
+        work_m[8])
     G = np.empty((m, n))
     H = np.empty((m, m))
     L = np.empty((m, m))
@@ -213,6 +217,11 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
         inv_pw[i] = 1.0 / (p * weights[i])
         ubp1[i] = upper[i] if p == 2.0 else upper[i] ** (p - 1.0)
         wubp[i] = weights[i] * upper[i] * ubp1[i]
+    for j in range(m):
+        acc = 0.0
+        for i in range(n):
+            acc += abs(M[j, i]) * upper[i]
+        rowabs[j] = acc
 
     # d holds the da/ds of each muscle currently summed into H (0: not in H).
     # Cold start: every muscle free with a = s / (p w), the exact optimum for
@@ -243,37 +252,45 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
         if not (math.isfinite(g) and math.isfinite(fnorm)):
             status = NUMERICAL_FAILURE
             break
-        if fnorm <= thresh:
-            status = CONVERGED
-            break
-        if it >= max_iter:
-            status = MAX_ITERATIONS
-            break
-        # Generalised Jacobian: D_i = da_i/ds_i on the free muscles.
+        # Generalised Jacobian: D_i = da_i/ds_i on the free muscles, and the
+        # round-off level of F, which exceeds tol when |lam| is huge
+        # (infeasible tasks: s = M.T lam then suffers cancellation).
         n_changed = 0
         n_free = 0
+        for j in range(m):
+            noise[j] = abs(tau[j]) + rowabs[j] + abs(lam_c[j]) * inv2rho
         for i in range(n):
             di = 0.0
             if a[i] > 0.0 and a[i] < upper[i]:
                 di = inv_pw[i] if q == 1.0 else q * a[i] / s[i]
                 n_free += 1
+                sa = 0.0
+                for j in range(m):
+                    sa += abs(M[j, i] * lam_c[j])
+                for j in range(m):
+                    noise[j] += abs(M[j, i]) * di * sa
+            d_new[i] = di
             if di != d[i]:
                 n_changed += 1
+        fnoise = 0.0
+        for j in range(m):
+            fnoise = max(fnoise, noise[j])
+        if fnorm <= thresh + _ROUNDOFF * fnoise:
+            status = CONVERGED
+            break
+        if it >= max_iter:
+            status = MAX_ITERATIONS
+            break
         if n_changed >= n_free or n_updates + n_changed > n:
             for i in range(n):
-                d[i] = inv_pw[i] if q == 1.0 else q * a[i] / s[i]
-                if not (a[i] > 0.0 and a[i] < upper[i]):
-                    d[i] = 0.0
+                d[i] = d_new[i]
             _build_normal(M, G, d, inv2rho, H)
             n_updates = 0
         elif n_changed > 0:
             for i in range(n):
-                di = 0.0
-                if a[i] > 0.0 and a[i] < upper[i]:
-                    di = inv_pw[i] if q == 1.0 else q * a[i] / s[i]
-                if di != d[i]:
-                    _update_normal(M, i, di - d[i], v, H)
-                    d[i] = di
+                if d_new[i] != d[i]:
+                    _update_normal(M, i, d_new[i] - d[i], v, H)
+                    d[i] = d_new[i]
             n_updates += n_changed
         if not _cholesky_solve(H, L, rd, F, dlam):
             if n_updates == 0:
@@ -302,7 +319,11 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
             if accepted:
                 break
             t *= 0.5
-        if not accepted:
+        moved = False
+        for j in range(m):
+            if lam_t[j] != lam_c[j]:
+                moved = True
+        if not (accepted and moved):
             status = LINE_SEARCH_FAILED
             break
         lam_c, lam_t = lam_t, lam_c
@@ -326,7 +347,7 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
     return status, it
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def solve_one(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter, act_out, res_out):
     """Solve one static-optimization problem (cold start); callable from ``@njit`` code.
 
@@ -366,7 +387,7 @@ def solve_one(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter, a
                           lam, False, act_out, res_out)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def solve_batch(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
                 lam, warm, act_out, res_out, status_out, iter_out):
     """Solve a batch in parallel; each item is independent (bitwise deterministic).

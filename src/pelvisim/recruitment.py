@@ -30,7 +30,7 @@ from numbers import Real
 from typing import NamedTuple
 
 import numpy as np
-from scipy.optimize import linprog, minimize
+from scipy.optimize import linprog, lsq_linear, minimize
 
 from pelvisim import _recruitment_kernel as _k
 from pelvisim._recruitment_kernel import (
@@ -85,6 +85,12 @@ class SolverOptions(NamedTuple):
         ``ftol`` of SLSQP in :func:`solve_reference`. Default 1e-14.
     reference_max_iter : int
         ``maxiter`` of SLSQP in :func:`solve_reference`. Default 2000.
+    fallback : bool
+        Re-solve the items the Newton kernel leaves unconverged (in practice
+        only tasks far beyond the muscles' capacity, where ``lam`` is huge and
+        the dual is nearly piecewise linear) with SciPy: bounded least squares
+        (BVLS) for p = 2, SLSQP otherwise. Their status becomes ``CONVERGED``
+        if SciPy succeeds. Default True.
     """
 
     tol: float = 1e-10
@@ -94,6 +100,7 @@ class SolverOptions(NamedTuple):
     minmax_slack: float = 1e-9
     reference_ftol: float = 1e-14
     reference_max_iter: int = 2000
+    fallback: bool = True
 
 
 @dataclass(frozen=True)
@@ -367,7 +374,7 @@ def solve(M, tau, *, exponent=2.0, weights=None, upper=None, reserve_weight=DEFA
         Overrides of :class:`SolverOptions`; defaults ``tol=1e-10``,
         ``max_iter=100``, ``feasibility_tol=1e-2`` [N m], ``parallel=True``,
         ``minmax_slack=1e-9``, ``reference_ftol=1e-14``,
-        ``reference_max_iter=2000``.
+        ``reference_max_iter=2000``, ``fallback=True``.
     criterion : {"pnorm", "minmax"}, optional
         ``"minmax"`` solves the LP with SciPy's HiGHS item by item (reserves
         as ``r+ - r-``, both >= 0), then, among the min-max solutions
@@ -399,6 +406,11 @@ def solve(M, tau, *, exponent=2.0, weights=None, upper=None, reserve_weight=DEFA
         return _solve_minmax(pb)
     lam0 = _warm_multipliers(pb, warm_start)
     act, res, status, iters, lam = _pnorm_kernel(pb, lam0)
+    if pb.options.fallback:
+        for b in np.flatnonzero(status != CONVERGED):
+            solver = _bvls_pnorm if pb.exponent == 2.0 else _reference_pnorm
+            act[b], res[b], status[b], nit, lam[b] = solver(pb, b)
+            iters[b] += nit
     return _result(pb, act, res, status, iters, lam, "pnorm")
 
 
@@ -426,6 +438,24 @@ def _reference_pnorm(pb: _Problem, b):
     a = np.clip(sol.x[:n], 0.0, ub)
     lam = 2.0 * pb.reserve_weight * (tau - M @ a)
     return a, tau - M @ a, (CONVERGED if sol.success else REFERENCE_FAILED), sol.nit, lam
+
+
+def _bvls_pnorm(pb: _Problem, b):
+    """p = 2 as bounded least squares: ||[sqrt(rho) M; diag(sqrt w)] a - [sqrt(rho) tau; 0]||^2."""
+    M, tau, w, ub = _item(pb.M, b), _item(pb.tau, b), _item(pb.weights, b), _item(pb.upper, b)
+    sr = math.sqrt(pb.reserve_weight)
+    A = np.vstack([sr * M, np.diag(np.sqrt(w))])
+    rhs = np.concatenate([sr * tau, np.zeros(pb.n)])
+    free = ub > 0.0  # BVLS needs lower < upper
+    a = np.zeros(pb.n)
+    nit = 0
+    ok = True
+    if np.any(free):
+        sol = lsq_linear(A[:, free], rhs, bounds=(0.0, ub[free]), method="bvls", tol=1e-14)
+        a[free] = np.clip(sol.x, 0.0, ub[free])
+        nit, ok = sol.nit, sol.status >= 0
+    r = tau - M @ a
+    return a, r, (CONVERGED if ok else REFERENCE_FAILED), nit, 2.0 * pb.reserve_weight * r
 
 
 def _reference_minmax(pb: _Problem, b):

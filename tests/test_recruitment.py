@@ -1,0 +1,284 @@
+"""Tests of the static-optimization solver (pelvisim.recruitment)."""
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from pelvisim import recruitment as rec
+from pelvisim._recruitment_kernel import solve_one
+
+M_DOF, N_MUS = 11, 60
+
+
+def random_problem(rng, batch=None, m=M_DOF, n=N_MUS, a_max=0.5):
+    """Moment-arm-like M [N m] with mixed signs; tau = M a_true, feasible by construction."""
+    shape = () if batch is None else (batch,)
+    arm = rng.uniform(-0.08, 0.08, shape + (m, n))  # [m]
+    fmax = rng.uniform(100.0, 2000.0, shape + (1, n))  # [N]
+    M = arm * fmax
+    a_true = rng.uniform(0.0, a_max, shape + (n,))
+    tau = np.einsum("...mn,...n->...m", M, a_true)
+    return M, tau
+
+
+def check_kkt(M, tau, res, w, ub, p, rho, tol_stat):
+    """Equilibrium, r = lam / (2 rho), stationarity and sign conditions at the bounds."""
+    a = res.activation[0]
+    r = res.reserve[0]
+    lam = res.multiplier[0]
+    assert np.all(a >= 0.0) and np.all(a <= ub)
+    atol = rec.SolverOptions().tol * (1 + np.abs(tau).max())
+    assert_allclose(M @ a + r, tau, rtol=0, atol=atol)
+    assert_allclose(M @ a + lam / (2 * rho), tau, rtol=0, atol=atol)
+    grad = p * w * a ** (p - 1) - M.T @ lam  # gradient of the Lagrangian in a
+    scale = tol_stat * (1.0 + np.abs(M.T @ lam).max())
+    free = (a > 1e-12) & (a < ub - 1e-12)
+    assert np.all(np.abs(grad[free]) <= scale)
+    assert np.all(grad[a <= 1e-12] >= -scale)  # at 0: cost rises faster than the help
+    assert np.all(grad[a >= ub - 1e-12] <= scale)  # at ub: would like more
+
+
+# --- closed forms -----------------------------------------------------------------
+
+
+def test_one_dof_two_muscles_closed_form():
+    # min a1^2 + a2^2 s.t. 100 a1 + 50 a2 = 60  ->  a = 60 (100, 50) / (100^2 + 50^2)
+    M = np.array([[100.0, 50.0]])
+    tau = np.array([60.0])
+    res = rec.solve(M, tau)
+    expected = 60.0 * np.array([100.0, 50.0]) / (100.0**2 + 50.0**2)
+    assert res.activation.shape == (1, 2) and res.reserve.shape == (1, 1)
+    assert_allclose(res.activation[0], expected, rtol=0, atol=2e-6)
+    assert abs(res.reserve[0, 0]) < 1e-3
+    assert res.status[0] == rec.CONVERGED and res.feasible[0]
+
+
+def test_one_dof_two_muscles_bound_active():
+    # Unbounded optimum a = 90 (100, 50) / 12500 = (0.72, 0.36); a1 > ub1 = 0.5, so
+    # a1 = 0.5 and a2 = (90 - 50) / 50 = 0.8.
+    M = np.array([[100.0, 50.0]])
+    res = rec.solve(M, np.array([90.0]), upper=np.array([0.5, 1.0]))
+    assert_allclose(res.activation[0], [0.5, 0.8], rtol=0, atol=1e-5)
+    assert res.feasible[0] and res.status[0] == rec.CONVERGED
+
+
+def test_one_dof_weights_and_exponent_closed_form():
+    # min w1 a1^3 + w2 a2^3 s.t. a1 + a2 = 1 (unit moments), 3 w1 a1^2 = 3 w2 a2^2.
+    M = np.array([[10.0, 10.0]])
+    w = np.array([1.0, 4.0])
+    res = rec.solve(M, np.array([10.0]), exponent=3.0, weights=w)
+    a1 = 1.0 / (1.0 + np.sqrt(w[0] / w[1]))
+    assert_allclose(res.activation[0], [a1, 1.0 - a1], rtol=0, atol=1e-5)
+
+
+# --- KKT (property based) -----------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), p=st.sampled_from([2.0, 2.5, 3.0, 4.0]),
+       m=st.integers(1, 11), n=st.integers(1, 90))
+def test_kkt_random_feasible(seed, p, m, n):
+    rng = np.random.default_rng(seed)
+    M, tau = random_problem(rng, m=m, n=n)
+    M[:, rng.random(n) < 0.1] = 0.0  # absent muscles
+    tau = M @ rng.uniform(0.0, 0.5, n)
+    w = rng.uniform(0.5, 2.0, n)
+    ub = rng.uniform(0.6, 1.0, n)
+    res = rec.solve(M, tau, exponent=p, weights=w, upper=ub)
+    assert res.status[0] == rec.CONVERGED
+    assert np.all(np.isfinite(res.activation)) and np.all(np.isfinite(res.reserve))
+    check_kkt(M, tau, res, w, ub, p, rec.DEFAULT_RESERVE_WEIGHT, tol_stat=1e-6)
+    assert res.feasible[0]
+
+
+# --- parity with the SciPy reference ------------------------------------------------
+
+
+def test_parity_with_reference_default_size():
+    rng = np.random.default_rng(7)
+    M, tau = random_problem(rng, batch=12)
+    fast = rec.solve(M, tau)
+    ref = rec.solve_reference(M, tau)
+    assert np.all(fast.status == rec.CONVERGED) and np.all(ref.status == rec.CONVERGED)
+    assert np.max(np.abs(fast.activation - ref.activation)) <= 1e-6
+    assert np.all(fast.objective <= ref.objective + 1e-9)
+
+
+def test_parity_exponent_3_and_weights():
+    rng = np.random.default_rng(8)
+    M, tau = random_problem(rng, batch=6)
+    w = rng.uniform(0.5, 3.0, (6, N_MUS))
+    fast = rec.solve(M, tau, exponent=3.0, weights=w)
+    ref = rec.solve_reference(M, tau, exponent=3.0, weights=w)
+    assert np.all(fast.status == rec.CONVERGED)
+    assert np.max(np.abs(fast.activation - ref.activation)) <= 1e-6
+    assert np.all(fast.objective <= ref.objective + 1e-9)
+
+
+def test_shared_M_equals_repeated_M():
+    rng = np.random.default_rng(9)
+    M, _ = random_problem(rng)
+    tau = np.stack([M @ rng.uniform(0, 0.5, N_MUS) for _ in range(5)])
+    shared = rec.solve(M, tau)
+    repeated = rec.solve(np.repeat(M[None], 5, axis=0), tau)
+    assert np.array_equal(shared.activation, repeated.activation)
+
+
+def test_warm_start_converges_at_once():
+    rng = np.random.default_rng(10)
+    M, tau = random_problem(rng, batch=50)
+    cold = rec.solve(M, tau)
+    warm = rec.solve(M, tau, warm_start=cold)
+    assert np.all(warm.iterations <= 1)
+    assert_allclose(warm.activation, cold.activation, rtol=0, atol=1e-9)
+    from_act = rec.solve(M, tau, warm_start=cold.activation)
+    assert np.all(from_act.status == rec.CONVERGED)
+    assert_allclose(from_act.activation, cold.activation, rtol=0, atol=1e-9)
+
+
+# --- infeasible demands ------------------------------------------------------------
+
+
+def test_infeasible_reserves_carry_deficit():
+    M = np.array([[100.0, 50.0], [0.0, 0.0]])
+    tau = np.array([400.0, 20.0])  # muscles give at most 150 N m on DOF 0, none on DOF 1
+    res = rec.solve(M, tau)
+    assert np.all(np.isfinite(res.activation)) and np.all(np.isfinite(res.reserve))
+    assert_allclose(res.activation[0], [1.0, 1.0], rtol=0, atol=1e-9)
+    assert_allclose(res.reserve[0], [250.0, 20.0], rtol=0, atol=1e-9)
+    assert not res.feasible[0]
+    assert res.status[0] == rec.CONVERGED
+
+
+@pytest.mark.parametrize("overload", [3.0, 20.0])
+def test_infeasible_random_batch_no_nan(overload):
+    rng = np.random.default_rng(11)
+    M, tau = random_problem(rng, batch=200)
+    tau = tau * rng.uniform(1.0, overload, (200, 1))
+    M[:, :, :5] = 0.0
+    res = rec.solve(M, tau)
+    assert np.all(res.status == rec.CONVERGED)  # 20x: some items through the BVLS fallback
+    assert np.all(np.isfinite(res.activation)) and np.all(np.isfinite(res.reserve))
+    assert np.all(res.activation >= 0.0) and np.all(res.activation <= 1.0)
+    assert_allclose(np.einsum("bmn,bn->bm", M, res.activation) + res.reserve, tau, rtol=0, atol=1e-8)
+    assert not np.all(res.feasible)
+
+
+# --- determinism -------------------------------------------------------------------
+
+
+def test_deterministic_serial_vs_parallel():
+    rng = np.random.default_rng(12)
+    M, tau = random_problem(rng, batch=500)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        serial = rec.solve(M, tau)
+    finally:
+        numba.set_num_threads(before)
+    parallel = rec.solve(M, tau)
+    again = rec.solve(M, tau)
+    python_loop = rec.solve(M, tau, options={"parallel": False})
+    for other in (parallel, again, python_loop):
+        assert np.array_equal(serial.activation, other.activation)
+        assert np.array_equal(serial.reserve, other.reserve)
+        assert np.array_equal(serial.iterations, other.iterations)
+
+
+# --- njit callable -----------------------------------------------------------------
+
+
+@numba.njit
+def _pipeline(M, tau):
+    n = M.shape[1]
+    act = np.empty(n)
+    res = np.empty(M.shape[0])
+    status, it = solve_one(M, tau, np.ones(n), np.ones(n), 2.0, 1e4, 1e-10, 100, act, res)
+    return status, act
+
+
+def test_solve_one_from_njit():
+    rng = np.random.default_rng(13)
+    M, tau = random_problem(rng)
+    status, act = _pipeline(M, tau)
+    assert status == rec.CONVERGED
+    assert np.array_equal(act, rec.solve(M, tau).activation[0])
+    status, _ = _pipeline(M, tau * np.nan)
+    assert status == rec.INVALID_INPUT
+
+
+# --- min-max -----------------------------------------------------------------------
+
+
+def test_minmax_known_answer():
+    # Two muscles on one DOF: min max(a) -> both equal, a = tau / (m1 + m2).
+    M = np.array([[100.0, 50.0]])
+    res = rec.solve(M, np.array([60.0]), criterion="minmax")
+    assert_allclose(res.activation[0], [0.4, 0.4], rtol=0, atol=1e-6)
+    assert res.feasible[0] and res.status[0] == rec.CONVERGED
+    ref = rec.solve_reference(M, np.array([60.0]), criterion="minmax")
+    assert_allclose(ref.activation[0], [0.4, 0.4], rtol=0, atol=1e-6)
+    # Second muscle capped at 0.2: a1 = (60 - 10) / 100 = 0.5.
+    res = rec.solve(M, np.array([60.0]), upper=np.array([1.0, 0.2]), criterion="minmax")
+    assert_allclose(res.activation[0], [0.5, 0.2], rtol=0, atol=1e-6)
+
+
+def test_minmax_random_max_matches_reference():
+    rng = np.random.default_rng(14)
+    M, tau = random_problem(rng, batch=3, m=4, n=12)
+    res = rec.solve(M, tau, criterion="minmax")
+    ref = rec.solve_reference(M, tau, criterion="minmax")
+    assert np.all(res.status == rec.CONVERGED)
+    assert_allclose(res.activation.max(axis=1), ref.activation.max(axis=1), rtol=0, atol=1e-6)
+    assert np.all(res.feasible)
+
+
+def test_minmax_infeasible():
+    M = np.array([[100.0, 50.0]])
+    res = rec.solve(M, np.array([400.0]), criterion="minmax")
+    assert_allclose(res.activation[0], [1.0, 1.0], atol=1e-6)
+    assert_allclose(res.reserve[0], [250.0], atol=1e-6)
+    assert not res.feasible[0]
+
+
+# --- validation --------------------------------------------------------------------
+
+M2 = np.array([[100.0, 50.0]])
+T1 = np.array([60.0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"M": np.ones((2, 2, 2, 2))}, r"M: got 4 dimensions"),
+        ({"tau": np.array([1.0, 2.0])}, r"tau: shape \(1, 2\) does not match; allowed: \(1,\)"),
+        ({"M": np.array([[np.nan, 1.0]])}, r"M: contains non-finite value nan"),
+        ({"tau": np.array([np.inf])}, r"tau: contains non-finite value inf"),
+        ({"upper": np.array([1.0, -0.5])}, r"upper: got -0.5; allowed: >= 0"),
+        ({"weights": np.array([1.0, 0.0])}, r"weights: got 0.0; allowed: > 0"),
+        ({"weights": np.ones(3)}, r"weights: shape \(1, 3\) does not match"),
+        ({"exponent": 1.5}, r"exponent: got 1.5; allowed: a finite number >= 2"),
+        ({"exponent": "2"}, r"exponent: got '2'; allowed: a real number"),
+        ({"reserve_weight": 0.0}, r"reserve_weight: got 0.0; allowed: a finite number > 0"),
+        ({"criterion": "sum"}, r"criterion: got 'sum'"),
+        ({"options": {"tolerance": 1.0}}, r"options: unknown key\(s\) \['tolerance'\]"),
+        ({"M": np.ones((3, 1, 2)), "tau": np.ones((2, 1))}, r"tau: shape \(2, 1\) does not match"),
+        ({"M": np.ones((2, 1, 2)), "tau": np.ones((3, 1))}, r"M: batch size 2 does not match 3"),
+    ],
+)
+def test_validation_errors(kwargs, match):
+    args = {"M": M2, "tau": T1} | kwargs
+    M, tau = args.pop("M"), args.pop("tau")
+    with pytest.raises(ValueError, match=match):
+        rec.solve(M, tau, **args)
+
+
+def test_options_and_single_problem_shapes():
+    res = rec.solve(M2, T1, options=rec.SolverOptions(feasibility_tol=1e-12))
+    assert res.activation.shape == (1, 2) and res.status.shape == (1,)
+    assert res.objective.shape == (1,) and res.feasible.dtype == bool
+    assert not res.feasible[0]  # reserve ~1e-6 N m > 1e-12
+    assert rec.SolverOptions().tol == 1e-10
