@@ -1,0 +1,357 @@
+"""Command line: ``pelvisim run | solve | list | plot``.
+
+Bad input (unknown name, value out of range, malformed TOML, missing file)
+prints ONE line ``pelvisim: error: ...`` on stderr and exits with code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+import tomllib
+from pathlib import Path
+
+__all__ = ["main"]
+
+LIST_WHAT = ("tasks", "groups", "muscles", "experiments", "params")
+
+
+class UsageError(ValueError):
+    """A command-line problem (reported as one line, exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        raise UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="pelvisim", description="Where the load goes when hip muscles are weak.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    r = sub.add_parser("run", help="run an experiment (default: gluteus_medius_weakness)")
+    r.add_argument("experiment", nargs="?", default="gluteus_medius_weakness",
+                   help="shipped experiment name or path to a TOML file")
+    r.add_argument("--out", help="output folder (default results/<experiment>)")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("solve", help="solve one task and print the summary")
+    s.add_argument("task", help="task name (pelvisim list tasks)")
+    s.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="task parameter, e.g. stance_pct=25")
+    s.add_argument("--strength", action="append", default=[], metavar="GROUP=VALUE",
+                   help="strength factor in [0, 1] of a group or muscle")
+    s.add_argument("--tightness", action="append", default=[], metavar="GROUP=VALUE",
+                   help="passive slack-length shortening in [0, 0.5]")
+    s.add_argument("--compensation", default="none", help="none or optimal")
+    s.add_argument("--criterion", default="activation_squared", help="recruitment criterion")
+    s.add_argument("--mass-kg", type=float, help="body mass [kg]")
+    s.add_argument("--height-m", type=float, help="body height [m]")
+    s.add_argument("--preset", help="parameter preset (default, female)")
+    s.add_argument("--posture-plot", metavar="PNG", help="also draw the posture to this file")
+
+    li = sub.add_parser("list", help="list tasks, groups, muscles, experiments or params")
+    li.add_argument("what", nargs="?", default="tasks", help=", ".join(LIST_WHAT))
+
+    pl = sub.add_parser("plot", help="draw the figures of saved results")
+    pl.add_argument("results", help="a results .nc file or a folder of them")
+    pl.add_argument("--out", help="output folder (default: beside the results)")
+    return p
+
+
+def _pairs(items, what) -> dict:
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise UsageError(f"--{what}: {item!r}: allowed KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _number(value, where):
+    try:
+        return float(value)
+    except ValueError:
+        raise UsageError(f"{where}: {value!r}: allowed a number") from None
+
+
+# ------------------------------------------------------------------ commands
+def cmd_list(args) -> int:
+    import pelvisim
+    from .experiments import shipped
+
+    what = args.what
+    if what not in LIST_WHAT:
+        close = difflib.get_close_matches(what, LIST_WHAT, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise UsageError(f"list: {what!r}: allowed {', '.join(LIST_WHAT)}{hint}")
+    if what == "tasks":
+        for name in pelvisim.tasks():
+            print(pelvisim.task(name).describe())
+    elif what in ("groups", "muscles"):
+        model = pelvisim.load_model()
+        if what == "groups":
+            for g, ms in model.groups.items():
+                print(f"{g:<20} {', '.join(sorted({m[:-2] for m in ms}))}")
+        else:
+            for m, g in zip(model.muscles, model.muscle_group):
+                print(f"{m:<34} {g}")
+    elif what == "experiments":
+        from .experiments import load_experiment
+
+        for name, path in shipped().items():
+            desc = load_experiment(path).description.split(".")[0]
+            print(f"{name:<26} {desc}")
+    else:
+        from .params import presets
+
+        print("\n".join(presets()))
+    return 0
+
+
+def cmd_solve(args) -> int:
+    import pelvisim
+
+    params = {}
+    for k, v in _pairs(args.param, "param").items():
+        try:
+            params[k] = float(v)
+        except ValueError:
+            params[k] = v
+    task = pelvisim.task(args.task, **params)
+    model = pelvisim.load_model(preset=args.preset, mass_kg=args.mass_kg, height_m=args.height_m)
+    strength = {k: _number(v, f"--strength {k}") for k, v in _pairs(args.strength, "strength").items()}
+    tight = {k: _number(v, f"--tightness {k}") for k, v in _pairs(args.tightness, "tightness").items()}
+    if strength:
+        model = model.with_strength(strength)
+    if tight:
+        model = model.with_tightness(tight)
+    if args.compensation not in ("none", "optimal"):
+        raise UsageError(f"--compensation: {args.compensation!r}: allowed none, optimal")
+    sol = pelvisim.solve(model, task, compensation=args.compensation, criterion=args.criterion)
+    print(sol.summary())
+    if args.posture_plot:
+        _posture_plot(sol, args.posture_plot)
+    return 0
+
+
+def _posture_plot(sol, path) -> bool:
+    try:
+        from . import posture_plot
+    except ImportError:
+        return False
+    import matplotlib.pyplot as plt
+
+    fig = posture_plot.plot_posture(sol, path)
+    plt.close(fig)
+    return True
+
+
+def cmd_run(args) -> int:
+    from . import results
+    from .experiments import load_experiment, run_experiment
+
+    exp = load_experiment(args.experiment)
+    out = Path(args.out) if args.out else Path("results") / exp.name
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"pelvisim run {exp.name}: {len(exp.runs)} run(s) -> {out}")
+    datasets = run_experiment(exp, progress=not args.no_progress)
+    files = []
+    for label, ds in datasets.items():
+        files.append(results.save(ds, out / f"{label}.nc"))
+        files.append(results.to_tidy_csv(ds, out / f"{label}.csv"))
+        files += _plots(ds, label, exp.outputs, exp.plots, out, exp=exp)
+    text = summary(exp.name, exp.description, datasets, exp.outputs)
+    (out / "summary.txt").write_text(text + "\n", encoding="utf-8")
+    files.append(out / "summary.txt")
+    print(text)
+    print("wrote: " + ", ".join(str(f) for f in files))
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from . import results
+
+    src = Path(args.results)
+    if src.is_dir():
+        paths = sorted(src.glob("*.nc"))
+        if not paths:
+            raise FileNotFoundError(f"plot: no .nc results in folder {str(src)!r}")
+    elif src.is_file():
+        paths = [src]
+    else:
+        raise FileNotFoundError(f"plot: results {str(src)!r} not found")
+    out = Path(args.out) if args.out else (src if src.is_dir() else src.parent)
+    files = []
+    for p in paths:
+        ds = results.load(p)
+        outputs = [o for o in ds.attrs.get("experiment_outputs", "").split(",") if o] or \
+            ["tfl", "itb_tension", "quadratus_lumborum", "erector_spinae", "hip_contact_force"]
+        plots = [o for o in ds.attrs.get("experiment_plots", "").split(",") if o] or ["curves"]
+        files += _plots(ds, p.stem, outputs, plots, out)
+    print("wrote: " + ", ".join(str(f) for f in files))
+    return 0
+
+
+# ------------------------------------------------------------------ helpers
+def _plots(ds, label, outputs, plots, out: Path, exp=None) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    from . import plots as P
+    from .results import output
+
+    files = []
+    outputs = [o for o in outputs if _has_output(ds, o)]
+    forces = [o for o in outputs if output(ds, o).attrs.get("units") == "N"]
+    angles = [o for o in outputs if o not in forces and output(ds, o).attrs.get("units") == "deg"]
+    numeric = _numeric_factors(ds)
+    sampled = "sample" in ds.dims
+
+    def save(fig, name):
+        path = out / f"{label}_{name}.png"
+        fig.savefig(path, bbox_inches="tight")
+        plt.close(fig)
+        files.append(path)
+
+    title = f"{ds.attrs.get('experiment', '')} / {label}: {ds.attrs.get('task', '')}"
+    if "curves" in plots and numeric and not sampled:
+        save(P.curves(ds, forces, title=title), "curves")
+        if angles:
+            save(P.curves(ds, angles, title=title + " (posture)"), "posture_curves")
+    if "abductor_share" in plots and numeric and not sampled:
+        save(P.abductor_share(ds, title=f"Share of the hip abductor force: {label}"),
+             "abductor_share")
+    if "heatmap" in plots and len(numeric) >= 2 and not sampled:
+        for o in outputs:
+            save(P.heatmap(ds, o), f"heatmap_{o}")
+    if "bands" in plots and sampled and numeric:
+        save(P.bands(ds, outputs, title=f"{label}: median and 5-95 % band"), "bands")
+    if "sobol" in plots and ds.attrs.get("sampler") == "sobol":
+        from .sweep import sensitivity
+
+        idx = sensitivity(ds, [o for o in outputs if _sobol_ok(ds, o)])
+        idx = idx.sel(output=[o for o in idx["output"].values if not str(o).endswith("_l")])
+        save(P.sobol_bars(idx, title=f"Sobol indices ({label}, stance side)"), "sobol")
+    if "posture" in plots and exp is not None and not sampled:
+        sol = _weakest_solution(ds, exp, label)
+        if sol is not None and _posture_plot(sol, out / f"{label}_posture.png"):
+            files.append(out / f"{label}_posture.png")
+    return files
+
+
+def _has_output(ds, name) -> bool:
+    from .results import output
+
+    try:
+        output(ds, name)
+        return True
+    except ValueError:
+        return False
+
+
+def _sobol_ok(ds, name) -> bool:
+    return name in ds.data_vars or name in ds["group"].values
+
+
+def _numeric_factors(ds) -> list[str]:
+    return [d for d in ds.dims if d in ds.coords and "factor_kind" in ds[d].attrs
+            and ds[d].dtype.kind in "fi"]
+
+
+def _weakest_solution(ds, exp, label):
+    """Solve the last grid point (weakest strength), optimal compensation if swept."""
+    import pelvisim
+    from .sweep import _apply, parse_factors
+
+    run = next(r for r in exp.runs if r.label == label)
+    facs = parse_factors(exp.model, run.task, run.factors, run.sampler, run.n)
+    model, task, comp = exp.model, run.task, run.compensation
+    strength = {}
+    for f in facs:
+        if f.values is None:
+            return None
+        v = f.values[-1] if f.kind != "compensation" else (
+            "optimal" if "optimal" in f.values else f.values[-1])
+        if f.kind == "strength":
+            strength.update({k: v for k in f.target.split("+")})
+        else:
+            model, task, c = _apply(f, v, model, task)
+            comp = c or comp
+    if strength:
+        model = model.with_strength(strength)
+    return pelvisim.solve(model, task, compensation=comp, criterion=exp.criterion)
+
+
+def summary(name, description, datasets, outputs) -> str:
+    """Key numbers of an experiment as text: each output at the first and the
+    last value of the curve factor, per compensation (median for samples)."""
+    from .plots import _side, x_factor
+    from .results import output
+
+    lines = [f"experiment: {name}", description, ""]
+    for label, ds in datasets.items():
+        side = _side(ds)
+        lines.append(f"== {label}: {ds.attrs.get('task', '')} (stance side {side}); "
+                     f"{int(ds['feasible'].sum())}/{ds['feasible'].size} points feasible")
+        try:
+            x = x_factor(ds)
+        except ValueError:
+            x = None
+        comps = list(ds["compensation"].values) if "compensation" in ds.dims else [
+            ds.attrs.get("compensation", "none")]
+        if x is None:
+            continue
+        x0, x1 = ds[x].values[0], ds[x].values[-1]
+        head = f"{'output':<28}{'unit':>6}"
+        for c in comps:
+            head += f"{c + ' @' + format(x0, 'g'):>16}{c + ' @' + format(x1, 'g'):>16}"
+        lines.append(f"   x = {x}")
+        lines.append(head)
+        for o in outputs:
+            if not _has_output(ds, o):
+                continue
+            da = output(ds, o)
+            if "side" in da.dims:
+                da = da.sel(side=side)
+            row = f"{o:<28}{da.attrs.get('units', ''):>6}"
+            for c in comps:
+                sub = da.sel(compensation=c) if "compensation" in da.dims else da
+                for xv in (x0, x1):
+                    v = sub.sel({x: xv})
+                    v = v.median() if v.ndim else v
+                    row += f"{float(v):>16.3g}" if abs(float(v)) < 1e4 else f"{float(v):>16.0f}"
+            lines.append(row)
+        bw = output(ds, "hip_contact_force_bw").sel(side=side)
+        lines.append(f"   hip contact force range {float(bw.min()):.2f}-{float(bw.max()):.2f} BW")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+# ------------------------------------------------------------------ main
+def main(argv=None) -> int:
+    """Entry point (``pelvisim``). Returns the exit code (0 ok, 2 bad input)."""
+    from .params import ParameterError
+
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        return {"run": cmd_run, "solve": cmd_solve, "list": cmd_list,
+                "plot": cmd_plot}[args.command](args)
+    except (UsageError, ValueError, KeyError, FileNotFoundError, tomllib.TOMLDecodeError,
+            ParameterError) as exc:
+        msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        msg = " ".join(msg.split())
+        print(f"pelvisim: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # pragma: no cover
+        print("pelvisim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
