@@ -116,28 +116,31 @@ def curves(ds: xr.Dataset, outputs, path=None, *, x: str | None = None, title: s
     """Load-redistribution curves: outputs against a factor, N (top) and BW
     (bottom), a column per compensation strategy (if it is a factor).
 
-    Non-force outputs (angles) are drawn in the N row with their own unit on a
-    twin-free separate axis: give them to :func:`curves` separately for clarity.
+    Outputs that are not forces (posture angles [deg], ...) get a row per unit.
+    Factor values with an infeasible point are shaded grey. Forces are those of
+    the stance side (``side`` task parameter; right otherwise).
     """
     x = x or x_factor(ds)
     side = _side(ds)
     comps = list(ds["compensation"].values) if "compensation" in ds.dims else [None]
     forces = [o for o in outputs if output(ds, o).attrs.get("units") == "N"]
     others = [o for o in outputs if o not in forces]
-    rows = [("N", False), ("BW", True)] if forces else []
-    rows += [(None, o) for o in others]
+    rows = [("N", False, forces), ("BW", True, forces)] if forces else []
+    units = {}
+    for o in others:
+        units.setdefault(output(ds, o).attrs.get("units", ""), []).append(o)
+    rows += [(u, False, names) for u, names in units.items()]
     nrow, ncol = len(rows), len(comps)
     fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol + 2.2, 3.0 * nrow + 0.6),
-                             squeeze=False, sharex=True)
+                             squeeze=False, sharex=True, sharey="row")
     colors = plt.get_cmap("tab10")
     handles = {}
     for c, comp in enumerate(comps):
         sub = ds.sel(compensation=comp) if comp is not None else ds
-        for r, (unit, spec) in enumerate(rows):
+        for r, (unit, bw, names) in enumerate(rows):
             ax = axes[r, c]
-            names = forces if unit is not None else [spec]
             for k, name in enumerate(names):
-                da = _series(sub, name, bw=bool(spec) if unit else False, side=side)
+                da = _series(sub, name, bw=bw, side=side)
                 for sel, extra in _others(da, (x,)):
                     y = da.sel(sel) if sel else da
                     lw = 2.6 if name in HIGHLIGHT else 1.4
@@ -147,11 +150,15 @@ def curves(ds: xr.Dataset, outputs, path=None, *, x: str | None = None, title: s
                     (h,) = ax.plot(y[x].values, y.values, color=colors(k % 10), lw=lw, ls=ls,
                                    marker="o", ms=3)
                     handles.setdefault(lab, h)
-            if unit is not None:
-                ax.set_ylabel(f"force [{unit}]" + (f", {side} side" if side else ""))
+            shade = _shade_infeasible(ax, sub, x)
+            if shade is not None:
+                handles.setdefault("infeasible (reserve moments)", shade)
+            if unit in ("N", "BW"):
+                ax.set_ylabel(f"force [{unit}], {side} side")
+            elif len(names) == 1:
+                ax.set_ylabel(f"{_label(names[0])} [{unit}]")
             else:
-                da = output(ds, spec)
-                ax.set_ylabel(f"{_label(spec)} [{da.attrs.get('units', '')}]")
+                ax.set_ylabel(f"angle [{unit}]" if unit == "deg" else f"[{unit}]")
             if r == 0:
                 ax.set_title(f"compensation: {comp}" if comp is not None else "")
             if r == nrow - 1:
@@ -159,10 +166,26 @@ def curves(ds: xr.Dataset, outputs, path=None, *, x: str | None = None, title: s
             if ds[x].attrs.get("factor_kind") == "strength" and ds[x].values[0] > ds[x].values[-1]:
                 ax.set_xlim(max(ds[x].values) + 0.02, min(ds[x].values) - 0.02)
     fig.legend(list(handles.values()), list(handles.keys()), loc="center left",
-               bbox_to_anchor=(1.0, 0.5), frameon=False, title="thick: back and ITB")
+               bbox_to_anchor=(1.0, 0.5), frameon=False,
+               title="thick: back and ITB" if any(o in HIGHLIGHT for o in outputs) else None)
     fig.suptitle(title or f"Load redistribution: {ds.attrs.get('task', '')}", fontsize=11)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def _shade_infeasible(ax, ds, x):
+    """Grey band over factor values where any point is infeasible."""
+    feas = ds["feasible"]
+    rest = [d for d in feas.dims if d != x]
+    bad = ~(feas.all(rest) if rest else feas)
+    xs = ds[x].values
+    if not bad.any():
+        return None
+    step = np.min(np.abs(np.diff(xs))) / 2 if len(xs) > 1 else 0.05
+    h = None
+    for v in xs[bad.values]:
+        h = ax.axvspan(v - step, v + step, color="0.6", alpha=0.25, lw=0)
+    return h
 
 
 def abductor_share(ds: xr.Dataset, path=None, *, x: str | None = None, title: str | None = None):
@@ -171,9 +194,13 @@ def abductor_share(ds: xr.Dataset, path=None, *, x: str | None = None, title: st
     x = x or x_factor(ds)
     side = _side(ds)
     comps = list(ds["compensation"].values) if "compensation" in ds.dims else [None]
-    muscles = [str(m) for m in ds["muscle"].values]
-    present = [a for a in ABDUCTORS if any(m[:-2] == a or m[:-2].startswith(a + "_")
-                                          for m in muscles)]
+    present = []
+    for a in ABDUCTORS:
+        try:
+            output(ds, a)
+            present.append(a)
+        except ValueError:
+            pass
     fig, axes = plt.subplots(1, len(comps), figsize=(5.0 * len(comps) + 2.0, 3.8), squeeze=False,
                              sharey=True)
     colors = plt.get_cmap("tab10")
