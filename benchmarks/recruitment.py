@@ -1,0 +1,68 @@
+"""Benchmark of the recruitment solver: Numba batch vs the SciPy (SLSQP) reference.
+
+Run: ``python benchmarks/recruitment.py [--batch 20000] [--reference 20]``.
+Prints the first-call time (compilation, or loading from Numba's cache), the
+batch throughput on default-size problems (m = 11 DOFs, n = 60 muscles), the
+time per SLSQP solve and their ratio.
+"""
+
+import argparse
+import os
+import time
+
+# The reference solves tiny dense problems: BLAS threads only add contention
+# (and made SLSQP 10-30x slower on a busy machine), so they are pinned to 1.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def problems(rng, batch, m=11, n=60):
+    """Moment-arm-like M [N m] (arm in +-0.08 m times Fmax 100-2000 N), feasible tau [N m]."""
+    M = rng.uniform(-0.08, 0.08, (batch, m, n)) * rng.uniform(100.0, 2000.0, (batch, 1, n))
+    tau = np.einsum("bmn,bn->bm", M, rng.uniform(0.0, 0.5, (batch, n)))
+    return M, tau
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=20000)
+    parser.add_argument("--reference", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+
+    t0 = time.perf_counter()
+    from pelvisim import recruitment as rec
+
+    M, tau = problems(rng, 2)
+    rec.solve(M, tau)
+    first = time.perf_counter() - t0
+    print(f"first call (import + compile or cache load): {first:.2f} s")
+
+    M, tau = problems(rng, args.batch)
+    best = np.inf
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        res = rec.solve(M, tau)
+        best = min(best, time.perf_counter() - t0)
+    rate = args.batch / best
+    print(f"numba batch: B = {args.batch}, {numba.get_num_threads()} threads, best of {args.repeats}: "
+          f"{best:.3f} s -> {rate:,.0f} solves/s ({1e6 / rate:.2f} us/solve)")
+    print(f"  status counts {np.bincount(res.status)}, mean iterations {res.iterations.mean():.2f}, "
+          f"max {res.iterations.max()}")
+
+    Mr, taur = M[: args.reference], tau[: args.reference]
+    t0 = time.perf_counter()
+    ref = rec.solve_reference(Mr, taur)
+    per_ref = (time.perf_counter() - t0) / args.reference
+    print(f"SLSQP reference: {args.reference} solves, {per_ref * 1e3:.2f} ms/solve")
+    diff = np.abs(ref.activation - res.activation[: args.reference]).max()
+    print(f"  max |activation difference| vs numba: {diff:.2e}")
+    print(f"speed-up numba batch / SLSQP: {per_ref * rate:,.0f}x")
+
+
+if __name__ == "__main__":
+    main()
