@@ -36,7 +36,7 @@ HIGHLIGHT = BACK + ("itb_tension", "tfl")
 # Muscles with a hip-abductor action at neutral (SPEC section 10 / Delp 1990).
 ABDUCTORS = ("gluteus_medius_anterior", "gluteus_medius_middle", "gluteus_medius_posterior",
              "gluteus_minimus", "tfl", "gluteus_maximus_superior", "piriformis", "sartorius")
-_LINESTYLE = {"none": "-", "optimal": "--"}
+_STYLES = ("-", "--", ":", "-.")
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "font.size": 10,
                      "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
                      "axes.spines.right": False})
@@ -134,22 +134,23 @@ def curves(ds: xr.Dataset, outputs, path=None, *, x: str | None = None, title: s
     fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol + 2.2, 3.0 * nrow + 0.6),
                              squeeze=False, sharex=True, sharey="row")
     colors = plt.get_cmap("tab10")
-    handles = {}
+    handles, styles = {}, {}
     for c, comp in enumerate(comps):
         sub = ds.sel(compensation=comp) if comp is not None else ds
         for r, (unit, bw, names) in enumerate(rows):
             ax = axes[r, c]
             for k, name in enumerate(names):
                 da = _series(sub, name, bw=bw, side=side)
-                for sel, extra in _others(da, (x,)):
+                for j, (sel, extra) in enumerate(_others(da, (x,))):
                     y = da.sel(sel) if sel else da
                     lw = 2.6 if name in HIGHLIGHT else 1.4
-                    ls = [":", "-.", (0, (5, 1))][list(_others(da, (x,))).index((sel, extra)) % 3] \
-                        if extra else "-"
-                    lab = _label(name) + (f" ({extra})" if extra else "")
+                    ls = _STYLES[j % len(_STYLES)]
                     (h,) = ax.plot(y[x].values, y.values, color=colors(k % 10), lw=lw, ls=ls,
                                    marker="o", ms=3)
-                    handles.setdefault(lab, h)
+                    if j == 0:
+                        handles.setdefault(_label(name), h)
+                    if extra:
+                        styles.setdefault(extra, ls)
             shade = _shade_infeasible(ax, sub, x)
             if shade is not None:
                 handles.setdefault("infeasible (reserve moments)", shade)
@@ -165,6 +166,9 @@ def curves(ds: xr.Dataset, outputs, path=None, *, x: str | None = None, title: s
                 ax.set_xlabel(_factor_axis_label(ds, x))
             if ds[x].attrs.get("factor_kind") == "strength" and ds[x].values[0] > ds[x].values[-1]:
                 ax.set_xlim(max(ds[x].values) + 0.02, min(ds[x].values) - 0.02)
+    for extra, ls in styles.items():
+        (h,) = axes[0, 0].plot([], [], color="k", ls=ls, lw=1.4)
+        handles[extra] = h
     fig.legend(list(handles.values()), list(handles.keys()), loc="center left",
                bbox_to_anchor=(1.0, 0.5), frameon=False,
                title="thick: back and ITB" if any(o in HIGHLIGHT for o in outputs) else None)
