@@ -80,6 +80,7 @@ def _number(value, where):
 # ------------------------------------------------------------------ commands
 def cmd_list(args) -> int:
     import pelvisim
+    from .tasks import task as _task, tasks as _task_names
     from .experiments import shipped
 
     what = args.what
@@ -88,8 +89,8 @@ def cmd_list(args) -> int:
         hint = f"; did you mean {close[0]}?" if close else ""
         raise UsageError(f"list: {what!r}: allowed {', '.join(LIST_WHAT)}{hint}")
     if what == "tasks":
-        for name in pelvisim.tasks():
-            print(pelvisim.task(name).describe())
+        for name in _task_names():
+            print(_task(name).describe())
     elif what in ("groups", "muscles"):
         model = pelvisim.load_model()
         if what == "groups":
@@ -113,6 +114,7 @@ def cmd_list(args) -> int:
 
 def cmd_solve(args) -> int:
     import pelvisim
+    from .tasks import task as _task, tasks as _task_names
 
     params = {}
     for k, v in _pairs(args.param, "param").items():
@@ -120,7 +122,7 @@ def cmd_solve(args) -> int:
             params[k] = float(v)
         except ValueError:
             params[k] = v
-    task = pelvisim.task(args.task, **params)
+    task = _task(args.task, **params)
     model = pelvisim.load_model(preset=args.preset, mass_kg=args.mass_kg, height_m=args.height_m)
     strength = {k: _number(v, f"--strength {k}") for k, v in _pairs(args.strength, "strength").items()}
     tight = {k: _number(v, f"--tightness {k}") for k, v in _pairs(args.tightness, "tightness").items()}
@@ -184,6 +186,7 @@ def cmd_plot(args) -> int:
     else:
         raise FileNotFoundError(f"plot: results {str(src)!r} not found")
     out = Path(args.out) if args.out else (src if src.is_dir() else src.parent)
+    out.mkdir(parents=True, exist_ok=True)
     files = []
     for p in paths:
         ds = results.load(p)
@@ -263,6 +266,7 @@ def _numeric_factors(ds) -> list[str]:
 def _weakest_solution(ds, exp, label):
     """Solve the last grid point (weakest strength), optimal compensation if swept."""
     import pelvisim
+    from .tasks import task as _task, tasks as _task_names
     from .sweep import _apply, parse_factors
 
     run = next(r for r in exp.runs if r.label == label)

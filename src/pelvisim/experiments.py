@@ -171,6 +171,7 @@ def load_experiment(name_or_path) -> Experiment:
     an ExperimentError naming the file)
     """
     import pelvisim
+    from .tasks import task as _task, tasks as _task_names
     from .simulate import CRITERIA
     from .params import presets as _presets
     from .sweep import COMPENSATIONS, parse_factors
@@ -275,7 +276,7 @@ def load_experiment(name_or_path) -> Experiment:
     elif "task" in data:
         t = dict(data["task"])
         if "name" not in t:
-            raise _err(file, "task.name", None, f"required: one of {', '.join(pelvisim.tasks())}")
+            raise _err(file, "task.name", None, f"required: one of {', '.join(_task_names())}")
         tname = t.pop("name")
         specs.append((tname, tname, {}, t, "task", (kind, n, seed), comp_list))
     else:
@@ -289,7 +290,7 @@ def load_experiment(name_or_path) -> Experiment:
         if not isinstance(label, str) or not label or any(c in label for c in "/\\ "):
             raise _err(file, f"{where}.label", label, "allowed a name without spaces or /")
         try:
-            task = pelvisim.task(tname, **tparams)
+            task = _task(tname, **tparams)
         except ValueError as exc:
             raise ExperimentError(f"{file}: {where}: {exc}") from None
         if not isinstance(extra, dict):
