@@ -57,6 +57,7 @@ def _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho, lam, s, a, F):
             for i in range(n):
                 s[i] += M[j, i] * lj
     psi = 0.0
+    free_pow = False
     for i in range(n):
         si = s[i]
         if si <= 0.0:
@@ -67,14 +68,21 @@ def _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho, lam, s, a, F):
             a[i] = upper[i]
             psi += si * upper[i] - wubp[i]
         else:
-            if q == 1.0:
-                ai = x
-            elif q == 0.5:
-                ai = math.sqrt(x)
-            else:
-                ai = x**q
-            a[i] = ai
-            psi += si * ai * (1.0 - 1.0 / p)
+            a[i] = x
+            free_pow = True
+    # a = x**q on the free set, in loops of their own (kept out of the p = 2 path).
+    if q == 0.5 and free_pow:
+        for i in range(n):
+            if s[i] > 0.0 and s[i] * inv_pw[i] < ubp1[i]:
+                a[i] = math.sqrt(a[i])
+    elif q != 1.0 and free_pow:
+        for i in range(n):
+            if s[i] > 0.0 and s[i] * inv_pw[i] < ubp1[i]:
+                a[i] = a[i] ** q
+    for i in range(n):
+        ai = a[i]
+        if s[i] > 0.0 and s[i] * inv_pw[i] < ubp1[i]:
+            psi += s[i] * ai * (1.0 - 1.0 / p)
     lt = 0.0
     ll = 0.0
     f2 = 0.0
@@ -213,9 +221,15 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
     G = np.empty((m, n))
     H = np.empty((m, m))
     L = np.empty((m, m))
+    # Separate loops: a select would let LLVM evaluate pow speculatively.
+    if p == 2.0:
+        for i in range(n):
+            ubp1[i] = upper[i]
+    else:
+        for i in range(n):
+            ubp1[i] = upper[i] ** (p - 1.0)
     for i in range(n):
         inv_pw[i] = 1.0 / (p * weights[i])
-        ubp1[i] = upper[i] if p == 2.0 else upper[i] ** (p - 1.0)
         wubp[i] = weights[i] * upper[i] * ubp1[i]
     # Round-off bounds of F: rowabs_j = sum_i |M_ji| ub_i, and
     # mcm = max_j sum_i |M_ji| sum_k |M_ki| (bounds |M| diag(D) |M|.T |lam|).
