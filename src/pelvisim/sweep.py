@@ -383,7 +383,8 @@ def _chunks(model, task, factors, values, P, compensation, criterion, chunk_size
 # ------------------------------------------------------------------ sweep
 def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: int | None = None,
           seed=None, compensation="none", criterion: str = "activation_squared",
-          progress: bool = True, chunk_size: int = 4096, client=None) -> xr.Dataset:
+          progress: bool = True, chunk_size: int = 4096, client=None,
+          muscle_outputs: bool = True) -> xr.Dataset:
     """Solve ``task`` on ``model`` over a set of factors.
 
     Parameters
@@ -404,6 +405,8 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
     progress : show a tqdm progress bar (on a terminal)
     chunk_size : points per batch (bounds the working memory)
     client : dask.distributed.Client, optional; run the chunks on it
+    muscle_outputs : keep ``muscle_force`` and ``activation`` (1.3 kB per point;
+        False for very large sweeps: group-level outputs only)
 
     Returns
     -------
@@ -429,7 +432,7 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
             if np.any((v < 0) | (v > 1)):
                 raise ValueError(f"factor {f.name!r}: sampled strengths leave [0, 1]; "
                                  f"truncate the distribution (low, high)")
-    results = _allocate(model, P)
+    results = _allocate(model, P, muscle_outputs)
     chunks = _chunks(model, task, facs, values, P, compensation, criterion, int(chunk_size))
     _execute(chunks, results, P, progress, client)
     ds = _dataset(model, facs, dims, shape, sample, results)
@@ -437,10 +440,12 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
     return ds
 
 
-def _allocate(model, P):
+def _allocate(model, P, muscle_outputs=True):
     n, G = len(model.muscles), len(model.groups)
+    muscle = {"muscle_force": np.zeros((P, n)), "activation": np.zeros((P, n))} \
+        if muscle_outputs else {}
     return {
-        "muscle_force": np.zeros((P, n)), "activation": np.zeros((P, n)),
+        **muscle,
         "group_force": np.zeros((P, G * 2)), "itb_tension": np.zeros((P, 2)),
         "hip_contact_vector": np.zeros((P, 2, 3)), "hip_contact_force": np.zeros((P, 2)),
         "l5s1": np.zeros((P, 3)), "reserve": np.zeros((P, len(DOFS))),
@@ -489,9 +494,11 @@ def _dataset(model, facs, dims, shape, sample, r) -> xr.Dataset:
     bw_col = bw[:, None]
     gf = r["group_force"].reshape(-1, len(groups), 2)
     l5 = r["l5s1"]
-    data = {
+    data = {} if "muscle_force" not in r else {
         "muscle_force": var(r["muscle_force"], ["muscle"], [len(model.muscles)]),
         "activation": var(r["activation"], ["muscle"], [len(model.muscles)]),
+    }
+    data |= {
         "group_force": var(gf, ["group", "side"], [len(groups), 2]),
         "group_force_bw": var(gf / bw[:, None, None], ["group", "side"], [len(groups), 2]),
         "itb_tension": var(r["itb_tension"], ["side"], [2]),
@@ -517,7 +524,8 @@ def _dataset(model, facs, dims, shape, sample, r) -> xr.Dataset:
             coords[f.name] = ("sample", sample[:, k])
     ds = xr.Dataset(data, coords=coords)
     for name, (units, long_name) in _VARIABLE_ATTRS.items():
-        ds[name].attrs.update(units=units, long_name=long_name)
+        if name in ds:
+            ds[name].attrs.update(units=units, long_name=long_name)
     for f in facs:
         ds[f.name].attrs.update(units=f.units, long_name=f.long_name, factor_kind=f.kind)
     ds["sample"].attrs.update(long_name="sample index") if "sample" in ds.coords else None
