@@ -330,8 +330,8 @@ def sobol_bars(indices: xr.Dataset, path=None, *, title: str | None = None):
         ax.set_xlim(-0.05, 1.05)
         ax.set_xlabel("Sobol index [-]")
         ax.set_title(_label(str(out)))
-        if k == 0:
-            ax.legend(frameon=False, loc="lower right")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper right", frameon=False, ncol=2)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     avg = f" (mean over {', '.join(rest)})" if rest else ""
