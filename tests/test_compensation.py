@@ -102,14 +102,26 @@ def test_weak_deep_rotators_late_stance(model):
     assert weak.muscle_force["gluteus_medius_posterior_r"] > base.muscle_force["gluteus_medius_posterior_r"]
 
 
+def test_tight_hip_flexors_raise_l5s1_shear(model):
+    """Tight hip flexors in standing: the passive psoas pull raises L5/S1
+    antero-posterior shear, with and without optimal compensation."""
+    t = pelvisim.task("standing")
+    for comp in ("none", "optimal"):
+        loose = pelvisim.solve(model, t, compensation=comp)
+        tight = pelvisim.solve(model.with_tightness(hip_flexors=0.2), t, compensation=comp)
+        assert tight.l5s1_shear_ap > loose.l5s1_shear_ap + 50.0
+        assert tight.muscle_force["psoas_r"] > loose.muscle_force["psoas_r"]
+        assert_equilibrium(tight)
+
+
+@pytest.mark.xfail(strict=True, reason="measured +0.0 deg at tightness 0.2 (+0.05 deg at 0.3): "
+                   "in standing the effort saved by tilting is tiny next to the posture cost")
 def test_tight_hip_flexors_tilt_the_pelvis(model):
-    """Tight hip flexors, standing, optimal compensation: more anterior pelvic tilt
-    and more L5/S1 antero-posterior shear."""
+    """Tight hip flexors in standing with optimal compensation: more anterior tilt."""
     t = pelvisim.task("standing")
     loose = pelvisim.solve(model, t, compensation="optimal")
     tight = pelvisim.solve(model.with_tightness(hip_flexors=0.2), t, compensation="optimal")
     assert tight.posture["pelvic_tilt_deg"] > loose.posture["pelvic_tilt_deg"] + 1.0
-    assert tight.l5s1_shear_ap > loose.l5s1_shear_ap
 
 
 def test_walking_hip_contact_has_two_peaks(model):

@@ -70,7 +70,7 @@ class Model:
     mass_kg : float [kg]
     height_m : float [m]; geometry scales by ``height_m / params.reference_height_m``.
     strength : ndarray (n,) strength factors s_i in [0, 1] (1 healthy, 0 absent)
-    tightness : ndarray (n,) passive slack-length shortening fractions in [0, 0.5]
+    tightness : ndarray (n,) passive fibre slack-length shortening, fraction of l_opt, in [0, 0.5]
     tuned : dict of model parameters changed from the file (see ``TUNABLE``)
     """
 
@@ -147,8 +147,9 @@ class Model:
         return replace(self, strength=s)
 
     def with_tightness(self, mapping: Mapping[str, float] | None = None, **fractions) -> "Model":
-        """New model whose passive slack lengths are shortened by the given
-        fractions (tight muscles pull earlier); values in [0, 0.5]."""
+        """New model with tight muscles: the fibre length at which passive force
+        starts is shortened from l_opt to (1 - t) l_opt, so tight muscles pull
+        earlier (Thelen 2003 passive curve); values t in [0, 0.5]."""
         items = dict(mapping or {}, **fractions)
         t = self.tightness.copy()
         for key, value in items.items():
@@ -253,7 +254,9 @@ def build_arrays(model: Model) -> ModelArrays:
     lopt = np.array(lopt)
     lts = np.array(lts)
     cos_penn = np.array(cos_penn)
-    passive_slack = (lts + lopt * cos_penn) * (1.0 - model.tightness)
+    # passive force starts when the fibres pass their slack length, l_opt for a
+    # healthy muscle; tightness t moves it to (1 - t) l_opt
+    passive_slack = lts + lopt * cos_penn * (1.0 - model.tightness)
 
     itb_seg, itb_pt = [], []
     for s_i, s in enumerate(SIDES):
