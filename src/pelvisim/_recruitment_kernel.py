@@ -46,8 +46,12 @@ _ROUNDOFF = 8 * 2.220446049250313e-16
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
-def _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho, lam, s, a, F):
-    """Fill ``s = M.T lam``, ``a(lam)``, ``F(lam)``; return (g, |g| scale, ||F||_2^2)."""
+def _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho, lam, s, a, r, F):
+    """Fill ``s = M.T lam``, ``a(lam)``, ``r = tau - M a`` and ``F(lam) = r - lam/(2 rho)``.
+
+    Returns (g, |g| scale, ||F||_2^2). Loops run over the muscle index
+    innermost (contiguous rows of ``M``) so that they vectorise.
+    """
     m, n = M.shape
     for i in range(n):
         s[i] = 0.0
@@ -57,41 +61,54 @@ def _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho, lam, s, a, F):
             for i in range(n):
                 s[i] += M[j, i] * lj
     psi = 0.0
-    free_pow = False
-    for i in range(n):
-        si = s[i]
-        if si <= 0.0:
-            a[i] = 0.0
-            continue
-        x = si * inv_pw[i]  # = a**(p-1) on the free set
-        if x >= ubp1[i]:
-            a[i] = upper[i]
-            psi += si * upper[i] - wubp[i]
-        else:
-            a[i] = x
-            free_pow = True
-    # a = x**q on the free set, in loops of their own (kept out of the p = 2 path).
-    if q == 0.5 and free_pow:
+    if q == 1.0:
+        # p = 2: a = clip(s / (2 w), 0, ub) without branches (selects vectorise).
+        for i in range(n):
+            si = s[i]
+            x = si * inv_pw[i]
+            up = x >= ubp1[i]
+            ai = upper[i] if up else (x if x > 0.0 else 0.0)
+            a[i] = ai
+            psi += (si * upper[i] - wubp[i]) if up else 0.5 * si * ai
+    else:
+        free_pow = False
+        for i in range(n):
+            si = s[i]
+            if si <= 0.0:
+                a[i] = 0.0
+                continue
+            x = si * inv_pw[i]  # = a**(p-1) on the free set
+            if x >= ubp1[i]:
+                a[i] = upper[i]
+                psi += si * upper[i] - wubp[i]
+            else:
+                a[i] = x
+                free_pow = True
+        # a = x**q on the free set, in loops of their own (pow only where needed).
+        if q == 0.5 and free_pow:
+            for i in range(n):
+                if s[i] > 0.0 and s[i] * inv_pw[i] < ubp1[i]:
+                    a[i] = math.sqrt(a[i])
+        elif free_pow:
+            for i in range(n):
+                if s[i] > 0.0 and s[i] * inv_pw[i] < ubp1[i]:
+                    a[i] = a[i] ** q
+        c = 1.0 - 1.0 / p
         for i in range(n):
             if s[i] > 0.0 and s[i] * inv_pw[i] < ubp1[i]:
-                a[i] = math.sqrt(a[i])
-    elif q != 1.0 and free_pow:
-        for i in range(n):
-            if s[i] > 0.0 and s[i] * inv_pw[i] < ubp1[i]:
-                a[i] = a[i] ** q
-    for i in range(n):
-        ai = a[i]
-        if s[i] > 0.0 and s[i] * inv_pw[i] < ubp1[i]:
-            psi += s[i] * ai * (1.0 - 1.0 / p)
+                psi += s[i] * a[i] * c
     lt = 0.0
     ll = 0.0
     f2 = 0.0
     for j in range(m):
-        acc = tau[j] - lam[j] * inv2rho
+        acc = 0.0
         for i in range(n):
-            acc -= M[j, i] * a[i]
-        F[j] = acc
-        f2 += acc * acc
+            acc += M[j, i] * a[i]
+        rj = tau[j] - acc
+        r[j] = rj
+        fj = rj - lam[j] * inv2rho
+        F[j] = fj
+        f2 += fj * fj
         lt += lam[j] * tau[j]
         ll += lam[j] * lam[j]
     g = lt - 0.5 * inv2rho * ll - psi
@@ -129,35 +146,32 @@ def _cholesky_solve(H, L, rd, b, x):
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
-def _build_normal(M, G, d, inv2rho, H):
-    """``H = M diag(d) M.T + I/(2 rho)`` (lower triangle), skipping ``d == 0``."""
-    m, n = M.shape
-    nf = 0
-    for i in range(n):
-        if d[i] != 0.0:
-            sd = math.sqrt(d[i])
-            for j in range(m):
-                G[j, nf] = M[j, i] * sd
-            nf += 1
+def _gram(M, idx, nidx, coef, G, Gc, inv2rho, reset, H):
+    """Lower triangle of ``H (+)= sum_c coef_i M[:, i] M[:, i].T`` over ``i = idx[:nidx]``.
+
+    ``reset``: ``H = I/(2 rho) + ...`` (full build) instead of ``H += ...``
+    (change of the active set). The columns are gathered once into ``G`` and
+    ``Gc = G coef`` so that the m(m+1)/2 dot products run over contiguous rows.
+    """
+    m = M.shape[0]
+    for c in range(nidx):
+        i = idx[c]
+        ci = coef[i]
+        for j in range(m):
+            x = M[j, i]
+            G[j, c] = x
+            Gc[j, c] = x * ci
     for j in range(m):
         for k in range(j + 1):
             acc = 0.0
-            for f in range(nf):
-                acc += G[j, f] * G[k, f]
-            H[j, k] = acc
-        H[j, j] += inv2rho
-
-
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
-def _update_normal(M, i, c, v, H):
-    """``H += c M[:, i] M[:, i].T`` (lower triangle)."""
-    m = M.shape[0]
-    for j in range(m):
-        v[j] = M[j, i]
-    for j in range(m):
-        cj = c * v[j]
-        for k in range(j + 1):
-            H[j, k] += cj * v[k]
+            for c in range(nidx):
+                acc += Gc[j, c] * G[k, c]
+            if reset:
+                H[j, k] = acc
+            else:
+                H[j, k] += acc
+        if reset:
+            H[j, j] += inv2rho
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
@@ -177,23 +191,33 @@ def _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
             z += M[j, i] * 0.0
     if z != 0.0:
         return False
+    bad = 0
     for i in range(n):
-        if not (weights[i] > 0.0 and math.isfinite(weights[i])):
-            return False
-        if not (upper[i] >= 0.0 and math.isfinite(upper[i])):
-            return False
-    return True
+        wi = weights[i]
+        ui = upper[i]
+        bad += (not wi > 0.0) + (wi * 0.0 != 0.0) + (not ui >= 0.0) + (ui * 0.0 != 0.0)
+    return bad == 0
+
+
+_N_WORK_N = 12
+_N_WORK_M = 12
+
+
+@njit(cache=True, error_model="numpy")
+def _new_work(m, n):
+    """Work arrays of one solve (reusable across solves of the same (m, n))."""
+    nn = _N_WORK_N * n
+    nm = _N_WORK_M * m
+    buf = np.empty(nn + nm + 2 * m * m + 2 * m * n)
+    return (buf[:nn].reshape((_N_WORK_N, n)), buf[nn:nn + nm].reshape((_N_WORK_M, m)),
+            buf[nn + nm:nn + nm + 2 * m * m].reshape((2, m, m)),
+            buf[nn + nm + 2 * m * m:].reshape((2, m, n)), np.empty(n, np.int64))
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
-def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
-                   lam, warm, act_out, res_out):
-    """Solve one problem; ``lam`` (m,) [1/(N m)] is the start if ``warm`` and the result.
-
-    Same as :func:`solve_one`, plus the multipliers: on entry ``lam`` is the
-    initial guess when ``warm`` is True (ignored otherwise); on exit it holds
-    the final multipliers (``reserve = lam / (2 rho)`` at convergence).
-    """
+def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
+           lam, warm, act_out, res_out, work_n, work_m, work_mm, work_g, idx):
+    """:func:`solve_one_warm` with caller-provided work arrays (see :func:`_new_work`)."""
     m, n = M.shape
     if not _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
         for i in range(n):
@@ -210,17 +234,16 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
         tau_scale = max(tau_scale, abs(tau[j]))
     thresh = tol * (1.0 + tau_scale)
 
-    work_n = np.empty((9, n))
-    inv_pw, ubp1, wubp, s, a, s_t, a_t, d, d_new = (
+    inv_pw, ubp1, wubp, s, a, s_t, a_t, d, d_new, colabs, dd = (
         work_n[0], work_n[1], work_n[2], work_n[3], work_n[4], work_n[5], work_n[6], work_n[7],
-        work_n[8])
-    work_m = np.empty((9, m))
-    F, F_t, lam_c, lam_t, dlam, rd, v, noise, rowabs = (
+        work_n[8], work_n[9], work_n[10])
+    F, F_t, r, r_t, lam_c, lam_t, dlam, rd, rowabs = (
         work_m[0], work_m[1], work_m[2], work_m[3], work_m[4], work_m[5], work_m[6], work_m[7],
         work_m[8])
-    G = np.empty((m, n))
-    H = np.empty((m, m))
-    L = np.empty((m, m))
+    H = work_mm[0]
+    L = work_mm[1]
+    G = work_g[0]
+    Gc = work_g[1]
     # Separate loops: a select would let LLVM evaluate pow speculatively.
     if p == 2.0:
         for i in range(n):
@@ -234,10 +257,10 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
     # Round-off bounds of F: rowabs_j = sum_i |M_ji| ub_i, and
     # mcm = max_j sum_i |M_ji| sum_k |M_ki| (bounds |M| diag(D) |M|.T |lam|).
     for i in range(n):
-        acc = 0.0
-        for j in range(m):
-            acc += abs(M[j, i])
-        d_new[i] = acc
+        colabs[i] = 0.0
+    for j in range(m):
+        for i in range(n):
+            colabs[i] += abs(M[j, i])
     base_noise = 0.0
     mcm = 0.0
     for j in range(m):
@@ -245,7 +268,7 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
         acc2 = 0.0
         for i in range(n):
             acc += abs(M[j, i]) * upper[i]
-            acc2 += abs(M[j, i]) * d_new[i]
+            acc2 += abs(M[j, i]) * colabs[i]
         rowabs[j] = acc
         base_noise = max(base_noise, abs(tau[j]) + acc)
         mcm = max(mcm, acc2)
@@ -256,7 +279,7 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
             if not math.isfinite(lam[j]):
                 warm_ok = False
     # d holds the da/ds of each muscle currently summed into H (0: not in H);
-    # H is kept up to date by rank-1 changes when few muscles change.
+    # H is kept up to date by low-rank changes when few muscles change.
     for i in range(n):
         d[i] = 0.0
     if warm_ok:
@@ -264,17 +287,20 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
             lam_c[j] = lam[j]
     else:
         # Cold start: every muscle free with a = s / (p w), the exact optimum
-        # for p = 2 when no bound binds.
+        # for p = 2 when no bound binds (least-norm unconstrained solution).
+        nf = 0
         for i in range(n):
             if upper[i] > 0.0:
                 d[i] = inv_pw[i]
-        _build_normal(M, G, d, inv2rho, H)
+                idx[nf] = i
+                nf += 1
+        _gram(M, idx, nf, d, G, Gc, inv2rho, True, H)
         if not _cholesky_solve(H, L, rd, tau, lam_c):
             for j in range(m):
                 lam_c[j] = 0.0
     n_updates = 0
 
-    g, gscale, f2 = _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho, lam_c, s, a, F)
+    g, gscale, f2 = _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho, lam_c, s, a, r, F)
     it = 0
     status = MAX_ITERATIONS
     while True:
@@ -284,38 +310,52 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
         if not (math.isfinite(g) and math.isfinite(fnorm)):
             status = NUMERICAL_FAILURE
             break
+        if fnorm <= thresh:
+            status = CONVERGED
+            break
         # Generalised Jacobian: D_i = da_i/ds_i on the free muscles, and the
         # round-off level of F, which exceeds tol when |lam| is huge
         # (infeasible tasks: s = M.T lam then suffers cancellation).
         n_changed = 0
         n_free = 0
         dmax = 0.0
-        for i in range(n):
-            di = 0.0
-            if a[i] > 0.0 and a[i] < upper[i]:
-                di = inv_pw[i] if q == 1.0 else q * a[i] / s[i]
-                n_free += 1
+        if q == 1.0:
+            for i in range(n):
+                di = inv_pw[i] if (a[i] > 0.0 and a[i] < upper[i]) else 0.0
+                d_new[i] = di
+                n_free += di != 0.0
+                n_changed += di != d[i]
                 dmax = max(dmax, di)
-            d_new[i] = di
-            if di != d[i]:
-                n_changed += 1
+        else:
+            for i in range(n):
+                di = 0.0
+                if a[i] > 0.0 and a[i] < upper[i]:
+                    di = q * a[i] / s[i]
+                    n_free += 1
+                    dmax = max(dmax, di)
+                d_new[i] = di
+                if di != d[i]:
+                    n_changed += 1
         lmax = 0.0
         for j in range(m):
             lmax = max(lmax, abs(lam_c[j]))
         # Cheap upper bound first; the sharper bound only when it could matter.
         if fnorm <= thresh + _ROUNDOFF * (base_noise + lmax * (inv2rho + dmax * mcm)):
-            for j in range(m):
-                noise[j] = abs(tau[j]) + rowabs[j] + abs(lam_c[j]) * inv2rho
+            # noise_j = |tau_j| + rowabs_j + |lam_j|/(2 rho) + sum_i |M_ji| D_i sum_k |M_ki lam_k|
             for i in range(n):
-                if d_new[i] != 0.0:
-                    sa = 0.0
-                    for j in range(m):
-                        sa += abs(M[j, i] * lam_c[j])
-                    for j in range(m):
-                        noise[j] += abs(M[j, i]) * d_new[i] * sa
+                dd[i] = 0.0
+            for j in range(m):
+                lj = abs(lam_c[j])
+                for i in range(n):
+                    dd[i] += abs(M[j, i]) * lj
+            for i in range(n):
+                dd[i] *= d_new[i]
             fnoise = 0.0
             for j in range(m):
-                fnoise = max(fnoise, noise[j])
+                acc = 0.0
+                for i in range(n):
+                    acc += abs(M[j, i]) * dd[i]
+                fnoise = max(fnoise, abs(tau[j]) + rowabs[j] + abs(lam_c[j]) * inv2rho + acc)
             if fnorm <= thresh + _ROUNDOFF * fnoise:
                 status = CONVERGED
                 break
@@ -323,22 +363,35 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
             status = MAX_ITERATIONS
             break
         if n_changed >= n_free or n_updates + n_changed > n:
+            nf = 0
             for i in range(n):
                 d[i] = d_new[i]
-            _build_normal(M, G, d, inv2rho, H)
+                if d_new[i] != 0.0:
+                    idx[nf] = i
+                    nf += 1
+            _gram(M, idx, nf, d, G, Gc, inv2rho, True, H)
             n_updates = 0
         elif n_changed > 0:
+            nc = 0
             for i in range(n):
                 if d_new[i] != d[i]:
-                    _update_normal(M, i, d_new[i] - d[i], v, H)
+                    dd[i] = d_new[i] - d[i]
                     d[i] = d_new[i]
+                    idx[nc] = i
+                    nc += 1
+            _gram(M, idx, nc, dd, G, Gc, inv2rho, False, H)
             n_updates += n_changed
         if not _cholesky_solve(H, L, rd, F, dlam):
             if n_updates == 0:
                 status = NUMERICAL_FAILURE
                 break
-            # Round-off of the rank-1 changes: rebuild once and retry.
-            _build_normal(M, G, d, inv2rho, H)
+            # Round-off of the low-rank changes: rebuild once and retry.
+            nf = 0
+            for i in range(n):
+                if d[i] != 0.0:
+                    idx[nf] = i
+                    nf += 1
+            _gram(M, idx, nf, d, G, Gc, inv2rho, True, H)
             n_updates = 0
             if not _cholesky_solve(H, L, rd, F, dlam):
                 status = NUMERICAL_FAILURE
@@ -348,11 +401,14 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
             slope += F[j] * dlam[j]
         t = 1.0
         accepted = False
+        g_t = g
+        gscale_t = gscale
+        f2_t = f2
         for _ in range(_MAX_BACKTRACK):
             for j in range(m):
                 lam_t[j] = lam_c[j] + t * dlam[j]
             g_t, gscale_t, f2_t = _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho,
-                                            lam_t, s_t, a_t, F_t)
+                                            lam_t, s_t, a_t, r_t, F_t)
             if g_t >= g + _ARMIJO * t * slope:
                 accepted = True
             elif abs(g_t - g) <= _DUAL_NOISE * gscale and f2_t < f2:
@@ -370,22 +426,39 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
         lam_c, lam_t = lam_t, lam_c
         s, s_t = s_t, s
         a, a_t = a_t, a
+        r, r_t = r_t, r
         F, F_t = F_t, F
         g, gscale, f2 = g_t, gscale_t, f2_t
         it += 1
 
     if status == NUMERICAL_FAILURE and not math.isfinite(g):
         for i in range(n):
-            a[i] = 0.0
-    for i in range(n):
-        act_out[i] = a[i]
+            act_out[i] = 0.0
+        for j in range(m):
+            res_out[j] = tau[j]
+    else:
+        for i in range(n):
+            act_out[i] = a[i]
+        for j in range(m):
+            res_out[j] = r[j]
     for j in range(m):
         lam[j] = lam_c[j]
-        acc = tau[j]
-        for i in range(n):
-            acc -= M[j, i] * a[i]
-        res_out[j] = acc
     return status, it
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
+                   lam, warm, act_out, res_out):
+    """Solve one problem; ``lam`` (m,) [1/(N m)] is the start if ``warm`` and the result.
+
+    Same as :func:`solve_one`, plus the multipliers: on entry ``lam`` is the
+    initial guess when ``warm`` is True (ignored otherwise); on exit it holds
+    the final multipliers (``reserve = lam / (2 rho)`` at convergence).
+    """
+    m, n = M.shape
+    work_n, work_m, work_mm, work_g, idx = _new_work(m, n)
+    return _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
+                  lam, warm, act_out, res_out, work_n, work_m, work_mm, work_g, idx)
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
@@ -423,9 +496,14 @@ def solve_one(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter, a
     iterations : int
         Newton iterations done.
     """
-    lam = np.zeros(M.shape[0])
-    return solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
-                          lam, False, act_out, res_out)
+    m, n = M.shape
+    work_n, work_m, work_mm, work_g, idx = _new_work(m, n)
+    lam = work_m[_N_WORK_M - 1]
+    return _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
+                  lam, False, act_out, res_out, work_n, work_m, work_mm, work_g, idx)
+
+
+_CHUNK = 32
 
 
 @njit(cache=True, fastmath=_FAST, parallel=True, error_model="numpy")
@@ -439,13 +517,19 @@ def solve_batch(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
     ``act_out`` (B, n), ``res_out`` (B, m), ``status_out`` and ``iter_out`` (B,).
     """
     B = act_out.shape[0]
-    for b in prange(B):
-        bm = b % M.shape[0]  # leading size 1 or B
-        bt = b % tau.shape[0]  # leading size 1 or B
-        bw = b % weights.shape[0]  # leading size 1 or B
-        bu = b % upper.shape[0]  # leading size 1 or B
-        st, it = solve_one_warm(M[bm], tau[bt], weights[bw], upper[bu], exponent,
-                                reserve_weight, tol, max_iter, lam[b], warm,
-                                act_out[b], res_out[b])
-        status_out[b] = st
-        iter_out[b] = it
+    m, n = M.shape[1], M.shape[2]
+    # Work arrays allocated once per chunk of items, not per solve; every
+    # solve initialises what it reads, so results do not depend on the chunking.
+    n_chunks = (B + _CHUNK - 1) // _CHUNK
+    for c in prange(n_chunks):
+        work_n, work_m, work_mm, work_g, idx = _new_work(m, n)
+        for b in range(c * _CHUNK, min(B, (c + 1) * _CHUNK)):
+            bm = b % M.shape[0]  # leading size 1 or B
+            bt = b % tau.shape[0]  # leading size 1 or B
+            bw = b % weights.shape[0]  # leading size 1 or B
+            bu = b % upper.shape[0]  # leading size 1 or B
+            st, it = _solve(M[bm], tau[bt], weights[bw], upper[bu], exponent,
+                            reserve_weight, tol, max_iter, lam[b], warm,
+                            act_out[b], res_out[b], work_n, work_m, work_mm, work_g, idx)
+            status_out[b] = st
+            iter_out[b] = it
