@@ -64,20 +64,27 @@ def _magnus(sol):
 
 
 def test_weak_gluteus_maximus_in_forward_bend(model):
-    """Weaker gluteus maximus in a 40 deg bend: the hamstrings take more; with
-    optimal compensation and weak hip extensors, erector spinae force or L5/S1
-    compression rises."""
+    """Weaker gluteus maximus in a 40 deg bend: the hamstrings take more."""
     t = pelvisim.task("forward_bend", **BEND)
     strong = pelvisim.solve(model, t)
-    weak_model = model.with_strength(gluteus_maximus=0.2)
-    weak = pelvisim.solve(weak_model, t)
+    weak = pelvisim.solve(model.with_strength(gluteus_maximus=0.2), t)
     assert weak.group_force("hamstrings", "r") > strong.group_force("hamstrings", "r")
     assert _magnus(weak) >= _magnus(strong)
-    strong_opt = pelvisim.solve(model, t, compensation="optimal")
-    weak_opt = pelvisim.solve(weak_model.with_strength(hamstrings=0.5), t, compensation="optimal")
+    assert_equilibrium(weak)
+
+
+@pytest.mark.xfail(strict=True, reason="measured +0.6 N erector spinae and +1.4 N L5/S1 "
+                   "(< 0.1 %): with the trunk inclination fixed, the hip moment does not "
+                   "depend on the lumbar/pelvic split, so compensation has nothing to gain")
+def test_weak_hip_extensors_bend_compensation_loads_the_back(model):
+    """With optimal compensation and weak hip extensors, erector spinae force or
+    L5/S1 compression rises (by more than 2 %)."""
+    t = pelvisim.task("forward_bend", **BEND)
+    strong = pelvisim.solve(model, t, compensation="optimal")
+    weak = pelvisim.solve(model.with_strength(gluteus_maximus=0.2, hamstrings=0.5), t,
+                          compensation="optimal")
     es = lambda s: s.group_force("erector_spinae", "r") + s.group_force("erector_spinae", "l")
-    assert es(weak_opt) > es(strong_opt) or weak_opt.l5s1_compression > strong_opt.l5s1_compression
-    assert_equilibrium(weak_opt)
+    assert es(weak) > 1.02 * es(strong) or weak.l5s1_compression > 1.02 * strong.l5s1_compression
 
 
 @pytest.mark.xfail(strict=True, reason="measured 0 N before and after: the adductor magnus "
