@@ -150,22 +150,36 @@ def _gram(M, idx, nidx, coef, G, Gc, inv2rho, reset, H):
     """Lower triangle of ``H (+)= sum_c coef_i M[:, i] M[:, i].T`` over ``i = idx[:nidx]``.
 
     ``reset``: ``H = I/(2 rho) + ...`` (full build) instead of ``H += ...``
-    (change of the active set). The columns are gathered once into ``G`` and
-    ``Gc = G coef`` so that the m(m+1)/2 dot products run over contiguous rows.
+    (change of the active set). ``coef`` must be 0 off ``idx[:nidx]``. A few
+    columns go as rank-1 updates; more as m(m+1)/2 dot products over
+    contiguous rows of ``Gc = M diag(coef)`` and ``M``.
     """
     m = M.shape[0]
-    for c in range(nidx):
-        i = idx[c]
-        ci = coef[i]
-        for j in range(m):
-            x = M[j, i]
-            G[j, c] = x
-            Gc[j, c] = x * ci
+    if nidx <= _RANK1_MAX:
+        if reset:
+            for j in range(m):
+                for k in range(j + 1):
+                    H[j, k] = 0.0
+                H[j, j] = inv2rho
+        for c in range(nidx):
+            i = idx[c]
+            ci = coef[i]
+            for j in range(m):
+                cj = ci * M[j, i]
+                for k in range(j + 1):
+                    H[j, k] += cj * M[k, i]
+        return
+    # More columns: rows of M scaled by coef (0 off the set), no gather
+    # (strided stores cost more than the extra zero terms of the dot products).
+    n = M.shape[1]
+    for j in range(m):
+        for i in range(n):
+            Gc[j, i] = M[j, i] * coef[i]
     for j in range(m):
         for k in range(j + 1):
             acc = 0.0
-            for c in range(nidx):
-                acc += Gc[j, c] * G[k, c]
+            for i in range(n):
+                acc += Gc[j, i] * M[k, i]
             if reset:
                 H[j, k] = acc
             else:
@@ -201,6 +215,8 @@ def _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
 
 _N_WORK_N = 12
 _N_WORK_M = 12
+# At most this many columns go into H as rank-1 updates (no gather).
+_RANK1_MAX = 4
 
 
 @njit(cache=True, error_model="numpy")
@@ -374,6 +390,7 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
         elif n_changed > 0:
             nc = 0
             for i in range(n):
+                dd[i] = 0.0
                 if d_new[i] != d[i]:
                     dd[i] = d_new[i] - d[i]
                     d[i] = d_new[i]
