@@ -109,3 +109,21 @@ def test_infeasible_task_reports_reserves(model):
     assert sol.reserve["hip_adduction_r"] < -1.0
     assert np.all(np.isfinite(list(sol.muscle_force.values())))
     assert_equilibrium(sol)
+
+
+def test_specific_tension_scales_max_forces(model):
+    """Fmax = PCSA x specific tension: halving it halves every max force."""
+    half = model.with_params(specific_tension_n_per_cm2=model.param("specific_tension_n_per_cm2") / 2)
+    np.testing.assert_allclose(half.arrays.fmax, 0.5 * model.arrays.fmax, rtol=1e-12)
+    assert pelvisim.solve(half, pelvisim.task("standing")).feasible
+
+
+def test_task_and_model_lookups_give_clear_errors(model):
+    import pelvisim.task_library  # noqa: F401  (the module must not shadow pelvisim.tasks())
+    assert "gait_stance" in pelvisim.tasks()
+    with pytest.raises(ValueError, match="single_leg_stance"):
+        pelvisim.task("single_leg_stanse")
+    with pytest.raises(ValueError, match=r"allowed range \[0, 1\]"):
+        model.with_strength(gluteus_medius=1.5)
+    with pytest.raises(ValueError, match="did you mean gluteus_medius"):
+        model.with_strength(gluteus_medus=0.5)

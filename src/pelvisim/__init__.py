@@ -18,7 +18,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 _API = {
     "CRITERIA": "simulate", "Prescribed": "simulate", "solve": "simulate",
     "Model": "model", "load_model": "model", "Solution": "solution",
-    "Task": "tasks", "task": "tasks", "tasks": "tasks", "sweep": "sweep",
+    "Task": "task_library", "task": "task_library", "tasks": "task_library", "sweep": "sweep",
 }
 
 __all__ = sorted(_API) + ["__version__"]

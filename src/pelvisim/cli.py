@@ -80,7 +80,7 @@ def _number(value, where):
 # ------------------------------------------------------------------ commands
 def cmd_list(args) -> int:
     import pelvisim
-    from .tasks import task as _task, tasks as _task_names
+    from .task_library import task as _task, tasks as _task_names
     from .experiments import shipped
 
     what = args.what
@@ -114,7 +114,7 @@ def cmd_list(args) -> int:
 
 def cmd_solve(args) -> int:
     import pelvisim
-    from .tasks import task as _task, tasks as _task_names
+    from .task_library import task as _task, tasks as _task_names
 
     params = {}
     for k, v in _pairs(args.param, "param").items():
@@ -266,7 +266,7 @@ def _numeric_factors(ds) -> list[str]:
 def _weakest_solution(ds, exp, label):
     """Solve the last grid point (weakest strength), optimal compensation if swept."""
     import pelvisim
-    from .tasks import task as _task, tasks as _task_names
+    from .task_library import task as _task, tasks as _task_names
     from .sweep import _apply, parse_factors
 
     run = next(r for r in exp.runs if r.label == label)

@@ -171,7 +171,7 @@ def load_experiment(name_or_path) -> Experiment:
     an ExperimentError naming the file)
     """
     import pelvisim
-    from .tasks import task as _task, tasks as _task_names
+    from .task_library import task as _task, tasks as _task_names
     from .simulate import CRITERIA
     from .params import presets as _presets
     from .sweep import COMPENSATIONS, parse_factors

@@ -191,7 +191,7 @@ class Model:
             return self.tuned[key]
         p = self.params
         return {
-            "specific_tension_n_per_cm2": p.muscle_model.specific_tension,
+            "specific_tension_n_per_cm2": p.muscle_model.specific_tension / 1e4,
             "itb_gluteus_maximus_fraction": next(
                 (m.itb_fraction for m in p.muscles if m.name == "gluteus_maximus_superior"), 0.0),
             "posture_cost_weight": p.compensation.posture_cost_weight,
@@ -231,7 +231,8 @@ def build_arrays(model: Model) -> ModelArrays:
     foot_pt = np.array([_mirror(p.foot_contact, s) for s in SIDES]) * k
 
     mm = p.muscle_model
-    sigma = model.tuned.get("specific_tension_n_per_cm2", mm.specific_tension)
+    # specific tensions are stored in Pa; the tunable is given in N/cm^2
+    sigma = model.tuned.get("specific_tension_n_per_cm2", mm.specific_tension / 1e4) * 1e4
     gmax_itb = model.tuned.get("itb_gluteus_maximus_fraction")
     path_seg, path_pt, path_start, side = [], [], [0], []
     fmax, lopt, lts, cos_penn, itb_frac, has_passive = [], [], [], [], [], []

@@ -4,7 +4,7 @@
 passive forces -> external loads -> demanded moments -> recruitment (static
 optimization) -> muscle forces -> ITB tension, hip contact and L5/S1 loads.
 ``model`` and ``task`` are the named tuples built by :mod:`pelvisim.model` and
-:mod:`pelvisim.tasks`; ``out`` is a tuple of preallocated arrays (see
+:mod:`pelvisim.task_library`; ``out`` is a tuple of preallocated arrays (see
 :func:`pelvisim.model.empty_outputs`). Nothing here raises.
 """
 import numpy as np
