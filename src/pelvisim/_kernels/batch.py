@@ -104,6 +104,20 @@ def optimize_compensation(model, task, strength, nvar, lo, hi, scale, weight, to
     return evals
 
 
+@njit(cache=True)
+def _run_one(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol, max_iter,
+             xtol, max_eval, x, q, act, force, reserve, tau, itb, hip, l5s1):
+    if mode == OPTIMAL:
+        evals = optimize_compensation(model, task, strength, nvar, lo, hi, scale, weight, tol,
+                                      max_iter, xtol, max_eval, x)
+    else:
+        x[:] = x0
+        evals = 0
+    st, it, ob = evaluate(model, task, strength, x, q, act, force, reserve, tau, itb, hip,
+                          l5s1, tol, max_iter)
+    return st, it, ob, evals
+
+
 @njit(parallel=True, cache=True)
 def run_batch(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol, max_iter,
               xtol, max_eval, x, q, act, force, reserve, tau, itb, hip, l5s1, status, iters,
@@ -111,14 +125,10 @@ def run_batch(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol,
     """Evaluate B points (strength[b], compensation x0[b] when prescribed)."""
     B = strength.shape[0]
     for b in prange(B):
-        if mode == OPTIMAL:
-            evals[b] = optimize_compensation(model, task, strength[b], nvar, lo, hi, scale,
-                                             weight, tol, max_iter, xtol, max_eval, x[b])
-        else:
-            x[b] = x0[b]
-            evals[b] = 0
-        st, it, ob = evaluate(model, task, strength[b], x[b], q[b], act[b], force[b],
-                              reserve[b], tau[b], itb[b], hip[b], l5s1[b], tol, max_iter)
+        st, it, ob, ne = _run_one(model, task, strength[b], x0[b], mode, nvar, lo, hi, scale,
+                                  weight, tol, max_iter, xtol, max_eval, x[b], q[b], act[b],
+                                  force[b], reserve[b], tau[b], itb[b], hip[b], l5s1[b])
         status[b] = st
         iters[b] = it
         objective[b] = ob
+        evals[b] = ne

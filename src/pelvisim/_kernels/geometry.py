@@ -17,7 +17,9 @@ from .kinematics import CHILD_SIDE
 def path_points_ground(R, o, path_seg, path_pt, out):
     for k in range(path_seg.shape[0]):
         s = path_seg[k]
-        out[k] = o[s] + R[s] @ path_pt[k]
+        for i in range(3):
+            out[k, i] = (o[s, i] + R[s, i, 0] * path_pt[k, 0] + R[s, i, 1] * path_pt[k, 1]
+                         + R[s, i, 2] * path_pt[k, 2])
 
 
 @njit(cache=True)
@@ -42,12 +44,14 @@ def muscle_paths(R, o, axes, centres, path_seg, path_pt, path_start, pts, length
     for i in range(n):
         L = 0.0
         for k in range(path_start[i], path_start[i + 1] - 1):
-            a = pts[k]
-            b = pts[k + 1]
-            d = b - a
-            seg_len = np.sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2])
+            d0 = pts[k + 1, 0] - pts[k, 0]
+            d1 = pts[k + 1, 1] - pts[k, 1]
+            d2 = pts[k + 1, 2] - pts[k, 2]
+            seg_len = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
             L += seg_len
-            e = d / seg_len
+            e0 = d0 / seg_len
+            e1 = d1 / seg_len
+            e2 = d2 / seg_len
             sa = path_seg[k]
             sb = path_seg[k + 1]
             for j in range(m):
@@ -55,15 +59,15 @@ def muscle_paths(R, o, axes, centres, path_seg, path_pt, path_start, pts, length
                 mb = CHILD_SIDE[j, sb]
                 if ma == mb:
                     continue
-                p = a if ma else b
+                kp = k if ma else k + 1
                 sign = 1.0 if ma else -1.0
-                r0 = p[0] - centres[j, 0]
-                r1 = p[1] - centres[j, 1]
-                r2 = p[2] - centres[j, 2]
+                r0 = pts[kp, 0] - centres[j, 0]
+                r1 = pts[kp, 1] - centres[j, 1]
+                r2 = pts[kp, 2] - centres[j, 2]
                 # u . (r x e)
-                val = (axes[j, 0] * (r1 * e[2] - r2 * e[1])
-                       + axes[j, 1] * (r2 * e[0] - r0 * e[2])
-                       + axes[j, 2] * (r0 * e[1] - r1 * e[0]))
+                val = (axes[j, 0] * (r1 * e2 - r2 * e1)
+                       + axes[j, 1] * (r2 * e0 - r0 * e2)
+                       + axes[j, 2] * (r0 * e1 - r1 * e0))
                 moment_arm[j, i] += sign * val
         length[i] = L
 
@@ -78,9 +82,10 @@ def path_force_on_set(pts, path_seg, path_start, i, in_set, out):
         ib = in_set[path_seg[k + 1]]
         if ia == ib:
             continue
-        d = pts[k + 1] - pts[k]
-        e = d / np.sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2])
-        if ia:
-            out += e
-        else:
-            out -= e
+        d0 = pts[k + 1, 0] - pts[k, 0]
+        d1 = pts[k + 1, 1] - pts[k, 1]
+        d2 = pts[k + 1, 2] - pts[k, 2]
+        inv = (1.0 if ia else -1.0) / np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+        out[0] += d0 * inv
+        out[1] += d1 * inv
+        out[2] += d2 * inv

@@ -45,12 +45,39 @@ def rot_z(a):
 
 
 @njit(cache=True)
+def matmul3(A, B):
+    """3x3 product without a BLAS call (small fixed sizes are faster inline)."""
+    C = np.empty((3, 3))
+    for i in range(3):
+        for j in range(3):
+            C[i, j] = A[i, 0] * B[0, j] + A[i, 1] * B[1, j] + A[i, 2] * B[2, j]
+    return C
+
+
+@njit(cache=True)
+def matvec3(A, v):
+    out = np.empty(3)
+    for i in range(3):
+        out[i] = A[i, 0] * v[0] + A[i, 1] * v[1] + A[i, 2] * v[2]
+    return out
+
+
+@njit(cache=True)
+def tmatvec3(A, v):
+    """Transpose of A times v."""
+    out = np.empty(3)
+    for i in range(3):
+        out[i] = A[0, i] * v[0] + A[1, i] * v[1] + A[2, i] * v[2]
+    return out
+
+
+@njit(cache=True)
 def _three_axis_joint(R_parent, a, b, c, sa, sb, sc, R_child, axes, j0):
     """Body-fixed Rz(sa*a) Rx(sb*b) Ry(sc*c); writes child rotation and the three
     DOF axes (ground frame, signed so that +q turns about +axis)."""
-    R1 = R_parent @ rot_z(sa * a)
-    R2 = R1 @ rot_x(sb * b)
-    R_child[:, :] = R2 @ rot_y(sc * c)
+    R1 = matmul3(R_parent, rot_z(sa * a))
+    R2 = matmul3(R1, rot_x(sb * b))
+    R_child[:, :] = matmul3(R2, rot_y(sc * c))
     for k in range(3):
         axes[j0, k] = sa * R_parent[k, 2]
         axes[j0 + 1, k] = sb * R1[k, 0]
@@ -72,12 +99,12 @@ def segment_frames(q, lumbar_loc, hip_loc, knee_loc, R, o, axes, centres):
     axes : ndarray (11, 3) out, unit DOF axes in ground
     centres : ndarray (11, 3) out [m], a point on each DOF axis
     """
-    Rp = rot_z(-q[TILT]) @ rot_x(-q[LIST])
+    Rp = matmul3(rot_z(-q[TILT]), rot_x(-q[LIST]))
     R[PELVIS] = Rp
     o[PELVIS] = 0.0
     # lumbar: Rz(-flex) Rx(bend) Ry(rot)
     _three_axis_joint(Rp, q[LFLEX], q[LBEND], q[LROT], -1.0, 1.0, 1.0, R[TRUNK], axes, 0)
-    o[TRUNK] = Rp @ lumbar_loc
+    o[TRUNK] = matvec3(Rp, lumbar_loc)
     for k in range(3):
         centres[0, k] = centres[1, k] = centres[2, k] = o[TRUNK, k]
     for side in range(2):
@@ -87,9 +114,9 @@ def segment_frames(q, lumbar_loc, hip_loc, knee_loc, R, o, axes, centres):
         qi = HFLEX_R + 4 * side
         sgn = 1.0 - 2.0 * side  # adduction and rotation axes mirror on the left
         _three_axis_joint(Rp, q[qi], q[qi + 1], q[qi + 2], 1.0, sgn, sgn, R[thigh], axes, j0)
-        o[thigh] = Rp @ hip_loc[side]
-        R[shank] = R[thigh] @ rot_z(-q[qi + 3])
-        o[shank] = o[thigh] + R[thigh] @ knee_loc[side]
+        o[thigh] = matvec3(Rp, hip_loc[side])
+        R[shank] = matmul3(R[thigh], rot_z(-q[qi + 3]))
+        o[shank] = o[thigh] + matvec3(R[thigh], knee_loc[side])
         for k in range(3):
             centres[j0, k] = centres[j0 + 1, k] = centres[j0 + 2, k] = o[thigh, k]
             axes[j0 + 3, k] = -R[thigh, k, 2]
@@ -99,4 +126,4 @@ def segment_frames(q, lumbar_loc, hip_loc, knee_loc, R, o, axes, centres):
 @njit(cache=True)
 def to_ground(R, o, seg, point):
     """Point fixed in segment ``seg`` -> ground [m]."""
-    return o[seg] + R[seg] @ point
+    return o[seg] + matvec3(R[seg], point)

@@ -12,7 +12,7 @@ from numba import njit, prange
 
 from .._recruitment_kernel import solve_one
 from .geometry import muscle_paths, path_force_on_set, path_points_ground
-from .kinematics import N_SEG, PELVIS, SHANK_R, THIGH_R, segment_frames
+from .kinematics import N_SEG, PELVIS, SHANK_R, THIGH_R, matvec3, segment_frames, tmatvec3
 from .statics import demanded_moments, free_side
 
 G = 9.81
@@ -58,14 +58,14 @@ def _loads(model, task, R, o, seg_out, pt_out, f_out):
     n = 0
     for s in range(N_SEG):
         seg_out[n] = s
-        pt_out[n] = o[s] + R[s] @ model.seg_com[s]
+        pt_out[n] = o[s] + matvec3(R[s], model.seg_com[s])
         f_out[n, :] = 0.0
         f_out[n, 1] = -model.seg_mass[s] * G
         n += 1
     for e in range(task.load_seg.shape[0]):
         s = task.load_seg[e]
         seg_out[n] = s
-        pt_out[n] = o[s] + R[s] @ task.load_local[e]
+        pt_out[n] = o[s] + matvec3(R[s], task.load_local[e])
         f_out[n] = task.load_f[e]
         n += 1
     total = np.zeros(3)
@@ -84,7 +84,7 @@ def _loads(model, task, R, o, seg_out, pt_out, f_out):
         foot_z = np.zeros(2)
         foot_y = np.zeros(2)
         for side in range(2):
-            p = o[SHANK_R + 2 * side] + R[SHANK_R + 2 * side] @ model.foot_pt[side]
+            p = o[SHANK_R + 2 * side] + matvec3(R[SHANK_R + 2 * side], model.foot_pt[side])
             foot_z[side] = p[2]
             foot_y[side] = p[1]
         shift = z_cop - (fr * foot_z[0] + (1.0 - fr) * foot_z[1])
@@ -116,7 +116,7 @@ def whole_body_com(model, R, o):
     c = np.zeros(3)
     mass = 0.0
     for s in range(N_SEG):
-        c += model.seg_mass[s] * (o[s] + R[s] @ model.seg_com[s])
+        c += model.seg_mass[s] * (o[s] + matvec3(R[s], model.seg_com[s]))
         mass += model.seg_mass[s]
     return c / mass
 
@@ -130,7 +130,7 @@ def balance_stance(model, task, q, R, o, axes, centres):
     sgn = 1.0 if side == 0 else -1.0
     for _ in range(6):
         segment_frames(q, model.lumbar_loc, model.hip_loc, model.knee_loc, R, o, axes, centres)
-        foot = o[SHANK_R + 2 * side] + R[SHANK_R + 2 * side] @ model.foot_pt[side]
+        foot = o[SHANK_R + 2 * side] + matvec3(R[SHANK_R + 2 * side], model.foot_pt[side])
         err = whole_body_com(model, R, o)[2] - foot[2]
         # adducting the stance hip by dq moves the foot medially by about leg_len*dq
         leg = o[PELVIS][1] - foot[1] + 0.1
@@ -242,16 +242,16 @@ def evaluate(model, task, strength, x, q, act, force, reserve, tau, itb, hip, l5
         # total + reaction_on_set = 0
         if c == 0:
             Rp = R[PELVIS]
-            normal = Rp @ model.disc_normal
-            ant = Rp @ model.disc_ap
+            normal = matvec3(Rp, model.disc_normal)
+            ant = matvec3(Rp, model.disc_ap)
             lat = Rp[:, 2]
             # force of the pelvis on the trunk is -total
-            l5s1[0] = -(total @ normal)
-            l5s1[1] = total @ ant
-            l5s1[2] = total @ lat
+            l5s1[0] = -np.dot(total, normal)
+            l5s1[1] = np.dot(total, ant)
+            l5s1[2] = np.dot(total, lat)
         else:
             side = c - 1
             on_femur = -total if in_set[THIGH_R + 2 * side] else total
-            hip[side, 0] = R[PELVIS].T @ on_femur
-            hip[side, 1] = R[THIGH_R + 2 * side].T @ on_femur
+            hip[side, 0] = tmatvec3(R[PELVIS], on_femur)
+            hip[side, 1] = tmatvec3(R[THIGH_R + 2 * side], on_femur)
     return status, iters, objective
