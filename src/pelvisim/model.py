@@ -135,30 +135,31 @@ class Model:
         return np.asarray(idx, dtype=np.int64)
 
     # ----------------------------------------------------------------- edits
+    def _edits(self, items: Mapping[str, float], what: str, high: float):
+        """(muscle indices, value) per key, values checked against [0, high]."""
+        for key, value in items.items():
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                value = float("nan")
+            if not np.isfinite(value) or not 0.0 <= value <= high:
+                raise ValueError(f"{what}: {key}: {items[key]!r}: allowed range [0, {high:g}]")
+            yield key, self.resolve(key, what=what), value
+
     def with_strength(self, mapping: Mapping[str, float] | None = None, **factors) -> "Model":
         """New model with strength factors set (values in [0, 1]; 1 healthy)."""
-        items = dict(mapping or {}, **factors)
         s = self.strength.copy()
-        for key, value in items.items():
-            value = float(value)
-            if not np.isfinite(value) or not 0.0 <= value <= 1.0:
-                raise ValueError(f"strength: {key}: {value!r}: allowed range [0, 1]")
-            s[self.resolve(key, what="strength")] = value
+        for _, idx, value in self._edits(dict(mapping or {}, **factors), "strength", 1.0):
+            s[idx] = value
         return replace(self, strength=s)
 
     def with_tightness(self, mapping: Mapping[str, float] | None = None, **fractions) -> "Model":
         """New model with tight muscles: the fibre length at which passive force
         starts is shortened from l_opt to (1 - t) l_opt, so tight muscles pull
         earlier (Thelen 2003 passive curve); values t in [0, 0.5]."""
-        items = dict(mapping or {}, **fractions)
         t = self.tightness.copy()
-        for key, value in items.items():
-            value = float(value)
-            if not np.isfinite(value) or not 0.0 <= value <= 0.5:
-                raise ValueError(f"tightness: {key}: {value!r}: allowed range [0, 0.5]")
-            idx = self.resolve(key, what="tightness")
-            passive = self.arrays.has_passive[idx]
-            if not passive.any():
+        for key, idx, value in self._edits(dict(mapping or {}, **fractions), "tightness", 0.5):
+            if not self.arrays.has_passive[idx].any():
                 raise ValueError(f"tightness: {key}: has no passive force-length model; allowed: "
                                  f"muscles of the groups {', '.join(PASSIVE_GROUPS)}")
             t[idx] = value
