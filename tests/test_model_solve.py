@@ -127,3 +127,21 @@ def test_task_and_model_lookups_give_clear_errors(model):
         model.with_strength(gluteus_medius=1.5)
     with pytest.raises(ValueError, match="did you mean gluteus_medius"):
         model.with_strength(gluteus_medus=0.5)
+
+
+@pytest.mark.parametrize("comp", ["none", "optimal"])
+def test_single_leg_stance_keeps_centre_of_mass_over_the_foot(model, comp):
+    """The task constraint: whole-body centre of mass over the stance foot
+    (frontal plane), whatever the compensation."""
+    from pelvisim.geometry import geometry, posture_vector
+
+    weak = model.with_strength(gluteus_medius=0.3)
+    sol = pelvisim.solve(weak, pelvisim.task("single_leg_stance"), compensation=comp)
+    q = posture_vector(**{k: v for k, v in sol.posture.items()
+                          if k not in ("trunk_flexion_deg", "trunk_lean_deg")})
+    g = geometry(weak, q)
+    a = weak.arrays
+    com = sum(a.seg_mass[s] * (g.origin[s] + g.rotation[s] @ a.seg_com[s]) for s in range(6))
+    com /= a.seg_mass.sum()
+    foot = g.origin[3] + g.rotation[3] @ a.foot_pt[0]
+    assert com[2] == pytest.approx(foot[2], abs=1e-6)

@@ -122,22 +122,32 @@ def whole_body_com(model, R, o):
 
 
 @njit(cache=True)
+def _frontal_offset(model, task, q, R, o, axes, centres):
+    """Whole-body centre of mass minus stance-foot position, frontal (z) [m]."""
+    side = task.stance
+    segment_frames(q, model.lumbar_loc, model.hip_loc, model.knee_loc, R, o, axes, centres)
+    foot = o[SHANK_R + 2 * side] + matvec3(R[SHANK_R + 2 * side], model.foot_pt[side])
+    return whole_body_com(model, R, o)[2] - foot[2]
+
+
+@njit(cache=True)
 def balance_stance(model, task, q, R, o, axes, centres):
     """Set the stance hip adduction so that the whole-body centre of mass lies
-    over the stance foot in the frontal plane (single-leg stance)."""
-    side = task.stance
-    iq = HIP_Q[side] + 1
-    sgn = 1.0 if side == 0 else -1.0
-    for _ in range(6):
-        segment_frames(q, model.lumbar_loc, model.hip_loc, model.knee_loc, R, o, axes, centres)
-        foot = o[SHANK_R + 2 * side] + matvec3(R[SHANK_R + 2 * side], model.foot_pt[side])
-        err = whole_body_com(model, R, o)[2] - foot[2]
-        # adducting the stance hip by dq moves the foot medially by about leg_len*dq
-        leg = o[PELVIS][1] - foot[1] + 0.1
-        step = sgn * err / leg
-        q[iq] -= step
-        if abs(step) < 1e-10:
+    over the stance foot in the frontal plane (single-leg stance); secant
+    iterations from a first step that assumes the foot swings on a 0.9 m leg."""
+    iq = HIP_Q[task.stance] + 1
+    sgn = 1.0 if task.stance == 0 else -1.0
+    x0 = q[iq]
+    f0 = _frontal_offset(model, task, q, R, o, axes, centres)
+    x1 = x0 - sgn * f0 / 0.9
+    for _ in range(8):
+        q[iq] = x1
+        f1 = _frontal_offset(model, task, q, R, o, axes, centres)
+        if abs(x1 - x0) < 1e-10 or f1 == f0:
             break
+        x0, x1, f0 = x1, x1 - f1 * (x1 - x0) / (f1 - f0), f1
+    # frames at the final angle (the loop may exit after moving x1)
+    q[iq] = x1
     segment_frames(q, model.lumbar_loc, model.hip_loc, model.knee_loc, R, o, axes, centres)
 
 
