@@ -145,3 +145,17 @@ def test_single_leg_stance_keeps_centre_of_mass_over_the_foot(model, comp):
     com /= a.seg_mass.sum()
     foot = g.origin[3] + g.rotation[3] @ a.foot_pt[0]
     assert com[2] == pytest.approx(foot[2], abs=1e-6)
+
+
+def test_minmax_criterion_minimises_the_largest_activation(model):
+    """Min-max (AnyBody's criterion): in equilibrium, and its largest activation
+    is no larger than that of any other solution, e.g. the sum-of-squares one."""
+    t = pelvisim.task("single_leg_stance")
+    squared = pelvisim.solve(model, t)
+    minmax = pelvisim.solve(model, t, criterion="minmax")
+    assert minmax.feasible
+    assert_equilibrium(minmax)
+    assert_bounds(minmax)
+    assert max(minmax.activation.values()) <= max(squared.activation.values()) + 1e-9
+    with pytest.raises(ValueError, match="smooth criterion"):
+        pelvisim.solve(model, t, criterion="minmax", compensation="optimal")

@@ -156,6 +156,29 @@ def evaluate(model, task, strength, x, q, act, force, reserve, tau, itb, hip, l5
              tol, max_iter):
     """Solve one point. Returns (status, iterations, objective).
 
+    See :func:`evaluate_mode`; this is its SOLVE mode.
+    """
+    n = model.fmax.shape[0]
+    m = tau.shape[0]
+    return evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hip,
+                         l5s1, tol, max_iter, SOLVE, np.zeros((m, n)), np.zeros(m))
+
+
+# evaluate_mode modes
+SOLVE, ASSEMBLE, GIVEN = 0, 1, 2
+
+
+@njit(cache=True)
+def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hip, l5s1,
+                  tol, max_iter, mode, M, rhs):
+    """One point, with the recruitment step chosen by ``mode``.
+
+    SOLVE: static optimization by the Numba kernel. ASSEMBLE: stop after
+    filling ``M`` (m, n) [N m per unit activation] and ``rhs`` (m,) [N m], the
+    moments the active muscles must produce, so that another solver (the
+    min-max LP) can be used. GIVEN: take ``act`` as the solution (reserves =
+    rhs - M act) and compute the loads.
+
     Outputs (filled): q (13,) [rad] posture used; act (n,); force (n,) [N]
     (active + passive); reserve (m,) [N m]; tau (m,) [N m] demanded moments;
     itb (2,) [N]; hip (2, 2, 3) [N] force on each femoral head [side, frame] in
@@ -208,16 +231,24 @@ def evaluate(model, task, strength, x, q, act, force, reserve, tau, itb, hip, l5
     demanded_moments(axes, centres, task.root, lseg[:ne], lpt[:ne], lf[:ne], tau)
     for j in range(m):
         tau[j] += task.tau_offset[j]
-    rhs = tau.copy()
-    M = np.zeros((m, n))
+    rhs[:] = tau
     for j in range(m):
         for i in range(n):
             rhs[j] -= arm[j, i] * fp[i]
             M[j, i] = arm[j, i] * fa[i]
         for side in range(2):
             rhs[j] -= itb_arm[j, side] * itb_passive[side]
-    status, iters = solve_one(M, rhs, model.weights, model.upper, model.exponent,
-                              model.reserve_weight, tol, max_iter, act, reserve)
+    if mode == ASSEMBLE:
+        return 0, 0, 0.0
+    if mode == GIVEN:
+        status, iters = 0, 0
+        for j in range(m):
+            reserve[j] = rhs[j]
+            for i in range(n):
+                reserve[j] -= M[j, i] * act[i]
+    else:
+        status, iters = solve_one(M, rhs, model.weights, model.upper, model.exponent,
+                                  model.reserve_weight, tol, max_iter, act, reserve)
     objective = 0.0
     for i in range(n):
         force[i] = act[i] * fa[i] + fp[i]
