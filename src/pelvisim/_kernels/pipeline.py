@@ -289,7 +289,7 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
             # force of the pelvis on the trunk is -total
             l5s1[0] = -np.dot(total, normal)
             l5s1[1] = np.dot(total, ant)
-            l5s1[2] = np.dot(total, lat)
+            l5s1[2] = total[0] * lat[0] + total[1] * lat[1] + total[2] * lat[2]
         else:
             side = c - 1
             on_femur = -total if in_set[THIGH_R + 2 * side] else total
