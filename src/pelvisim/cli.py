@@ -291,13 +291,14 @@ def _weakest_solution(ds, exp, label):
 def summary(name, description, datasets, outputs) -> str:
     """Key numbers of an experiment as text: each output at the first and the
     last value of the curve factor, per compensation (median for samples)."""
-    from .plots import _side, x_factor
+    from .plots import _side, select_side, x_factor
     from .results import output
 
     lines = [f"experiment: {name}", description, ""]
     for label, ds in datasets.items():
         side = _side(ds)
-        lines.append(f"== {label}: {ds.attrs.get('task', '')} (stance side {side}); "
+        lines.append(f"== {label}: {ds.attrs.get('task', '')} (stance side {side}; trunk "
+                     f"groups both sides); "
                      f"{int(ds['feasible'].sum())}/{ds['feasible'].size} points feasible")
         try:
             x = x_factor(ds)
@@ -316,9 +317,7 @@ def summary(name, description, datasets, outputs) -> str:
         for o in outputs:
             if not _has_output(ds, o):
                 continue
-            da = output(ds, o)
-            if "side" in da.dims:
-                da = da.sel(side=side)
+            da = select_side(output(ds, o), o, side)
             row = f"{o:<28}{da.attrs.get('units', ''):>6}"
             for c in comps:
                 sub = da.sel(compensation=c) if "compensation" in da.dims else da

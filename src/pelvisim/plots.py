@@ -88,11 +88,22 @@ def _save(fig, path):
     return fig
 
 
+# Trunk muscle groups work in pairs (the left erector spinae holds a trunk
+# leaning right), so their curves show both sides together.
+BILATERAL = ("erector_spinae", "multifidus", "quadratus_lumborum", "abdominals")
+
+
+def select_side(da, name, side):
+    """The stance side of a per-side output, or both sides summed for trunk groups."""
+    if "side" not in da.dims:
+        return da
+    if name in BILATERAL:
+        return da.sum("side", keep_attrs=True)
+    return da.sel(side=side)
+
+
 def _series(ds, name, bw, side):
-    da = output(ds, name, bw=bw)
-    if "side" in da.dims:
-        da = da.sel(side=side)
-    return da
+    return select_side(output(ds, name, bw=bw), name, side)
 
 
 def _others(da, keep):
@@ -155,7 +166,7 @@ def curves(ds: xr.Dataset, outputs, path=None, *, x: str | None = None, title: s
             if shade is not None:
                 handles.setdefault("infeasible (reserve moments)", shade)
             if unit in ("N", "BW"):
-                ax.set_ylabel(f"force [{unit}], {side} side")
+                ax.set_ylabel(f"force [{unit}], {side} side (trunk groups: both)")
             elif len(names) == 1:
                 ax.set_ylabel(f"{_label(names[0])} [{unit}]")
             else:
