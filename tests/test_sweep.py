@@ -213,3 +213,19 @@ def test_output_names(grid):
     assert results.output(grid, "itb_tension", bw=True).attrs["units"] == "BW"
     with pytest.raises(ValueError, match="did you mean"):
         results.output(grid, "tensor_fascia_lata")
+
+
+def test_sweep_on_dask_matches_local():
+    """Chunks mapped on a dask.distributed client give the local answer."""
+    distributed = pytest.importorskip("dask.distributed")
+    import pelvisim
+    from pelvisim.sweep import sweep
+
+    model = pelvisim.load_model()
+    task = pelvisim.task("single_leg_stance")
+    factors = {"gluteus_medius": np.linspace(1.0, 0.2, 5)}
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = sweep(model, task, factors, progress=False, chunk_size=2, client=client)
+    local = sweep(model, task, factors, progress=False, chunk_size=2)
+    np.testing.assert_array_equal(remote.muscle_force.values, local.muscle_force.values)
