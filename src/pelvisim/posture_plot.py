@@ -38,7 +38,7 @@ def plot_posture(sol, path=None, *, title=None, max_force=None):
     shoulder = o[0] + R[0] @ np.array([0.0, _SHOULDER * k, 0.0])
     feet = [o[3 + 2 * s] + R[3 + 2 * s] @ arr.foot_pt[s] for s in range(2)]
     ground = min(f[1] for f in feet)
-    lines = [(o[0], shoulder), (o[1] + R[1] @ arr.lumbar_loc * 0, o[0])]
+    lines = [(o[0], shoulder), (o[1], o[0])]  # trunk; pelvis origin to L5/S1
     for s in range(2):
         hip, knee = o[2 + 2 * s], o[3 + 2 * s]
         lines += [(o[0], hip), (hip, knee), (knee, feet[s])]
@@ -69,7 +69,6 @@ def plot_posture(sol, path=None, *, title=None, max_force=None):
         widths = 0.5 + 3.5 * vals[order] / fmax
         ax.add_collection(LineCollection(mus, colors=cmap(vals[order] / fmax), linewidths=widths))
         itb = g.itb_points
-        n_itb = arr.itb_start[1]
         for s in range(2):
             p = itb[arr.itb_start[s]:arr.itb_start[s + 1]]
             ax.plot(p[:, h], p[:, 1] - ground, ls="--", color="tab:green", lw=1.5,

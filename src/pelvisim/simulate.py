@@ -62,7 +62,7 @@ def criterion_arrays(model, criterion: str):
     return model.criterion_arrays(exponent, weights)
 
 
-def _compensation_setup(model, task, compensation, B):
+def _compensation_setup(model, task, ta, compensation, B):
     angles = task.compensation_angles
     nvar = len(angles)
     comp = model.params.compensation
@@ -73,7 +73,7 @@ def _compensation_setup(model, task, compensation, B):
     if "pelvic_tilt" in angles:
         # bounds hold for the absolute angles; x is the change from the task's
         # posture, and lumbar flexion (which takes -x) must stay within its own
-        q0 = task.arrays(model).q0
+        q0 = ta.q0
         lf_lo, lf_hi = comp.bounds["lumbar_flexion"]
         lo[0] = max(lo[0] - q0[0], q0[2] - lf_hi)
         hi[0] = min(hi[0] - q0[0], q0[2] - lf_lo)
@@ -115,7 +115,7 @@ def run_points(model, task, strength=None, *, compensation="none",
         strength = model.strength[None, :]
     strength = np.ascontiguousarray(strength, dtype=float)
     B, n = strength.shape
-    mode, nvar, lo, hi, x0 = _compensation_setup(model, task, compensation, B)
+    mode, nvar, lo, hi, x0 = _compensation_setup(model, task, ta, compensation, B)
     comp = model.params.compensation
     weight = model.param("posture_cost_weight")
     out = BatchOutput(

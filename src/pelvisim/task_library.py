@@ -190,9 +190,7 @@ def _forward_bend(model, trunk_flexion_deg, hand_load_kg, hand_distance_m):
 
 
 def _gait_stance(model, stance_pct, side, table):
-    from ._kernels.pipeline import _loads
-    from ._kernels.kinematics import segment_frames
-    from ._kernels.statics import demanded_moments
+    from ._kernels.pipeline import static_moments
     from .gait import load_gait_table
 
     table = load_gait_table(table) if table is None or not hasattr(table, "at") else table
@@ -220,15 +218,8 @@ def _gait_stance(model, stance_pct, side, table):
                  grf=grf)
     # table moments for the lumbar and stance-leg DOFs; the static moments of
     # the table posture are removed so that a compensated posture adds its change
-    arr = model.arrays
-    R = np.zeros((6, 3, 3)); o = np.zeros((6, 3))
-    axes = np.zeros((N_DOF, 3)); centres = np.zeros((N_DOF, 3))
-    segment_frames(q, arr.lumbar_loc, arr.hip_loc, arr.knee_loc, R, o, axes, centres)
-    E = 12 + 2
-    lseg = np.zeros(E, dtype=np.int64); lpt = np.zeros((E, 3)); lf = np.zeros((E, 3))
-    ne = _loads(arr, base, R, o, lseg, lpt, lf)
     static = np.zeros(N_DOF)
-    demanded_moments(axes, centres, base.root, lseg[:ne], lpt[:ne], lf[:ne], static)
+    static_moments(model.arrays, base, q, static)
     offset = np.zeros(N_DOF)
     moments = {
         0: row["lumbar_flexion_moment"], 1: mirror * row["lumbar_bending_moment"],

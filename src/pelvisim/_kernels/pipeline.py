@@ -112,6 +112,24 @@ def _loads(model, task, R, o, seg_out, pt_out, f_out):
 
 
 @njit(cache=True)
+def static_moments(model, task, q, tau):
+    """Moments [N m] the task's loads demand at posture ``q`` (without the
+    task's moment offset): frames, loads and free bodies, as in evaluate."""
+    m = tau.shape[0]
+    R = np.zeros((N_SEG, 3, 3))
+    o = np.zeros((N_SEG, 3))
+    axes = np.zeros((m, 3))
+    centres = np.zeros((m, 3))
+    segment_frames(q, model.lumbar_loc, model.hip_loc, model.knee_loc, R, o, axes, centres)
+    E = N_SEG * 2 + task.load_seg.shape[0] + 2
+    lseg = np.zeros(E, dtype=np.int64)
+    lpt = np.zeros((E, 3))
+    lf = np.zeros((E, 3))
+    ne = _loads(model, task, R, o, lseg, lpt, lf)
+    demanded_moments(axes, centres, task.root, lseg[:ne], lpt[:ne], lf[:ne], tau)
+
+
+@njit(cache=True)
 def whole_body_com(model, R, o):
     c = np.zeros(3)
     mass = 0.0
