@@ -112,7 +112,7 @@ class Solution:
                      f"({self.hip_contact_force['r'] / bw:.2f} / {self.hip_contact_force['l'] / bw:.2f} BW)")
         lines.append(f"L5/S1 compression {self.l5s1_compression:.1f} N, shear AP "
                      f"{self.l5s1_shear_ap:.1f} N, lateral {self.l5s1_shear_lat:.1f} N")
-        big = {k: v for k, v in self.reserve.items() if abs(v) > 1e-6}
+        big = {k: v for k, v in self.reserve.items() if abs(v) >= 5e-3}
         lines.append("reserves [N m]: " + (", ".join(f"{k}={v:.2f}" for k, v in big.items())
                                           if big else "none"))
         lines.append("posture [deg]: " + ", ".join(f"{k[:-4]}={v:.1f}" for k, v in self.posture.items()
