@@ -159,3 +159,20 @@ def test_minmax_criterion_minimises_the_largest_activation(model):
     assert max(minmax.activation.values()) <= max(squared.activation.values()) + 1e-9
     with pytest.raises(ValueError, match="smooth criterion"):
         pelvisim.solve(model, t, criterion="minmax", compensation="optimal")
+
+
+def test_gait_left_stance_mirrors_right(model):
+    right = pelvisim.solve(model, pelvisim.task("gait_stance", stance_pct=30, side="r"))
+    left = pelvisim.solve(model, pelvisim.task("gait_stance", stance_pct=30, side="l"))
+    assert left.hip_contact_force["l"] == pytest.approx(right.hip_contact_force["r"], rel=1e-6)
+    assert left.itb_tension["l"] == pytest.approx(right.itb_tension["r"], rel=1e-6)
+    assert left.l5s1_shear_lat == pytest.approx(-right.l5s1_shear_lat, rel=1e-6, abs=1e-6)
+
+
+def test_female_preset_solves_every_task():
+    female = pelvisim.load_model(preset="female")
+    assert (female.mass_kg, female.height_m) == (62.0, 1.65)
+    for name in pelvisim.tasks():
+        sol = pelvisim.solve(female, pelvisim.task(name))
+        assert sol.feasible, name
+        assert_equilibrium(sol)
