@@ -163,14 +163,14 @@ def _options(options) -> SolverOptions:
     raise ValueError(f"options: got {type(options).__name__}; allowed: SolverOptions, dict or None")
 
 
-def _real_array(name, value, ndims):
+def _real_array(name, value, ndims, check_finite=True):
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name}: cannot convert {value!r} to a float array") from exc
     if arr.ndim not in ndims:
         raise ValueError(f"{name}: got {arr.ndim} dimensions (shape {arr.shape}); allowed: {ndims}")
-    if not np.all(np.isfinite(arr)):
+    if check_finite and not np.all(np.isfinite(arr)):
         bad = arr[~np.isfinite(arr)].ravel()[0]
         raise ValueError(f"{name}: contains non-finite value {bad}; all entries must be finite")
     return arr
@@ -197,13 +197,16 @@ def _scalar(name, value, low, strict):
     return value
 
 
-def _validate(M, tau, exponent, weights, upper, reserve_weight, options, criterion) -> _Problem:
+def _validate(M, tau, exponent, weights, upper, reserve_weight, options, criterion, check_M=True) -> _Problem:
+    """Checked, broadcast inputs. ``check_M=False`` skips the finiteness scan of
+    ``M`` (the caller must then run the kernel, which flags non-finite ``M`` as
+    ``INVALID_INPUT``, and call :func:`_check_finite_M`)."""
     if criterion not in _CRITERIA:
         raise ValueError(f"criterion: got {criterion!r}; allowed: {_CRITERIA}")
     opts = _options(options)
     exponent = _scalar("exponent", exponent, 2.0, strict=False)
     reserve_weight = _scalar("reserve_weight", reserve_weight, 0.0, strict=True)
-    M = _real_array("M", M, (2, 3))
+    M = _real_array("M", M, (2, 3), check_finite=check_M)
     tau = _real_array("tau", tau, (1, 2))
     w = _real_array("weights", 1.0 if weights is None else weights, (0, 1, 2))
     ub = _real_array("upper", 1.0 if upper is None else upper, (0, 1, 2))
@@ -227,6 +230,16 @@ def _validate(M, tau, exponent, weights, upper, reserve_weight, options, criteri
     if np.any(ub < 0.0):
         raise ValueError(f"upper: got {ub[ub < 0.0].ravel()[0]}; allowed: >= 0")
     return _Problem(M, tau, w, ub, B, m, n, exponent, reserve_weight, opts, criterion)
+
+
+def _check_finite_M(pb: _Problem, status):
+    """Raise the ``ValueError`` of :func:`_validate` if the kernel found a non-finite ``M``.
+
+    Every other input is checked before the kernel runs, so ``INVALID_INPUT``
+    can only come from ``M``; the full scan of ``M`` only runs in that case.
+    """
+    if np.any(status == INVALID_INPUT):
+        _real_array("M", pb.M, (3,))
 
 
 def _item(arr, b):
@@ -401,11 +414,16 @@ def solve(M, tau, *, exponent=2.0, weights=None, upper=None, reserve_weight=DEFA
     :mod:`pelvisim._recruitment_kernel`. Items are independent, so results do
     not depend on the number of threads.
     """
-    pb = _validate(M, tau, exponent, weights, upper, reserve_weight, options, criterion)
+    # The finiteness of M (the largest input) is checked by the kernel, not by
+    # a separate pass over it here (except with a warm start, which uses M
+    # before the kernel runs); non-finite M still raises ValueError.
+    pb = _validate(M, tau, exponent, weights, upper, reserve_weight, options, criterion,
+                   check_M=criterion != "pnorm" or warm_start is not None)
     if criterion == "minmax":
         return _solve_minmax(pb)
     lam0 = _warm_multipliers(pb, warm_start)
     act, res, status, iters, lam = _pnorm_kernel(pb, lam0)
+    _check_finite_M(pb, status)
     if pb.options.fallback:
         for b in np.flatnonzero(status != CONVERGED):
             solver = _bvls_pnorm if pb.exponent == 2.0 else _reference_pnorm
