@@ -190,6 +190,7 @@ def _gram(M, idx, nidx, coef, G, Gc, inv2rho, reset, H):
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
+    """Everything but the finiteness of ``M`` (checked in the first pass over it)."""
     if not (exponent >= 2.0 and math.isfinite(exponent)):
         return False
     if not (reserve_weight > 0.0 and math.isfinite(reserve_weight)):
@@ -201,8 +202,6 @@ def _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
     z = 0.0
     for j in range(m):
         z += tau[j] * 0.0
-        for i in range(n):
-            z += M[j, i] * 0.0
     if z != 0.0:
         return False
     bad = 0
@@ -235,7 +234,38 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
            lam, warm, act_out, res_out, work_n, work_m, work_mm, work_g, idx):
     """:func:`solve_one_warm` with caller-provided work arrays (see :func:`_new_work`)."""
     m, n = M.shape
-    if not _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
+    valid = _inputs_valid(M, tau, weights, upper, exponent, reserve_weight)
+    base_noise = 0.0
+    mcm = 0.0
+    if valid:
+        # Round-off bounds of F: rowabs_j = sum_i |M_ji| ub_i, and
+        # mcm >= max_j sum_i |M_ji| sum_k |M_ki| (bounds |M| diag(D) |M|.T |lam|),
+        # in the same single pass over M as its finiteness check.
+        colabs = work_n[9]
+        rowabs = work_m[8]
+        for i in range(n):
+            colabs[i] = 0.0
+        z = 0.0
+        rowsum = 0.0
+        for j in range(m):
+            acc = 0.0
+            acc1 = 0.0
+            for i in range(n):
+                x = M[j, i]
+                z += x * 0.0
+                ax = abs(x)
+                colabs[i] += ax
+                acc += ax * upper[i]
+                acc1 += ax
+            rowabs[j] = acc
+            base_noise = max(base_noise, abs(tau[j]) + acc)
+            rowsum = max(rowsum, acc1)
+        cmax = 0.0
+        for i in range(n):
+            cmax = max(cmax, colabs[i])
+        mcm = rowsum * cmax
+        valid = z == 0.0
+    if not valid:
         for i in range(n):
             act_out[i] = 0.0
         for j in range(m):
@@ -270,24 +300,6 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
     for i in range(n):
         inv_pw[i] = 1.0 / (p * weights[i])
         wubp[i] = weights[i] * upper[i] * ubp1[i]
-    # Round-off bounds of F: rowabs_j = sum_i |M_ji| ub_i, and
-    # mcm = max_j sum_i |M_ji| sum_k |M_ki| (bounds |M| diag(D) |M|.T |lam|).
-    for i in range(n):
-        colabs[i] = 0.0
-    for j in range(m):
-        for i in range(n):
-            colabs[i] += abs(M[j, i])
-    base_noise = 0.0
-    mcm = 0.0
-    for j in range(m):
-        acc = 0.0
-        acc2 = 0.0
-        for i in range(n):
-            acc += abs(M[j, i]) * upper[i]
-            acc2 += abs(M[j, i]) * colabs[i]
-        rowabs[j] = acc
-        base_noise = max(base_noise, abs(tau[j]) + acc)
-        mcm = max(mcm, acc2)
 
     warm_ok = warm
     if warm:
