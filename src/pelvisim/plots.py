@@ -274,7 +274,8 @@ def heatmap(ds: xr.Dataset, name: str, path=None, *, dims: tuple[str, str] | Non
             setter(v.max(), v.min())
     ax.grid(False)
     extra = f" ({', '.join(f'{d}={_fmt(da[d].values)}' for d in rest)})" if rest else ""
-    ax.set_title(title or f"{_label(name)}, {_side(ds)} side{extra}")
+    where = "both sides" if name in BILATERAL else f"{_side(ds)} side"
+    ax.set_title(title or f"{_label(name)}, {where}{extra}")
     fig.tight_layout()
     return _save(fig, path)
 
