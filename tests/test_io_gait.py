@@ -218,3 +218,24 @@ def test_csv_round_trip_and_missing_column(tmp_path):
     text = path.read_text().replace("hip_rotation_r_moment", "hip_rot_moment")
     with pytest.raises(ValueError, match=r"bad\.csv: missing column 'hip_rotation_r_moment'"):
         load_gait_table(write(tmp_path, "bad.csv", text))
+
+
+@needs_ref
+def test_user_opensim_trial_drives_gait_stance(tmp_path):
+    """A user's OpenSim ID/IK/GRF files -> table -> gait_stance solve, in equilibrium."""
+    import pelvisim
+    from conftest import assert_equilibrium
+    from pelvisim.gait import table_from_opensim
+
+    table = table_from_opensim(REF / "subject01_walk1_inverse_dynamics.sto",
+                               REF / "subject01_walk1_ik.mot", REF / "subject01_walk1_grf.mot",
+                               mass_kg=72.6)
+    table.to_csv(tmp_path / "trial.csv")
+    model = pelvisim.load_model(mass_kg=72.6)
+    for source in (table, str(tmp_path / "trial.csv")):
+        sol = pelvisim.solve(model, pelvisim.task("gait_stance", stance_pct=50, table=source))
+        assert sol.feasible
+        assert_equilibrium(sol)
+    # the table's hip abduction moment is what the muscles produce (CSV keeps ~7 digits)
+    expected = table.at(50)["hip_adduction_r_moment"] * 72.6
+    assert sol.demanded_moment["hip_adduction_r"] == pytest.approx(expected, rel=1e-5)
