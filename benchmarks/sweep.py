@@ -61,7 +61,7 @@ def main():
     f = {"gluteus_medius": np.linspace(1, 0.1, side), "gluteus_maximus": np.linspace(1, 0.1, side),
          "compensation": ["optimal"]}
     t0 = time.perf_counter()
-    ds = sweep(model, task, f, progress=False, chunk_size=args.chunk_size)
+    sweep(model, task, f, progress=False, chunk_size=args.chunk_size)
     dt = time.perf_counter() - t0
     n = side * side
     print(f"compensation optimal: {n:>6,d} points in {dt:7.2f} s = {n / dt:9,.1f} points/s "

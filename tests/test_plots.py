@@ -1,6 +1,5 @@
 """Figures (pelvisim.plots) write non-empty PNGs from small real sweeps."""
 import matplotlib.pyplot as plt
-import numpy as np
 import pytest
 
 import pelvisim

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import sys
 import tomllib
 from pathlib import Path
@@ -114,7 +113,7 @@ def cmd_list(args) -> int:
 
 def cmd_solve(args) -> int:
     import pelvisim
-    from .task_library import task as _task, tasks as _task_names
+    from .task_library import task as _task
 
     params = {}
     for k, v in _pairs(args.param, "param").items():
@@ -266,7 +265,6 @@ def _numeric_factors(ds) -> list[str]:
 def _weakest_solution(ds, exp, label):
     """Solve the last grid point (weakest strength), optimal compensation if swept."""
     import pelvisim
-    from .task_library import task as _task, tasks as _task_names
     from .sweep import _apply, parse_factors
 
     run = next(r for r in exp.runs if r.label == label)

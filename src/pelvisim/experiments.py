@@ -174,7 +174,7 @@ def load_experiment(name_or_path) -> Experiment:
     from .task_library import task as _task, tasks as _task_names
     from .simulate import CRITERIA
     from .params import presets as _presets
-    from .sweep import COMPENSATIONS, parse_factors
+    from .sweep import parse_factors
 
     path = find_experiment(name_or_path)
     file = path.name

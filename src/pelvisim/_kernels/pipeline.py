@@ -8,10 +8,10 @@ optimization) -> muscle forces -> ITB tension, hip contact and L5/S1 loads.
 :func:`pelvisim.model.empty_outputs`). Nothing here raises.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .._recruitment_kernel import solve_one
-from .geometry import muscle_paths, path_force_on_set, path_points_ground
+from .geometry import muscle_paths, path_force_on_set
 from .kinematics import N_SEG, PELVIS, SHANK_R, THIGH_R, matvec3, segment_frames, tmatvec3
 from .statics import demanded_moments, free_side
 

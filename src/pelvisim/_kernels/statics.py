@@ -8,7 +8,6 @@ on DOF j is ``Q_j = s_j u_j . sum (p - c_j) x F`` over loads on that side, with
 ``s_j = +1`` when that side is the child side of the joint and -1 otherwise;
 muscles must supply ``tau_j = -Q_j``.
 """
-import numpy as np
 from numba import njit
 
 from .kinematics import CHILD_SIDE
