@@ -176,3 +176,9 @@ def test_female_preset_solves_every_task():
         sol = pelvisim.solve(female, pelvisim.task(name))
         assert sol.feasible, name
         assert_equilibrium(sol)
+
+
+def test_body_weight_normalised_copies(sls):
+    assert sls.hip_contact_force_bw["r"] == pytest.approx(sls.hip_contact_force["r"] / sls.body_weight)
+    assert sls.itb_tension_bw["l"] == pytest.approx(sls.itb_tension["l"] / sls.body_weight)
+    assert sls.l5s1_compression_bw == pytest.approx(sls.l5s1_compression / (75.0 * 9.81))

@@ -21,8 +21,9 @@ class Solution:
     body_weight : float [N]
     muscle_force : dict muscle -> [N] (active + passive)
     activation : dict muscle -> [0..1]
-    itb_tension : dict side -> [N]
+    itb_tension : dict side -> [N] (``itb_tension_bw``: [BW])
     hip_contact_force : dict side -> [N] magnitude of the force on the femoral head
+        (``hip_contact_force_bw``: [BW])
     hip_contact_vector_pelvis, hip_contact_vector_femur : dict side -> ndarray (3,) [N]
     l5s1_compression, l5s1_shear_ap, l5s1_shear_lat : float [N]
         Force of the upper body on the sacrum along the L5/S1 disc normal
@@ -74,6 +75,21 @@ class Solution:
             demanded_moment=dict(zip(DOFS, out.tau[b].tolist())),
             posture=posture_dict(q),
         )
+
+    @property
+    def hip_contact_force_bw(self) -> dict[str, float]:
+        """Hip contact force magnitude per side [BW]."""
+        return {s: f / self.body_weight for s, f in self.hip_contact_force.items()}
+
+    @property
+    def itb_tension_bw(self) -> dict[str, float]:
+        """ITB tension per side [BW]."""
+        return {s: f / self.body_weight for s, f in self.itb_tension.items()}
+
+    @property
+    def l5s1_compression_bw(self) -> float:
+        """L5/S1 compression [BW]."""
+        return self.l5s1_compression / self.body_weight
 
     def group_force(self, group: str, side: str) -> float:
         """Summed force [N] of a muscle group on one side."""
