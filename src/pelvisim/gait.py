@@ -19,6 +19,7 @@ The shipped default (``params/gait_normative.csv``) is built by
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,6 +177,14 @@ class GaitTable:
         return path
 
 
+@functools.lru_cache(maxsize=1)
+def _shipped_table() -> GaitTable:
+    # read once: every gait_stance point of a sweep builds its task from it
+    from .resources import data_file
+
+    return load_gait_table(data_file("params", "gait_normative.csv"))
+
+
 def load_gait_table(path=None) -> GaitTable:
     """Read a gait table CSV (the format :meth:`GaitTable.to_csv` writes).
 
@@ -197,9 +206,7 @@ def load_gait_table(path=None) -> GaitTable:
         strictly increasing from 0 to 100.
     """
     if path is None:
-        from .resources import data_file
-
-        path = data_file("params", "gait_normative.csv")
+        return _shipped_table()
     path = Path(path)
     name = path.name
     source, mass, header, body_start = [], None, None, 0

@@ -112,21 +112,29 @@ def _loads(model, task, R, o, seg_out, pt_out, f_out):
 
 
 @njit(cache=True)
-def static_moments(model, task, q, tau):
-    """Moments [N m] the task's loads demand at posture ``q`` (without the
-    task's moment offset): frames, loads and free bodies, as in evaluate."""
-    m = tau.shape[0]
-    R = np.zeros((N_SEG, 3, 3))
-    o = np.zeros((N_SEG, 3))
-    axes = np.zeros((m, 3))
-    centres = np.zeros((m, 3))
-    segment_frames(q, model.lumbar_loc, model.hip_loc, model.knee_loc, R, o, axes, centres)
+def demand(model, task, R, o, axes, centres, tau):
+    """External loads at the placed posture and the moments [N m] they demand
+    (without the task's moment offset). Returns the loads (segment, point,
+    force, count) for the joint-reaction step."""
     E = N_SEG * 2 + task.load_seg.shape[0] + 2
     lseg = np.zeros(E, dtype=np.int64)
     lpt = np.zeros((E, 3))
     lf = np.zeros((E, 3))
     ne = _loads(model, task, R, o, lseg, lpt, lf)
     demanded_moments(axes, centres, task.root, lseg[:ne], lpt[:ne], lf[:ne], tau)
+    return lseg, lpt, lf, ne
+
+
+@njit(cache=True)
+def static_moments(model, task, q, tau):
+    """Moments [N m] the task's loads demand at posture ``q`` (no offset)."""
+    m = tau.shape[0]
+    R = np.zeros((N_SEG, 3, 3))
+    o = np.zeros((N_SEG, 3))
+    axes = np.zeros((m, 3))
+    centres = np.zeros((m, 3))
+    segment_frames(q, model.lumbar_loc, model.hip_loc, model.knee_loc, R, o, axes, centres)
+    demand(model, task, R, o, axes, centres, tau)
 
 
 @njit(cache=True)
@@ -159,12 +167,11 @@ def balance_stance(model, task, q, R, o, axes, centres):
     f0 = _frontal_offset(model, task, q, R, o, axes, centres)
     x1 = x0 - sgn * f0 / 0.9
     for _ in range(8):
-        q[iq] = x1
+        q[iq] = x1  # _frontal_offset leaves the frames placed at this angle
         f1 = _frontal_offset(model, task, q, R, o, axes, centres)
         if abs(x1 - x0) < 1e-10 or f1 == f0:
-            break
+            return
         x0, x1, f0 = x1, x1 - f1 * (x1 - x0) / (f1 - f0), f1
-    # frames at the final angle (the loop may exit after moving x1)
     q[iq] = x1
     segment_frames(q, model.lumbar_loc, model.hip_loc, model.knee_loc, R, o, axes, centres)
 
@@ -240,13 +247,7 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
         st = itb_len[side] - model.itb_slack[side]
         if st > 0.0:
             itb_passive[side] = model.itb_stiffness[side] * st
-    # demanded moments
-    E = N_SEG * 2 + task.load_seg.shape[0] + 2
-    lseg = np.zeros(E, dtype=np.int64)
-    lpt = np.zeros((E, 3))
-    lf = np.zeros((E, 3))
-    ne = _loads(model, task, R, o, lseg, lpt, lf)
-    demanded_moments(axes, centres, task.root, lseg[:ne], lpt[:ne], lf[:ne], tau)
+    lseg, lpt, lf, ne = demand(model, task, R, o, axes, centres, tau)
     for j in range(m):
         tau[j] += task.tau_offset[j]
     rhs[:] = tau
