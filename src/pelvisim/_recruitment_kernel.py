@@ -20,6 +20,15 @@ factorisation) with Armijo backtracking on ``g``.
 
 The kernels never raise: they return one of the status codes below and always
 leave finite numbers in the outputs when the inputs are finite.
+
+Implementation notes (speed): the helpers take whole work arrays and row
+numbers rather than row views, and keep every array argument in use up to a
+single exit, so that Numba's reference-count pruning removes the atomic
+incref/decref pairs it would otherwise execute on each call. Rows of ``M`` go
+four at a time (``s = M.T lam``, ``M a``, the Gram matrix ``M D M.T`` as 4 x 4
+blocks of dot products); a last, incomplete group of rows repeats row
+``m - 1`` (with a zero multiplier, or into rows of the padded work matrices
+that are never read).
 """
 
 import math
@@ -45,296 +54,352 @@ _DUAL_NOISE = 1e-13
 _ROUNDOFF = 8 * 2.220446049250313e-16
 
 
+# Rows of the work arrays of one solve (see _new_work). Quantities of a point
+# (current point, line-search trial) have two slots: row + 0 and row + 1.
+# Rows of work_n (length n):
+_INV_PW = 0  # 1 / (p w_i)
+_UBP1 = 1  # ub_i**(p - 1)
+_WUBP = 2  # w_i ub_i**p
+_D = 3  # da/ds of each muscle summed into H (0: not in H)
+_D_NEW = 4  # da/ds at the current point
+_DD = 5  # change of D; scratch
+_S = 6  # s = M.T lam (two slots)
+_A = 8  # activations (two slots)
+_UB = 10  # upper bounds ub_i
+_N_WORK_N = 11
+# Rows of work_m (length mp: m rounded up to a multiple of 4):
+_F = 0  # F(lam) (two slots)
+_R = 2  # tau - M a (two slots)
+_LAM = 4  # multipliers (two slots)
+_DLAM = 6  # Newton step
+_RD = 7  # reciprocal diagonal of the Cholesky factor
+_ROWABS = 8  # sum_i |M_ji| ub_i
+_RHS = 9  # right-hand side of the cold start
+_COL = 10  # one column of M
+_LAM_ONE = 11  # multipliers of solve_one
+_N_WORK_M = 12
+# At most this many changed muscles go into H as rank-1 updates; more as a
+# blocked rebuild pass over all muscles (0 weight on the unchanged ones).
+_RANK1_MAX = 12
+
+
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
-def _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho, lam, s, a, r, F):
-    """Fill ``s = M.T lam``, ``a(lam)``, ``r = tau - M a`` and ``F(lam) = r - lam/(2 rho)``.
+def _evaluate(M, tau, wn, wm, slot, p, q, inv2rho):
+    """Fill, in slot ``slot``: ``s = M.T lam``, ``a(lam)``, ``r = tau - M a`` and ``F(lam) = r - lam/(2 rho)``.
 
     Returns (g, |g| scale, ||F||_2^2). Loops run over the muscle index
-    innermost (contiguous rows of ``M``) so that they vectorise.
+    innermost (contiguous rows of ``M``), four rows of ``M`` at a time, so
+    that they vectorise with few loads and stores.
     """
     m, n = M.shape
-    for i in range(n):
-        s[i] = 0.0
-    for j in range(m):
-        lj = lam[j]
-        if lj != 0.0:
+    lam = _LAM + slot
+    s = _S + slot
+    a = _A + slot
+    for jb in range(0, m, 4):
+        # A last group of fewer than 4 rows repeats row m - 1 with a 0 multiplier.
+        j1 = min(jb + 1, m - 1)
+        j2 = min(jb + 2, m - 1)
+        j3 = min(jb + 3, m - 1)
+        l0 = wm[lam, jb]
+        l1 = wm[lam, j1] if jb + 1 < m else 0.0
+        l2 = wm[lam, j2] if jb + 2 < m else 0.0
+        l3 = wm[lam, j3] if jb + 3 < m else 0.0
+        if jb == 0:
             for i in range(n):
-                s[i] += M[j, i] * lj
+                wn[s, i] = M[jb, i] * l0 + M[j1, i] * l1 + M[j2, i] * l2 + M[j3, i] * l3
+        else:
+            for i in range(n):
+                wn[s, i] += M[jb, i] * l0 + M[j1, i] * l1 + M[j2, i] * l2 + M[j3, i] * l3
     psi = 0.0
     if q == 1.0:
         # p = 2: a = clip(s / (2 w), 0, ub) without branches (selects vectorise).
         for i in range(n):
-            si = s[i]
-            x = si * inv_pw[i]
-            up = x >= ubp1[i]
-            ai = upper[i] if up else (x if x > 0.0 else 0.0)
-            a[i] = ai
-            psi += (si * upper[i] - wubp[i]) if up else 0.5 * si * ai
+            si = wn[s, i]
+            ui = wn[_UB, i]
+            x = si * wn[_INV_PW, i]
+            up = x >= wn[_UBP1, i]
+            ai = ui if up else (x if x > 0.0 else 0.0)
+            wn[a, i] = ai
+            psi += (si * ui - wn[_WUBP, i]) if up else 0.5 * si * ai
     else:
         free_pow = False
         for i in range(n):
-            si = s[i]
+            si = wn[s, i]
+            x = si * wn[_INV_PW, i]  # = a**(p-1) on the free set
             if si <= 0.0:
-                a[i] = 0.0
-                continue
-            x = si * inv_pw[i]  # = a**(p-1) on the free set
-            if x >= ubp1[i]:
-                a[i] = upper[i]
-                psi += si * upper[i] - wubp[i]
+                wn[a, i] = 0.0
+            elif x >= wn[_UBP1, i]:
+                wn[a, i] = wn[_UB, i]
+                psi += si * wn[_UB, i] - wn[_WUBP, i]
             else:
-                a[i] = x
+                wn[a, i] = x
                 free_pow = True
         # a = x**q on the free set, in loops of their own (pow only where needed).
         if q == 0.5 and free_pow:
             for i in range(n):
-                if s[i] > 0.0 and s[i] * inv_pw[i] < ubp1[i]:
-                    a[i] = math.sqrt(a[i])
+                if wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]:
+                    wn[a, i] = math.sqrt(wn[a, i])
         elif free_pow:
             for i in range(n):
-                if s[i] > 0.0 and s[i] * inv_pw[i] < ubp1[i]:
-                    a[i] = a[i] ** q
+                if wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]:
+                    wn[a, i] = wn[a, i] ** q
         c = 1.0 - 1.0 / p
         for i in range(n):
-            if s[i] > 0.0 and s[i] * inv_pw[i] < ubp1[i]:
-                psi += s[i] * a[i] * c
+            if wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]:
+                psi += wn[s, i] * wn[a, i] * c
+    r = _R + slot
+    for jb in range(0, m, 4):
+        j1 = min(jb + 1, m - 1)
+        j2 = min(jb + 2, m - 1)
+        j3 = min(jb + 3, m - 1)
+        acc0 = 0.0
+        acc1 = 0.0
+        acc2 = 0.0
+        acc3 = 0.0
+        for i in range(n):
+            ai = wn[a, i]
+            acc0 += M[jb, i] * ai
+            acc1 += M[j1, i] * ai
+            acc2 += M[j2, i] * ai
+            acc3 += M[j3, i] * ai
+        # Rows >= m of the (padded) work rows are never read.
+        wm[r, jb] = tau[jb] - acc0
+        wm[r, jb + 1] = tau[j1] - acc1
+        wm[r, jb + 2] = tau[j2] - acc2
+        wm[r, jb + 3] = tau[j3] - acc3
+    f = _F + slot
     lt = 0.0
     ll = 0.0
     f2 = 0.0
     for j in range(m):
-        acc = 0.0
-        for i in range(n):
-            acc += M[j, i] * a[i]
-        rj = tau[j] - acc
-        r[j] = rj
-        fj = rj - lam[j] * inv2rho
-        F[j] = fj
+        lj = wm[lam, j]
+        fj = wm[r, j] - lj * inv2rho
+        wm[f, j] = fj
         f2 += fj * fj
-        lt += lam[j] * tau[j]
-        ll += lam[j] * lam[j]
+        lt += lj * tau[j]
+        ll += lj * lj
     g = lt - 0.5 * inv2rho * ll - psi
     return g, abs(lt) + 0.5 * inv2rho * ll + psi, f2
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
-def _cholesky_solve(H, L, rd, b, x):
-    """Solve ``H x = b`` (lower triangle of ``H`` read, factor in ``L``); False if not SPD."""
-    m = H.shape[0]
+def _cholesky_solve(HL, wm, m, b, x):
+    """Solve ``H x = b`` for rows ``b`` and ``x`` of ``wm``; False if ``H`` is not SPD.
+
+    ``H = HL[0]`` (lower triangle of its leading m x m block read), factor
+    ``L`` in ``HL[1]``. The forward substitution runs with the factorisation;
+    the back substitution goes by rows of ``L`` (no strided loads). No early
+    exit: after a non-positive pivot the remaining numbers are not used.
+    """
+    ok = True
     for j in range(m):
-        d = H[j, j]
+        d = HL[0, j, j]
         for k in range(j):
-            d -= L[j, k] * L[j, k]
-        if not d > 0.0:
-            return False
-        rj = 1.0 / math.sqrt(d)
-        rd[j] = rj
+            d -= HL[1, j, k] * HL[1, j, k]
+        rj = 0.0
+        if d > 0.0:
+            rj = 1.0 / math.sqrt(d)
+        else:
+            ok = False
+        wm[_RD, j] = rj
+        acc = wm[b, j]
+        for k in range(j):
+            acc -= HL[1, j, k] * wm[x, k]
+        wm[x, j] = acc * rj
         for i in range(j + 1, m):
-            acc = H[i, j]
+            acc = HL[0, i, j]
             for k in range(j):
-                acc -= L[i, k] * L[j, k]
-            L[i, j] = acc * rj
-    for i in range(m):
-        acc = b[i]
-        for k in range(i):
-            acc -= L[i, k] * x[k]
-        x[i] = acc * rd[i]
+                acc -= HL[1, i, k] * HL[1, j, k]
+            HL[1, i, j] = acc * rj
     for i in range(m - 1, -1, -1):
-        acc = x[i]
-        for k in range(i + 1, m):
-            acc -= L[k, i] * x[k]
-        x[i] = acc * rd[i]
-    return True
+        xi = wm[x, i] * wm[_RD, i]
+        wm[x, i] = xi
+        for k in range(i):
+            wm[x, k] -= HL[1, i, k] * xi
+    return ok
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
-def _gram(M, idx, nidx, coef, G, Gc, inv2rho, reset, H):
-    """Lower triangle of ``H (+)= sum_c coef_i M[:, i] M[:, i].T`` over ``i = idx[:nidx]``.
+def _gram(M, wn, coef, Gc, HL, reset, inv2rho):
+    """Lower triangle of ``H (+)= M diag(c) M.T``, ``c = wn[coef]``, into ``H = HL[0]``.
 
-    ``reset``: ``H = I/(2 rho) + ...`` (full build) instead of ``H += ...``
-    (change of the active set). ``coef`` must be 0 off ``idx[:nidx]``. A few
-    columns go as rank-1 updates; more as m(m+1)/2 dot products over
-    contiguous rows of ``Gc = M diag(coef)`` and ``M``.
+    ``reset``: ``H = I/(2 rho) + ...`` (full build) instead of ``H += ...``.
+    Dot products over contiguous rows of ``Gc = M diag(c)`` and ``M``, in
+    4 x 4 blocks (16 sums per pass, 8 loads per 16 multiply-adds); the last
+    block row and column repeat row m - 1 of ``M`` into rows and columns of
+    the padded ``H`` that are never read.
     """
-    m = M.shape[0]
-    if nidx <= _RANK1_MAX:
-        if reset:
-            for j in range(m):
-                for k in range(j + 1):
-                    H[j, k] = 0.0
-                H[j, j] = inv2rho
-        for c in range(nidx):
-            i = idx[c]
-            ci = coef[i]
-            for j in range(m):
-                cj = ci * M[j, i]
-                for k in range(j + 1):
-                    H[j, k] += cj * M[k, i]
-        return
-    # More columns: rows of M scaled by coef (0 off the set), no gather
-    # (strided stores cost more than the extra zero terms of the dot products).
-    n = M.shape[1]
+    m, n = M.shape
     for j in range(m):
         for i in range(n):
-            Gc[j, i] = M[j, i] * coef[i]
-    for j in range(m):
-        for k in range(j + 1):
-            acc = 0.0
+            Gc[j, i] = M[j, i] * wn[coef, i]
+    for jb in range(0, m, 4):
+        j1 = min(jb + 1, m - 1)
+        j2 = min(jb + 2, m - 1)
+        j3 = min(jb + 3, m - 1)
+        for kb in range(0, jb + 1, 4):
+            k1 = min(kb + 1, m - 1)
+            k2 = min(kb + 2, m - 1)
+            k3 = min(kb + 3, m - 1)
+            h00 = h01 = h02 = h03 = 0.0
+            h10 = h11 = h12 = h13 = 0.0
+            h20 = h21 = h22 = h23 = 0.0
+            h30 = h31 = h32 = h33 = 0.0
             for i in range(n):
-                acc += Gc[j, i] * M[k, i]
+                x0 = Gc[jb, i]
+                x1 = Gc[j1, i]
+                x2 = Gc[j2, i]
+                x3 = Gc[j3, i]
+                y0 = M[kb, i]
+                y1 = M[k1, i]
+                y2 = M[k2, i]
+                y3 = M[k3, i]
+                h00 += x0 * y0
+                h01 += x0 * y1
+                h02 += x0 * y2
+                h03 += x0 * y3
+                h10 += x1 * y0
+                h11 += x1 * y1
+                h12 += x1 * y2
+                h13 += x1 * y3
+                h20 += x2 * y0
+                h21 += x2 * y1
+                h22 += x2 * y2
+                h23 += x2 * y3
+                h30 += x3 * y0
+                h31 += x3 * y1
+                h32 += x3 * y2
+                h33 += x3 * y3
             if reset:
-                H[j, k] = acc
+                # I/(2 rho) on the diagonal of the diagonal blocks.
+                dg = inv2rho if kb == jb else 0.0
+                HL[0, jb, kb] = h00 + dg
+                HL[0, jb, kb + 1] = h01
+                HL[0, jb, kb + 2] = h02
+                HL[0, jb, kb + 3] = h03
+                HL[0, jb + 1, kb] = h10
+                HL[0, jb + 1, kb + 1] = h11 + dg
+                HL[0, jb + 1, kb + 2] = h12
+                HL[0, jb + 1, kb + 3] = h13
+                HL[0, jb + 2, kb] = h20
+                HL[0, jb + 2, kb + 1] = h21
+                HL[0, jb + 2, kb + 2] = h22 + dg
+                HL[0, jb + 2, kb + 3] = h23
+                HL[0, jb + 3, kb] = h30
+                HL[0, jb + 3, kb + 1] = h31
+                HL[0, jb + 3, kb + 2] = h32
+                HL[0, jb + 3, kb + 3] = h33 + dg
             else:
-                H[j, k] += acc
-        if reset:
-            H[j, j] += inv2rho
+                HL[0, jb, kb] += h00
+                HL[0, jb, kb + 1] += h01
+                HL[0, jb, kb + 2] += h02
+                HL[0, jb, kb + 3] += h03
+                HL[0, jb + 1, kb] += h10
+                HL[0, jb + 1, kb + 1] += h11
+                HL[0, jb + 1, kb + 2] += h12
+                HL[0, jb + 1, kb + 3] += h13
+                HL[0, jb + 2, kb] += h20
+                HL[0, jb + 2, kb + 1] += h21
+                HL[0, jb + 2, kb + 2] += h22
+                HL[0, jb + 2, kb + 3] += h23
+                HL[0, jb + 3, kb] += h30
+                HL[0, jb + 3, kb + 1] += h31
+                HL[0, jb + 3, kb + 2] += h32
+                HL[0, jb + 3, kb + 3] += h33
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _gram_columns(M, wn, coef, idx, nidx, wm, HL):
+    """Lower triangle of ``H += sum_c coef_i M[:, i] M[:, i].T`` over ``i = idx[:nidx]`` (rank-1 updates)."""
+    m = M.shape[0]
+    for c in range(nidx):
+        i = idx[c]
+        ci = wn[coef, i]
+        for j in range(m):
+            wm[_COL, j] = M[j, i]
+        for j in range(m):
+            cj = ci * wm[_COL, j]
+            for k in range(j + 1):
+                HL[0, j, k] += cj * wm[_COL, k]
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
     """Everything but the finiteness of ``M`` (checked in the first pass over it)."""
-    if not (exponent >= 2.0 and math.isfinite(exponent)):
-        return False
-    if not (reserve_weight > 0.0 and math.isfinite(reserve_weight)):
-        return False
     m, n = M.shape
-    if tau.shape[0] != m or weights.shape[0] != n or upper.shape[0] != n:
-        return False
-    # x * 0 is NaN exactly for non-finite x: one vectorisable pass.
+    ok = (exponent >= 2.0 and math.isfinite(exponent) and reserve_weight > 0.0
+          and math.isfinite(reserve_weight))
+    ok = ok and tau.shape[0] == m and weights.shape[0] == n and upper.shape[0] == n
+    # x * 0 is NaN exactly for non-finite x: one vectorisable pass. The loops
+    # run whatever the shapes (within bounds), so that every array is last
+    # used here, at the single exit.
     z = 0.0
-    for j in range(m):
+    for j in range(min(m, tau.shape[0])):
         z += tau[j] * 0.0
-    if z != 0.0:
-        return False
     bad = 0
-    for i in range(n):
+    for i in range(min(n, weights.shape[0], upper.shape[0])):
         wi = weights[i]
         ui = upper[i]
         bad += (not wi > 0.0) + (wi * 0.0 != 0.0) + (not ui >= 0.0) + (ui * 0.0 != 0.0)
-    return bad == 0
-
-
-_N_WORK_N = 12
-_N_WORK_M = 12
-# At most this many columns go into H as rank-1 updates (no gather).
-_RANK1_MAX = 4
+    return ok and z == 0.0 and bad == 0
 
 
 @njit(cache=True, error_model="numpy")
 def _new_work(m, n):
     """Work arrays of one solve (reusable across solves of the same (m, n))."""
+    mp = (m + 3) // 4 * 4
     nn = _N_WORK_N * n
-    nm = _N_WORK_M * m
-    buf = np.empty(nn + nm + 2 * m * m + 2 * m * n)
-    return (buf[:nn].reshape((_N_WORK_N, n)), buf[nn:nn + nm].reshape((_N_WORK_M, m)),
-            buf[nn + nm:nn + nm + 2 * m * m].reshape((2, m, m)),
-            buf[nn + nm + 2 * m * m:].reshape((2, m, n)), np.empty(n, np.int64))
+    nm = _N_WORK_M * mp
+    buf = np.empty(nn + nm + 2 * mp * mp + m * n)
+    return (buf[:nn].reshape((_N_WORK_N, n)), buf[nn:nn + nm].reshape((_N_WORK_M, mp)),
+            buf[nn + nm:nn + nm + 2 * mp * mp].reshape((2, mp, mp)),
+            buf[nn + nm + 2 * mp * mp:].reshape((m, n)), np.empty(n, np.int64))
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
-def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
-           lam, warm, act_out, res_out, work_n, work_m, work_mm, work_g, idx):
-    """:func:`solve_one_warm` with caller-provided work arrays (see :func:`_new_work`)."""
+def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, mcm, warm_ok):
+    """Newton iterations of :func:`_solve` (``wn``, ``wm`` set up by it).
+
+    Returns (status, iterations, slot of the last point, g there).
+    """
     m, n = M.shape
-    valid = _inputs_valid(M, tau, weights, upper, exponent, reserve_weight)
-    base_noise = 0.0
-    mcm = 0.0
-    if valid:
-        # Round-off bounds of F: rowabs_j = sum_i |M_ji| ub_i, and
-        # mcm >= max_j sum_i |M_ji| sum_k |M_ki| (bounds |M| diag(D) |M|.T |lam|),
-        # in the same single pass over M as its finiteness check.
-        colabs = work_n[9]
-        rowabs = work_m[8]
-        for i in range(n):
-            colabs[i] = 0.0
-        z = 0.0
-        rowsum = 0.0
-        for j in range(m):
-            acc = 0.0
-            acc1 = 0.0
-            for i in range(n):
-                x = M[j, i]
-                z += x * 0.0
-                ax = abs(x)
-                colabs[i] += ax
-                acc += ax * upper[i]
-                acc1 += ax
-            rowabs[j] = acc
-            base_noise = max(base_noise, abs(tau[j]) + acc)
-            rowsum = max(rowsum, acc1)
-        cmax = 0.0
-        for i in range(n):
-            cmax = max(cmax, colabs[i])
-        mcm = rowsum * cmax
-        valid = z == 0.0
-    if not valid:
-        for i in range(n):
-            act_out[i] = 0.0
-        for j in range(m):
-            res_out[j] = tau[j]
-            lam[j] = 0.0
-        return INVALID_INPUT, 0
-    p = exponent
     q = 1.0 / (p - 1.0)
-    inv2rho = 0.5 / reserve_weight
     tau_scale = 0.0
     for j in range(m):
         tau_scale = max(tau_scale, abs(tau[j]))
     thresh = tol * (1.0 + tau_scale)
-
-    inv_pw, ubp1, wubp, s, a, s_t, a_t, d, d_new, colabs, dd = (
-        work_n[0], work_n[1], work_n[2], work_n[3], work_n[4], work_n[5], work_n[6], work_n[7],
-        work_n[8], work_n[9], work_n[10])
-    F, F_t, r, r_t, lam_c, lam_t, dlam, rd, rowabs = (
-        work_m[0], work_m[1], work_m[2], work_m[3], work_m[4], work_m[5], work_m[6], work_m[7],
-        work_m[8])
-    H = work_mm[0]
-    L = work_mm[1]
-    G = work_g[0]
-    Gc = work_g[1]
-    # Separate loops: a select would let LLVM evaluate pow speculatively.
-    if p == 2.0:
-        for i in range(n):
-            ubp1[i] = upper[i]
-    else:
-        for i in range(n):
-            ubp1[i] = upper[i] ** (p - 1.0)
+    pw_max = 0.0
     for i in range(n):
-        inv_pw[i] = 1.0 / (p * weights[i])
-        wubp[i] = weights[i] * upper[i] * ubp1[i]
-
-    warm_ok = warm
-    if warm:
-        for j in range(m):
-            if not math.isfinite(lam[j]):
-                warm_ok = False
-    # d holds the da/ds of each muscle currently summed into H (0: not in H);
+        pw_max = max(pw_max, wn[_INV_PW, i])
+    # Slots of the current point and of the line-search trial.
+    cur = 0
+    trial = 1
+    # D holds the da/ds of each muscle currently summed into H (0: not in H);
     # H is kept up to date by low-rank changes when few muscles change.
     for i in range(n):
-        d[i] = 0.0
-    if warm_ok:
-        for j in range(m):
-            lam_c[j] = lam[j]
-    else:
-        # Cold start: every muscle free with a = s / (p w), the exact optimum
-        # for p = 2 when no bound binds (least-norm unconstrained solution).
-        nf = 0
+        wn[_D, i] = 0.0
+    if not warm_ok:
+        # Cold start (a warm start is in slot 0 already): every muscle free
+        # with a = s / (p w), the exact optimum for p = 2 when no bound binds
+        # (least-norm unconstrained solution).
         for i in range(n):
-            if upper[i] > 0.0:
-                d[i] = inv_pw[i]
-                idx[nf] = i
-                nf += 1
-        _gram(M, idx, nf, d, G, Gc, inv2rho, True, H)
-        if not _cholesky_solve(H, L, rd, tau, lam_c):
+            if wn[_UB, i] > 0.0:
+                wn[_D, i] = wn[_INV_PW, i]
+        _gram(M, wn, _D, Gc, HL, True, inv2rho)
+        for j in range(m):
+            wm[_RHS, j] = tau[j]
+        if not _cholesky_solve(HL, wm, m, _RHS, _LAM + cur):
             for j in range(m):
-                lam_c[j] = 0.0
+                wm[_LAM + cur, j] = 0.0
     n_updates = 0
 
-    g, gscale, f2 = _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho, lam_c, s, a, r, F)
+    g, gscale, f2 = _evaluate(M, tau, wn, wm, cur, p, q, inv2rho)
     it = 0
     status = MAX_ITERATIONS
     while True:
         fnorm = 0.0
         for j in range(m):
-            fnorm = max(fnorm, abs(F[j]))
+            fnorm = max(fnorm, abs(wm[_F + cur, j]))
         if not (math.isfinite(g) and math.isfinite(fnorm)):
             status = NUMERICAL_FAILURE
             break
@@ -347,43 +412,47 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
         n_changed = 0
         n_free = 0
         dmax = 0.0
+        a = _A + cur
         if q == 1.0:
+            # dmax only enters an upper bound: max 1/(p w) over all muscles
+            # does, and keeps this loop free of a serial max (vectorises).
+            dmax = pw_max
             for i in range(n):
-                di = inv_pw[i] if (a[i] > 0.0 and a[i] < upper[i]) else 0.0
-                d_new[i] = di
+                di = wn[_INV_PW, i] if (wn[a, i] > 0.0 and wn[a, i] < wn[_UB, i]) else 0.0
+                wn[_D_NEW, i] = di
                 n_free += di != 0.0
-                n_changed += di != d[i]
-                dmax = max(dmax, di)
+                n_changed += di != wn[_D, i]
         else:
             for i in range(n):
                 di = 0.0
-                if a[i] > 0.0 and a[i] < upper[i]:
-                    di = q * a[i] / s[i]
+                if wn[a, i] > 0.0 and wn[a, i] < wn[_UB, i]:
+                    di = q * wn[a, i] / wn[_S + cur, i]
                     n_free += 1
                     dmax = max(dmax, di)
-                d_new[i] = di
-                if di != d[i]:
+                wn[_D_NEW, i] = di
+                if di != wn[_D, i]:
                     n_changed += 1
         lmax = 0.0
         for j in range(m):
-            lmax = max(lmax, abs(lam_c[j]))
+            lmax = max(lmax, abs(wm[_LAM + cur, j]))
         # Cheap upper bound first; the sharper bound only when it could matter.
         if fnorm <= thresh + _ROUNDOFF * (base_noise + lmax * (inv2rho + dmax * mcm)):
             # noise_j = |tau_j| + rowabs_j + |lam_j|/(2 rho) + sum_i |M_ji| D_i sum_k |M_ki lam_k|
             for i in range(n):
-                dd[i] = 0.0
+                wn[_DD, i] = 0.0
             for j in range(m):
-                lj = abs(lam_c[j])
+                lj = abs(wm[_LAM + cur, j])
                 for i in range(n):
-                    dd[i] += abs(M[j, i]) * lj
+                    wn[_DD, i] += abs(M[j, i]) * lj
             for i in range(n):
-                dd[i] *= d_new[i]
+                wn[_DD, i] *= wn[_D_NEW, i]
             fnoise = 0.0
             for j in range(m):
                 acc = 0.0
                 for i in range(n):
-                    acc += abs(M[j, i]) * dd[i]
-                fnoise = max(fnoise, abs(tau[j]) + rowabs[j] + abs(lam_c[j]) * inv2rho + acc)
+                    acc += abs(M[j, i]) * wn[_DD, i]
+                fnoise = max(fnoise, abs(tau[j]) + wm[_ROWABS, j]
+                             + abs(wm[_LAM + cur, j]) * inv2rho + acc)
             if fnorm <= thresh + _ROUNDOFF * fnoise:
                 status = CONVERGED
                 break
@@ -391,43 +460,38 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
             status = MAX_ITERATIONS
             break
         if n_changed >= n_free or n_updates + n_changed > n:
-            nf = 0
             for i in range(n):
-                d[i] = d_new[i]
-                if d_new[i] != 0.0:
-                    idx[nf] = i
-                    nf += 1
-            _gram(M, idx, nf, d, G, Gc, inv2rho, True, H)
+                wn[_D, i] = wn[_D_NEW, i]
+            _gram(M, wn, _D, Gc, HL, True, inv2rho)
             n_updates = 0
         elif n_changed > 0:
+            # Branch-free (which muscles changed is unpredictable).
             nc = 0
             for i in range(n):
-                dd[i] = 0.0
-                if d_new[i] != d[i]:
-                    dd[i] = d_new[i] - d[i]
-                    d[i] = d_new[i]
-                    idx[nc] = i
-                    nc += 1
-            _gram(M, idx, nc, dd, G, Gc, inv2rho, False, H)
+                dn = wn[_D_NEW, i]
+                delta = dn - wn[_D, i]
+                wn[_DD, i] = delta
+                wn[_D, i] = dn
+                idx[nc] = i
+                nc += delta != 0.0
+            if nc <= _RANK1_MAX:
+                _gram_columns(M, wn, _DD, idx, nc, wm, HL)
+            else:
+                _gram(M, wn, _DD, Gc, HL, False, inv2rho)
             n_updates += n_changed
-        if not _cholesky_solve(H, L, rd, F, dlam):
+        if not _cholesky_solve(HL, wm, m, _F + cur, _DLAM):
             if n_updates == 0:
                 status = NUMERICAL_FAILURE
                 break
             # Round-off of the low-rank changes: rebuild once and retry.
-            nf = 0
-            for i in range(n):
-                if d[i] != 0.0:
-                    idx[nf] = i
-                    nf += 1
-            _gram(M, idx, nf, d, G, Gc, inv2rho, True, H)
+            _gram(M, wn, _D, Gc, HL, True, inv2rho)
             n_updates = 0
-            if not _cholesky_solve(H, L, rd, F, dlam):
+            if not _cholesky_solve(HL, wm, m, _F + cur, _DLAM):
                 status = NUMERICAL_FAILURE
                 break
         slope = 0.0
         for j in range(m):
-            slope += F[j] * dlam[j]
+            slope += wm[_F + cur, j] * wm[_DLAM, j]
         t = 1.0
         accepted = False
         g_t = g
@@ -435,9 +499,8 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
         f2_t = f2
         for _ in range(_MAX_BACKTRACK):
             for j in range(m):
-                lam_t[j] = lam_c[j] + t * dlam[j]
-            g_t, gscale_t, f2_t = _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho,
-                                            lam_t, s_t, a_t, r_t, F_t)
+                wm[_LAM + trial, j] = wm[_LAM + cur, j] + t * wm[_DLAM, j]
+            g_t, gscale_t, f2_t = _evaluate(M, tau, wn, wm, trial, p, q, inv2rho)
             if g_t >= g + _ARMIJO * t * slope:
                 accepted = True
             elif abs(g_t - g) <= _DUAL_NOISE * gscale and f2_t < f2:
@@ -447,31 +510,91 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
             t *= 0.5
         moved = False
         for j in range(m):
-            if lam_t[j] != lam_c[j]:
+            if wm[_LAM + trial, j] != wm[_LAM + cur, j]:
                 moved = True
         if not (accepted and moved):
             status = LINE_SEARCH_FAILED
             break
-        lam_c, lam_t = lam_t, lam_c
-        s, s_t = s_t, s
-        a, a_t = a_t, a
-        r, r_t = r_t, r
-        F, F_t = F_t, F
+        cur, trial = trial, cur
         g, gscale, f2 = g_t, gscale_t, f2_t
         it += 1
 
-    if status == NUMERICAL_FAILURE and not math.isfinite(g):
+    return status, it, cur, g
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
+           lam, warm, act_out, res_out, wn, wm, HL, Gc, idx):
+    """:func:`solve_one_warm` with caller-provided work arrays (see :func:`_new_work`).
+
+    ``wn``, ``wm``, ``HL``, ``Gc``, ``idx``: the arrays :func:`_new_work`
+    returns, in that order.
+    """
+    m, n = M.shape
+    valid = _inputs_valid(M, tau, weights, upper, exponent, reserve_weight)
+    status = INVALID_INPUT
+    it = 0
+    cur = 0
+    g = 0.0
+    if valid:
+        # Round-off bounds of F: rowabs_j = sum_i |M_ji| ub_i, and
+        # mcm >= max_j sum_i |M_ji| sum_k |M_ki| (bounds |M| diag(D) |M|.T |lam|),
+        # in the same single pass over M as its finiteness check.
+        colabs = _DD
+        for i in range(n):
+            wn[colabs, i] = 0.0
+        z = 0.0
+        rowsum = 0.0
+        base_noise = 0.0
+        for j in range(m):
+            acc = 0.0
+            acc1 = 0.0
+            for i in range(n):
+                x = M[j, i]
+                z += x * 0.0
+                ax = abs(x)
+                wn[colabs, i] += ax
+                acc += ax * upper[i]
+                acc1 += ax
+            wm[_ROWABS, j] = acc
+            base_noise = max(base_noise, abs(tau[j]) + acc)
+            rowsum = max(rowsum, acc1)
+        cmax = 0.0
+        for i in range(n):
+            cmax = max(cmax, wn[colabs, i])
+        if z == 0.0:
+            p = exponent
+            # Separate loops: a select would let LLVM evaluate pow speculatively.
+            if p == 2.0:
+                for i in range(n):
+                    wn[_UBP1, i] = upper[i]
+            else:
+                for i in range(n):
+                    wn[_UBP1, i] = upper[i] ** (p - 1.0)
+            for i in range(n):
+                wn[_UB, i] = upper[i]
+                wn[_INV_PW, i] = 1.0 / (p * weights[i])
+                wn[_WUBP, i] = weights[i] * upper[i] * wn[_UBP1, i]
+            warm_ok = warm
+            if warm:
+                for j in range(m):
+                    if not math.isfinite(lam[j]):
+                        warm_ok = False
+                    wm[_LAM, j] = lam[j]
+            status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter,
+                                         0.5 / reserve_weight, base_noise, rowsum * cmax, warm_ok)
+    if status == INVALID_INPUT or (status == NUMERICAL_FAILURE and not math.isfinite(g)):
         for i in range(n):
             act_out[i] = 0.0
         for j in range(m):
             res_out[j] = tau[j]
     else:
         for i in range(n):
-            act_out[i] = a[i]
+            act_out[i] = wn[_A + cur, i]
         for j in range(m):
-            res_out[j] = r[j]
+            res_out[j] = wm[_R + cur, j]
     for j in range(m):
-        lam[j] = lam_c[j]
+        lam[j] = 0.0 if status == INVALID_INPUT else wm[_LAM + cur, j]
     return status, it
 
 
@@ -527,7 +650,7 @@ def solve_one(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter, a
     """
     m, n = M.shape
     work_n, work_m, work_mm, work_g, idx = _new_work(m, n)
-    lam = work_m[_N_WORK_M - 1]
+    lam = work_m[_LAM_ONE]
     return _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
                   lam, False, act_out, res_out, work_n, work_m, work_mm, work_g, idx)
 
