@@ -671,17 +671,39 @@ def solve_batch(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
     B = act_out.shape[0]
     m, n = M.shape[1], M.shape[2]
     # Work arrays allocated once per chunk of items, not per solve; every
-    # solve initialises what it reads, so results do not depend on the chunking.
+    # solve initialises what it reads, so results do not depend on the
+    # chunking. Each item is copied into arrays of the chunk, not passed as
+    # views: a view shares the reference count of the whole batch array, which
+    # both threads would then update atomically on the same cache line.
     n_chunks = (B + _CHUNK - 1) // _CHUNK
     for c in prange(n_chunks):
         work_n, work_m, work_mm, work_g, idx = _new_work(m, n)
+        Mb = np.empty((m, n))
+        taub = np.empty(m)
+        wb = np.empty(n)
+        ub = np.empty(n)
+        lamb = np.empty(m)
+        actb = np.empty(n)
+        resb = np.empty(m)
         for b in range(c * _CHUNK, min(B, (c + 1) * _CHUNK)):
             bm = b % M.shape[0]  # leading size 1 or B
             bt = b % tau.shape[0]  # leading size 1 or B
             bw = b % weights.shape[0]  # leading size 1 or B
             bu = b % upper.shape[0]  # leading size 1 or B
-            st, it = _solve(M[bm], tau[bt], weights[bw], upper[bu], exponent,
-                            reserve_weight, tol, max_iter, lam[b], warm,
-                            act_out[b], res_out[b], work_n, work_m, work_mm, work_g, idx)
+            for j in range(m):
+                for i in range(n):
+                    Mb[j, i] = M[bm, j, i]
+                taub[j] = tau[bt, j]
+                lamb[j] = lam[b, j]
+            for i in range(n):
+                wb[i] = weights[bw, i]
+                ub[i] = upper[bu, i]
+            st, it = _solve(Mb, taub, wb, ub, exponent, reserve_weight, tol, max_iter, lamb, warm,
+                            actb, resb, work_n, work_m, work_mm, work_g, idx)
+            for j in range(m):
+                lam[b, j] = lamb[j]
+                res_out[b, j] = resb[j]
+            for i in range(n):
+                act_out[b, i] = actb[i]
             status_out[b] = st
             iter_out[b] = it
