@@ -21,14 +21,16 @@ factorisation) with Armijo backtracking on ``g``.
 The kernels never raise: they return one of the status codes below and always
 leave finite numbers in the outputs when the inputs are finite.
 
-Implementation notes (speed): the helpers take whole work arrays and row
-numbers rather than row views, and keep every array argument in use up to a
-single exit, so that Numba's reference-count pruning removes the atomic
-incref/decref pairs it would otherwise execute on each call. Rows of ``M`` go
-four at a time (``s = M.T lam``, ``M a``, the Gram matrix ``M D M.T`` as 4 x 4
-blocks of dot products); a last, incomplete group of rows repeats row
-``m - 1`` (with a zero multiplier, or into rows of the padded work matrices
-that are never read).
+Implementation notes (speed): a solve makes no reference-count operations
+(each is an atomic add, ~10 ns): the helpers take whole work arrays and row
+numbers rather than row views and have a single exit, so that Numba's
+reference-count pruning removes the pairs on their arguments, and the two
+functions that call other kernels (:func:`_solve`, :func:`_newton`, where
+pruning cannot see through the calls) are compiled without the Numba runtime
+(``_nrt=False``; they allocate nothing). Rows of ``M`` go four at a time
+(``s = M.T lam``, ``M a``, the Gram matrix ``M D M.T`` as 4 x 4 blocks of dot
+products); a last, incomplete group of rows repeats row ``m - 1`` (with a zero
+multiplier, or into rows of the padded work matrices that are never read).
 """
 
 import math
@@ -75,9 +77,9 @@ _DLAM = 6  # Newton step
 _RD = 7  # reciprocal diagonal of the Cholesky factor
 _ROWABS = 8  # sum_i |M_ji| ub_i
 _RHS = 9  # right-hand side of the cold start
-_COL = 10  # one column of M
-_LAM_ONE = 11  # multipliers of solve_one
-_N_WORK_M = 12
+_LAM_ONE = 10  # multipliers of solve_one
+_COL = 11  # four columns of M
+_N_WORK_M = 15
 # At most this many changed muscles go into H as rank-1 updates; more as a
 # blocked rebuild pass over all muscles (0 weight on the unchanged ones).
 _RANK1_MAX = 12
@@ -245,31 +247,53 @@ def _gram(M, wn, coef, Gc, HL, reset, inv2rho):
             h10 = h11 = h12 = h13 = 0.0
             h20 = h21 = h22 = h23 = 0.0
             h30 = h31 = h32 = h33 = 0.0
-            for i in range(n):
-                x0 = Gc[jb, i]
-                x1 = Gc[j1, i]
-                x2 = Gc[j2, i]
-                x3 = Gc[j3, i]
-                y0 = M[kb, i]
-                y1 = M[k1, i]
-                y2 = M[k2, i]
-                y3 = M[k3, i]
-                h00 += x0 * y0
-                h01 += x0 * y1
-                h02 += x0 * y2
-                h03 += x0 * y3
-                h10 += x1 * y0
-                h11 += x1 * y1
-                h12 += x1 * y2
-                h13 += x1 * y3
-                h20 += x2 * y0
-                h21 += x2 * y1
-                h22 += x2 * y2
-                h23 += x2 * y3
-                h30 += x3 * y0
-                h31 += x3 * y1
-                h32 += x3 * y2
-                h33 += x3 * y3
+            if kb == jb:
+                # Diagonal block: its lower triangle only (10 sums).
+                for i in range(n):
+                    x0 = Gc[jb, i]
+                    x1 = Gc[j1, i]
+                    x2 = Gc[j2, i]
+                    x3 = Gc[j3, i]
+                    y0 = M[kb, i]
+                    y1 = M[k1, i]
+                    y2 = M[k2, i]
+                    y3 = M[k3, i]
+                    h00 += x0 * y0
+                    h10 += x1 * y0
+                    h11 += x1 * y1
+                    h20 += x2 * y0
+                    h21 += x2 * y1
+                    h22 += x2 * y2
+                    h30 += x3 * y0
+                    h31 += x3 * y1
+                    h32 += x3 * y2
+                    h33 += x3 * y3
+            else:
+                for i in range(n):
+                    x0 = Gc[jb, i]
+                    x1 = Gc[j1, i]
+                    x2 = Gc[j2, i]
+                    x3 = Gc[j3, i]
+                    y0 = M[kb, i]
+                    y1 = M[k1, i]
+                    y2 = M[k2, i]
+                    y3 = M[k3, i]
+                    h00 += x0 * y0
+                    h01 += x0 * y1
+                    h02 += x0 * y2
+                    h03 += x0 * y3
+                    h10 += x1 * y0
+                    h11 += x1 * y1
+                    h12 += x1 * y2
+                    h13 += x1 * y3
+                    h20 += x2 * y0
+                    h21 += x2 * y1
+                    h22 += x2 * y2
+                    h23 += x2 * y3
+                    h30 += x3 * y0
+                    h31 += x3 * y1
+                    h32 += x3 * y2
+                    h33 += x3 * y3
             if reset:
                 # I/(2 rho) on the diagonal of the diagonal blocks.
                 dg = inv2rho if kb == jb else 0.0
@@ -310,17 +334,34 @@ def _gram(M, wn, coef, Gc, HL, reset, inv2rho):
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _gram_columns(M, wn, coef, idx, nidx, wm, HL):
-    """Lower triangle of ``H += sum_c coef_i M[:, i] M[:, i].T`` over ``i = idx[:nidx]`` (rank-1 updates)."""
+    """Lower triangle of ``H += sum_c coef_i M[:, i] M[:, i].T`` over ``i = idx[:nidx]``.
+
+    Four columns per pass over ``H`` (a last, incomplete group repeats its
+    last column with coefficient 0), gathered into rows of ``wm`` first.
+    """
     m = M.shape[0]
-    for c in range(nidx):
-        i = idx[c]
-        ci = wn[coef, i]
+    for c in range(0, nidx, 4):
+        i0 = idx[c]
+        i1 = idx[min(c + 1, nidx - 1)]
+        i2 = idx[min(c + 2, nidx - 1)]
+        i3 = idx[min(c + 3, nidx - 1)]
+        g0 = wn[coef, i0]
+        g1 = wn[coef, i1] if c + 1 < nidx else 0.0
+        g2 = wn[coef, i2] if c + 2 < nidx else 0.0
+        g3 = wn[coef, i3] if c + 3 < nidx else 0.0
         for j in range(m):
-            wm[_COL, j] = M[j, i]
+            wm[_COL, j] = M[j, i0]
+            wm[_COL + 1, j] = M[j, i1]
+            wm[_COL + 2, j] = M[j, i2]
+            wm[_COL + 3, j] = M[j, i3]
         for j in range(m):
-            cj = ci * wm[_COL, j]
+            v0 = g0 * wm[_COL, j]
+            v1 = g1 * wm[_COL + 1, j]
+            v2 = g2 * wm[_COL + 2, j]
+            v3 = g3 * wm[_COL + 3, j]
             for k in range(j + 1):
-                HL[0, j, k] += cj * wm[_COL, k]
+                HL[0, j, k] += (v0 * wm[_COL, k] + v1 * wm[_COL + 1, k]
+                                + v2 * wm[_COL + 2, k] + v3 * wm[_COL + 3, k])
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
@@ -356,7 +397,7 @@ def _new_work(m, n):
             buf[nn + nm + 2 * mp * mp:].reshape((m, n)), np.empty(n, np.int64))
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@njit(cache=True, fastmath=_FAST, error_model="numpy", _nrt=False)
 def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, mcm, warm_ok):
     """Newton iterations of :func:`_solve` (``wn``, ``wm`` set up by it).
 
@@ -522,7 +563,7 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
     return status, it, cur, g
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@njit(cache=True, fastmath=_FAST, error_model="numpy", _nrt=False)
 def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
            lam, warm, act_out, res_out, wn, wm, HL, Gc, idx):
     """:func:`solve_one_warm` with caller-provided work arrays (see :func:`_new_work`).
