@@ -748,3 +748,26 @@ def solve_batch(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
                 act_out[b, i] = actb[i]
             status_out[b] = st
             iter_out[b] = it
+
+
+@njit(cache=True, fastmath=_FAST, parallel=True, error_model="numpy")
+def objective_batch(act, res, weights, exponent, reserve_weight, out):
+    """``out[b] = sum_i w_i act_bi**p + rho sum_j res_bj**2`` [-] for a batch.
+
+    ``act`` (B, n), ``res`` (B, m), ``weights`` (1 or B, n), ``out`` (B,).
+    """
+    B, n = act.shape
+    m = res.shape[1]
+    for b in prange(B):
+        bw = b % weights.shape[0]  # leading size 1 or B
+        acc = 0.0
+        if exponent == 2.0:
+            for i in range(n):
+                acc += weights[bw, i] * (act[b, i] * act[b, i])
+        else:
+            for i in range(n):
+                acc += weights[bw, i] * act[b, i] ** exponent
+        r2 = 0.0
+        for j in range(m):
+            r2 += res[b, j] * res[b, j]
+        out[b] = acc + reserve_weight * r2

@@ -271,10 +271,14 @@ def _warm_multipliers(pb: _Problem, warm_start):
 
 
 def _objective(pb, act, res, criterion):
-    w = np.broadcast_to(pb.weights, act.shape)
     if criterion == "minmax":
+        w = np.broadcast_to(pb.weights, act.shape)
         return np.max(w * act, axis=1) + pb.reserve_weight * np.sum(np.abs(res), axis=1)
-    return np.sum(w * act**pb.exponent, axis=1) + pb.reserve_weight * np.sum(res**2, axis=1)
+    # One parallel pass (NumPy's temporaries cost about as much as a Newton iteration per item).
+    out = np.empty(act.shape[0])
+    _k.objective_batch(np.ascontiguousarray(act), np.ascontiguousarray(res), pb.weights, pb.exponent,
+                       pb.reserve_weight, out)
+    return out
 
 
 def _result(pb, act, res, status, iters, lam, criterion):
