@@ -15,8 +15,8 @@ It is solved through its dual, which has only ``m`` unknowns (the multipliers
 and ``lam`` solves ``F(lam) = tau - M a(lam) - lam / (2 rho) = 0``, the
 gradient of the concave dual function ``g``. ``F`` is strictly monotone, so the
 root is unique. It is found by a semismooth Newton method (generalised
-Jacobian ``M D M.T + I/(2 rho)``, ``D = da/ds`` on the free muscles, Cholesky
-factorisation) with Armijo backtracking on ``g``.
+Jacobian ``M D M.T + I/(2 rho)``, ``D = da/ds`` on the free muscles, solved
+by an ``L D L.T`` factorisation) with Armijo backtracking on ``g``.
 
 The kernels never raise: they return one of the status codes below and always
 leave finite numbers in the outputs when the inputs are finite.
@@ -74,12 +74,13 @@ _F = 0  # F(lam) (two slots)
 _R = 2  # tau - M a (two slots)
 _LAM = 4  # multipliers (two slots)
 _DLAM = 6  # Newton step
-_RD = 7  # reciprocal diagonal of the Cholesky factor
+_RD = 7  # 1 / D of H = L D L.T
 _ROWABS = 8  # sum_i |M_ji| ub_i
 _RHS = 9  # right-hand side of the cold start
 _LAM_ONE = 10  # multipliers of solve_one
 _COL = 11  # four columns of M
-_N_WORK_M = 15
+_DIAG = 15  # D of H = L D L.T
+_N_WORK_M = 16
 # At most this many changed muscles go into H as rank-1 updates; more as a
 # blocked rebuild pass over all muscles (0 weight on the unchanged ones).
 _RANK1_MAX = 12
@@ -185,39 +186,151 @@ def _evaluate(M, tau, wn, wm, slot, p, q, inv2rho):
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
-def _cholesky_solve(HL, wm, m, b, x):
+def _ldlt_solve(HL, wm, m, b, x):
     """Solve ``H x = b`` for rows ``b`` and ``x`` of ``wm``; False if ``H`` is not SPD.
 
-    ``H = HL[0]`` (lower triangle of its leading m x m block read), factor
-    ``L`` in ``HL[1]``. The forward substitution runs with the factorisation;
-    the back substitution goes by rows of ``L`` (no strided loads). No early
-    exit: after a non-positive pivot the remaining numbers are not used.
+    ``H = HL[0]`` (lower triangle of its leading m x m block read) is
+    factorised as ``L D L.T`` (unit ``L`` in ``HL[1]``, ``D`` and ``1/D`` in
+    rows of ``wm``), in 4 x 4 blocks of the padded matrices: rows and columns
+    m..mp-1 of ``H`` are set to the identity first (``x`` is 0 there). Within
+    a block everything is straight-line code, and no square root lies on the
+    chain of pivots. No early exit: after a non-positive pivot the numbers are
+    not used.
     """
+    mp = HL.shape[1]
+    for j in range(m, mp):
+        for k in range(j):
+            HL[0, j, k] = 0.0
+        HL[0, j, j] = 1.0
+        wm[b, j] = 0.0
     ok = True
-    for j in range(m):
-        d = HL[0, j, j]
-        for k in range(j):
-            d -= HL[1, j, k] * HL[1, j, k]
-        rj = 0.0
-        if d > 0.0:
-            rj = 1.0 / math.sqrt(d)
-        else:
-            ok = False
-        wm[_RD, j] = rj
-        acc = wm[b, j]
-        for k in range(j):
-            acc -= HL[1, j, k] * wm[x, k]
-        wm[x, j] = acc * rj
-        for i in range(j + 1, m):
-            acc = HL[0, i, j]
-            for k in range(j):
-                acc -= HL[1, i, k] * HL[1, j, k]
-            HL[1, i, j] = acc * rj
-    for i in range(m - 1, -1, -1):
-        xi = wm[x, i] * wm[_RD, i]
-        wm[x, i] = xi
-        for k in range(i):
-            wm[x, k] -= HL[1, i, k] * xi
+    for j0 in range(0, mp, 4):
+        j1 = j0 + 1
+        j2 = j0 + 2
+        j3 = j0 + 3
+        # Diagonal block and right-hand side, minus the previous columns.
+        a00 = HL[0, j0, j0]
+        a10 = HL[0, j1, j0]
+        a11 = HL[0, j1, j1]
+        a20 = HL[0, j2, j0]
+        a21 = HL[0, j2, j1]
+        a22 = HL[0, j2, j2]
+        a30 = HL[0, j3, j0]
+        a31 = HL[0, j3, j1]
+        a32 = HL[0, j3, j2]
+        a33 = HL[0, j3, j3]
+        c0 = wm[b, j0]
+        c1 = wm[b, j1]
+        c2 = wm[b, j2]
+        c3 = wm[b, j3]
+        for k in range(j0):
+            dk = wm[_DIAG, k]
+            l0 = HL[1, j0, k]
+            l1 = HL[1, j1, k]
+            l2 = HL[1, j2, k]
+            l3 = HL[1, j3, k]
+            w0 = l0 * dk
+            w1 = l1 * dk
+            w2 = l2 * dk
+            w3 = l3 * dk
+            xk = wm[x, k]
+            a00 -= w0 * l0
+            a10 -= w1 * l0
+            a11 -= w1 * l1
+            a20 -= w2 * l0
+            a21 -= w2 * l1
+            a22 -= w2 * l2
+            a30 -= w3 * l0
+            a31 -= w3 * l1
+            a32 -= w3 * l2
+            a33 -= w3 * l3
+            c0 -= l0 * xk
+            c1 -= l1 * xk
+            c2 -= l2 * xk
+            c3 -= l3 * xk
+        # L D L.T of the block; forward substitution (unit L).
+        ok = ok and a00 > 0.0
+        r0 = 1.0 / a00
+        l10 = a10 * r0
+        l20 = a20 * r0
+        l30 = a30 * r0
+        d1 = a11 - l10 * a10
+        ok = ok and d1 > 0.0
+        r1 = 1.0 / d1
+        w21 = a21 - l20 * a10
+        w31 = a31 - l30 * a10
+        l21 = w21 * r1
+        l31 = w31 * r1
+        d2 = a22 - l20 * a20 - l21 * w21
+        ok = ok and d2 > 0.0
+        r2 = 1.0 / d2
+        w32 = a32 - l30 * a20 - l31 * w21
+        l32 = w32 * r2
+        d3 = a33 - l30 * a30 - l31 * w31 - l32 * w32
+        ok = ok and d3 > 0.0
+        r3 = 1.0 / d3
+        HL[1, j1, j0] = l10
+        HL[1, j2, j0] = l20
+        HL[1, j3, j0] = l30
+        HL[1, j2, j1] = l21
+        HL[1, j3, j1] = l31
+        HL[1, j3, j2] = l32
+        wm[_DIAG, j0] = a00
+        wm[_DIAG, j1] = d1
+        wm[_DIAG, j2] = d2
+        wm[_DIAG, j3] = d3
+        wm[_RD, j0] = r0
+        wm[_RD, j1] = r1
+        wm[_RD, j2] = r2
+        wm[_RD, j3] = r3
+        y1 = c1 - l10 * c0
+        y2 = c2 - l20 * c0 - l21 * y1
+        wm[x, j0] = c0
+        wm[x, j1] = y1
+        wm[x, j2] = y2
+        wm[x, j3] = c3 - l30 * c0 - l31 * y1 - l32 * y2
+        # Rows below the block: L[i, j0:j0+4] from H[i, j0:j0+4] minus the previous columns.
+        for i in range(j0 + 4, mp):
+            e0 = HL[0, i, j0]
+            e1 = HL[0, i, j1]
+            e2 = HL[0, i, j2]
+            e3 = HL[0, i, j3]
+            for k in range(j0):
+                wik = HL[1, i, k] * wm[_DIAG, k]
+                e0 -= wik * HL[1, j0, k]
+                e1 -= wik * HL[1, j1, k]
+                e2 -= wik * HL[1, j2, k]
+                e3 -= wik * HL[1, j3, k]
+            e1 -= e0 * l10
+            e2 -= e0 * l20 + e1 * l21
+            e3 -= e0 * l30 + e1 * l31 + e2 * l32
+            HL[1, i, j0] = e0 * r0
+            HL[1, i, j1] = e1 * r1
+            HL[1, i, j2] = e2 * r2
+            HL[1, i, j3] = e3 * r3
+    # D^-1, then back substitution L.T x = y by blocks from the last.
+    for j in range(mp):
+        wm[x, j] *= wm[_RD, j]
+    for j0 in range(mp - 4, -1, -4):
+        j1 = j0 + 1
+        j2 = j0 + 2
+        j3 = j0 + 3
+        c0 = wm[x, j0]
+        c1 = wm[x, j1]
+        c2 = wm[x, j2]
+        c3 = wm[x, j3]
+        for i in range(j0 + 4, mp):
+            xi = wm[x, i]
+            c0 -= HL[1, i, j0] * xi
+            c1 -= HL[1, i, j1] * xi
+            c2 -= HL[1, i, j2] * xi
+            c3 -= HL[1, i, j3] * xi
+        c2 -= HL[1, j3, j2] * c3
+        c1 -= HL[1, j2, j1] * c2 + HL[1, j3, j1] * c3
+        wm[x, j0] = c0 - HL[1, j1, j0] * c1 - HL[1, j2, j0] * c2 - HL[1, j3, j0] * c3
+        wm[x, j1] = c1
+        wm[x, j2] = c2
+        wm[x, j3] = c3
     return ok
 
 
@@ -429,7 +542,7 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
         _gram(M, wn, _D, Gc, HL, True, inv2rho)
         for j in range(m):
             wm[_RHS, j] = tau[j]
-        if not _cholesky_solve(HL, wm, m, _RHS, _LAM + cur):
+        if not _ldlt_solve(HL, wm, m, _RHS, _LAM + cur):
             for j in range(m):
                 wm[_LAM + cur, j] = 0.0
     n_updates = 0
@@ -520,14 +633,14 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
             else:
                 _gram(M, wn, _DD, Gc, HL, False, inv2rho)
             n_updates += n_changed
-        if not _cholesky_solve(HL, wm, m, _F + cur, _DLAM):
+        if not _ldlt_solve(HL, wm, m, _F + cur, _DLAM):
             if n_updates == 0:
                 status = NUMERICAL_FAILURE
                 break
             # Round-off of the low-rank changes: rebuild once and retry.
             _gram(M, wn, _D, Gc, HL, True, inv2rho)
             n_updates = 0
-            if not _cholesky_solve(HL, wm, m, _F + cur, _DLAM):
+            if not _ldlt_solve(HL, wm, m, _F + cur, _DLAM):
                 status = NUMERICAL_FAILURE
                 break
         slope = 0.0
