@@ -185,7 +185,7 @@ def _evaluate(M, tau, wn, wm, slot, p, q, inv2rho):
     return g, abs(lt) + 0.5 * inv2rho * ll + psi, f2
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@njit(cache=True, fastmath={"contract"}, error_model="numpy")
 def _ldlt_solve(HL, wm, m, b, x):
     """Solve ``H x = b`` for rows ``b`` and ``x`` of ``wm``; False if ``H`` is not SPD.
 
@@ -193,22 +193,25 @@ def _ldlt_solve(HL, wm, m, b, x):
     factorised as ``L D L.T`` (unit ``L`` in ``HL[1]``, ``D`` and ``1/D`` in
     rows of ``wm``), in 4 x 4 blocks of the padded matrices: rows and columns
     m..mp-1 of ``H`` are set to the identity first (``x`` is 0 there). Within
-    a block everything is straight-line code, and no square root lies on the
-    chain of pivots. No early exit: after a non-positive pivot the numbers are
-    not used.
+    a block the code is straight-line, and no square root lies on the chain of
+    pivots; the substitutions go column-wise (contiguous rows of ``L``). No
+    reassociation: the short sums stay scalar (vectorised, their horizontal
+    adds cost more than they save). No early exit: after a non-positive pivot
+    the numbers are not used.
     """
     mp = HL.shape[1]
     for j in range(m, mp):
         for k in range(j):
             HL[0, j, k] = 0.0
         HL[0, j, j] = 1.0
-        wm[b, j] = 0.0
+    for j in range(mp):
+        wm[x, j] = wm[b, j] if j < m else 0.0
     ok = True
     for j0 in range(0, mp, 4):
         j1 = j0 + 1
         j2 = j0 + 2
         j3 = j0 + 3
-        # Diagonal block and right-hand side, minus the previous columns.
+        # Diagonal block minus the previous columns.
         a00 = HL[0, j0, j0]
         a10 = HL[0, j1, j0]
         a11 = HL[0, j1, j1]
@@ -219,10 +222,6 @@ def _ldlt_solve(HL, wm, m, b, x):
         a31 = HL[0, j3, j1]
         a32 = HL[0, j3, j2]
         a33 = HL[0, j3, j3]
-        c0 = wm[b, j0]
-        c1 = wm[b, j1]
-        c2 = wm[b, j2]
-        c3 = wm[b, j3]
         for k in range(j0):
             dk = wm[_DIAG, k]
             l0 = HL[1, j0, k]
@@ -233,7 +232,6 @@ def _ldlt_solve(HL, wm, m, b, x):
             w1 = l1 * dk
             w2 = l2 * dk
             w3 = l3 * dk
-            xk = wm[x, k]
             a00 -= w0 * l0
             a10 -= w1 * l0
             a11 -= w1 * l1
@@ -244,11 +242,7 @@ def _ldlt_solve(HL, wm, m, b, x):
             a31 -= w3 * l1
             a32 -= w3 * l2
             a33 -= w3 * l3
-            c0 -= l0 * xk
-            c1 -= l1 * xk
-            c2 -= l2 * xk
-            c3 -= l3 * xk
-        # L D L.T of the block; forward substitution (unit L).
+        # L D L.T of the block.
         ok = ok and a00 > 0.0
         r0 = 1.0 / a00
         l10 = a10 * r0
@@ -283,13 +277,16 @@ def _ldlt_solve(HL, wm, m, b, x):
         wm[_RD, j1] = r1
         wm[_RD, j2] = r2
         wm[_RD, j3] = r3
-        y1 = c1 - l10 * c0
-        y2 = c2 - l20 * c0 - l21 * y1
-        wm[x, j0] = c0
+        # Forward substitution (unit L) within the block; x already holds
+        # b minus the previous blocks' columns.
+        y0 = wm[x, j0]
+        y1 = wm[x, j1] - l10 * y0
+        y2 = wm[x, j2] - l20 * y0 - l21 * y1
+        y3 = wm[x, j3] - l30 * y0 - l31 * y1 - l32 * y2
         wm[x, j1] = y1
         wm[x, j2] = y2
-        wm[x, j3] = c3 - l30 * c0 - l31 * y1 - l32 * y2
-        # Rows below the block: L[i, j0:j0+4] from H[i, j0:j0+4] minus the previous columns.
+        wm[x, j3] = y3
+        # Rows below the block: L[i, j0:j0+4], and their share of the forward substitution.
         for i in range(j0 + 4, mp):
             e0 = HL[0, i, j0]
             e1 = HL[0, i, j1]
@@ -304,33 +301,31 @@ def _ldlt_solve(HL, wm, m, b, x):
             e1 -= e0 * l10
             e2 -= e0 * l20 + e1 * l21
             e3 -= e0 * l30 + e1 * l31 + e2 * l32
-            HL[1, i, j0] = e0 * r0
-            HL[1, i, j1] = e1 * r1
-            HL[1, i, j2] = e2 * r2
-            HL[1, i, j3] = e3 * r3
-    # D^-1, then back substitution L.T x = y by blocks from the last.
+            p0 = e0 * r0
+            p1 = e1 * r1
+            p2 = e2 * r2
+            p3 = e3 * r3
+            HL[1, i, j0] = p0
+            HL[1, i, j1] = p1
+            HL[1, i, j2] = p2
+            HL[1, i, j3] = p3
+            wm[x, i] -= p0 * y0 + p1 * y1 + p2 * y2 + p3 * y3
+    # D^-1, then L.T x = z by blocks from the last, column-wise.
     for j in range(mp):
         wm[x, j] *= wm[_RD, j]
     for j0 in range(mp - 4, -1, -4):
         j1 = j0 + 1
         j2 = j0 + 2
         j3 = j0 + 3
-        c0 = wm[x, j0]
-        c1 = wm[x, j1]
-        c2 = wm[x, j2]
-        c3 = wm[x, j3]
-        for i in range(j0 + 4, mp):
-            xi = wm[x, i]
-            c0 -= HL[1, i, j0] * xi
-            c1 -= HL[1, i, j1] * xi
-            c2 -= HL[1, i, j2] * xi
-            c3 -= HL[1, i, j3] * xi
-        c2 -= HL[1, j3, j2] * c3
-        c1 -= HL[1, j2, j1] * c2 + HL[1, j3, j1] * c3
-        wm[x, j0] = c0 - HL[1, j1, j0] * c1 - HL[1, j2, j0] * c2 - HL[1, j3, j0] * c3
-        wm[x, j1] = c1
-        wm[x, j2] = c2
-        wm[x, j3] = c3
+        x3 = wm[x, j3]
+        x2 = wm[x, j2] - HL[1, j3, j2] * x3
+        x1 = wm[x, j1] - HL[1, j2, j1] * x2 - HL[1, j3, j1] * x3
+        x0 = wm[x, j0] - HL[1, j1, j0] * x1 - HL[1, j2, j0] * x2 - HL[1, j3, j0] * x3
+        wm[x, j0] = x0
+        wm[x, j1] = x1
+        wm[x, j2] = x2
+        for k in range(j0):
+            wm[x, k] -= HL[1, j0, k] * x0 + HL[1, j1, k] * x1 + HL[1, j2, k] * x2 + HL[1, j3, k] * x3
     return ok
 
 
