@@ -69,7 +69,7 @@ _S = 6  # s = M.T lam (two slots)
 _A = 8  # activations (two slots)
 _UB = 10  # upper bounds ub_i
 _N_WORK_N = 11
-# Rows of work_m (length mp: m rounded up to a multiple of 4):
+# Rows of work_m (length max(mp, 12), mp: m rounded up to a multiple of 4):
 _F = 0  # F(lam) (two slots)
 _R = 2  # tau - M a (two slots)
 _LAM = 4  # multipliers (two slots)
@@ -91,28 +91,59 @@ def _evaluate(M, tau, wn, wm, slot, p, q, inv2rho):
     """Fill, in slot ``slot``: ``s = M.T lam``, ``a(lam)``, ``r = tau - M a`` and ``F(lam) = r - lam/(2 rho)``.
 
     Returns (g, |g| scale, ||F||_2^2). Loops run over the muscle index
-    innermost (contiguous rows of ``M``), four rows of ``M`` at a time, so
-    that they vectorise with few loads and stores.
+    innermost (contiguous rows of ``M``) and vectorise; the products with
+    ``M`` take all rows in one pass for m <= 12 (work rows are 12 long then),
+    four rows at a time otherwise.
     """
     m, n = M.shape
     lam = _LAM + slot
     s = _S + slot
     a = _A + slot
-    for jb in range(0, m, 4):
-        # A last group of fewer than 4 rows repeats row m - 1 with a 0 multiplier.
-        j1 = min(jb + 1, m - 1)
-        j2 = min(jb + 2, m - 1)
-        j3 = min(jb + 3, m - 1)
-        l0 = wm[lam, jb]
-        l1 = wm[lam, j1] if jb + 1 < m else 0.0
-        l2 = wm[lam, j2] if jb + 2 < m else 0.0
-        l3 = wm[lam, j3] if jb + 3 < m else 0.0
-        if jb == 0:
-            for i in range(n):
-                wn[s, i] = M[jb, i] * l0 + M[j1, i] * l1 + M[j2, i] * l2 + M[j3, i] * l3
-        else:
-            for i in range(n):
-                wn[s, i] += M[jb, i] * l0 + M[j1, i] * l1 + M[j2, i] * l2 + M[j3, i] * l3
+    if m <= 12:
+        # One pass, rows past m - 1 repeat it with a 0 multiplier.
+        j1 = min(1, m - 1)
+        j2 = min(2, m - 1)
+        j3 = min(3, m - 1)
+        j4 = min(4, m - 1)
+        j5 = min(5, m - 1)
+        j6 = min(6, m - 1)
+        j7 = min(7, m - 1)
+        j8 = min(8, m - 1)
+        j9 = min(9, m - 1)
+        j10 = min(10, m - 1)
+        j11 = min(11, m - 1)
+        l0 = wm[lam, 0]
+        l1 = wm[lam, 1] if m > 1 else 0.0
+        l2 = wm[lam, 2] if m > 2 else 0.0
+        l3 = wm[lam, 3] if m > 3 else 0.0
+        l4 = wm[lam, 4] if m > 4 else 0.0
+        l5 = wm[lam, 5] if m > 5 else 0.0
+        l6 = wm[lam, 6] if m > 6 else 0.0
+        l7 = wm[lam, 7] if m > 7 else 0.0
+        l8 = wm[lam, 8] if m > 8 else 0.0
+        l9 = wm[lam, 9] if m > 9 else 0.0
+        l10 = wm[lam, 10] if m > 10 else 0.0
+        l11 = wm[lam, 11] if m > 11 else 0.0
+        for i in range(n):
+            wn[s, i] = ((M[0, i] * l0 + M[j1, i] * l1 + M[j2, i] * l2 + M[j3, i] * l3)
+                        + (M[j4, i] * l4 + M[j5, i] * l5 + M[j6, i] * l6 + M[j7, i] * l7)
+                        + (M[j8, i] * l8 + M[j9, i] * l9 + M[j10, i] * l10 + M[j11, i] * l11))
+    else:
+        for jb in range(0, m, 4):
+            # A last group of fewer than 4 rows repeats row m - 1 with a 0 multiplier.
+            j1 = min(jb + 1, m - 1)
+            j2 = min(jb + 2, m - 1)
+            j3 = min(jb + 3, m - 1)
+            l0 = wm[lam, jb]
+            l1 = wm[lam, j1] if jb + 1 < m else 0.0
+            l2 = wm[lam, j2] if jb + 2 < m else 0.0
+            l3 = wm[lam, j3] if jb + 3 < m else 0.0
+            if jb == 0:
+                for i in range(n):
+                    wn[s, i] = M[jb, i] * l0 + M[j1, i] * l1 + M[j2, i] * l2 + M[j3, i] * l3
+            else:
+                for i in range(n):
+                    wn[s, i] += M[jb, i] * l0 + M[j1, i] * l1 + M[j2, i] * l2 + M[j3, i] * l3
     psi = 0.0
     if q == 1.0:
         # p = 2: a = clip(s / (2 w), 0, ub) without branches (selects vectorise).
@@ -151,25 +182,55 @@ def _evaluate(M, tau, wn, wm, slot, p, q, inv2rho):
             if wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]:
                 psi += wn[s, i] * wn[a, i] * c
     r = _R + slot
-    for jb in range(0, m, 4):
-        j1 = min(jb + 1, m - 1)
-        j2 = min(jb + 2, m - 1)
-        j3 = min(jb + 3, m - 1)
-        acc0 = 0.0
-        acc1 = 0.0
-        acc2 = 0.0
-        acc3 = 0.0
+    if m <= 12:
+        # One pass, 12 sums; rows past m - 1 go into padding entries never read.
+        c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = c10 = c11 = 0.0
         for i in range(n):
             ai = wn[a, i]
-            acc0 += M[jb, i] * ai
-            acc1 += M[j1, i] * ai
-            acc2 += M[j2, i] * ai
-            acc3 += M[j3, i] * ai
-        # Rows >= m of the (padded) work rows are never read.
-        wm[r, jb] = tau[jb] - acc0
-        wm[r, jb + 1] = tau[j1] - acc1
-        wm[r, jb + 2] = tau[j2] - acc2
-        wm[r, jb + 3] = tau[j3] - acc3
+            c0 += M[0, i] * ai
+            c1 += M[j1, i] * ai
+            c2 += M[j2, i] * ai
+            c3 += M[j3, i] * ai
+            c4 += M[j4, i] * ai
+            c5 += M[j5, i] * ai
+            c6 += M[j6, i] * ai
+            c7 += M[j7, i] * ai
+            c8 += M[j8, i] * ai
+            c9 += M[j9, i] * ai
+            c10 += M[j10, i] * ai
+            c11 += M[j11, i] * ai
+        wm[r, 0] = tau[0] - c0
+        wm[r, 1] = tau[j1] - c1
+        wm[r, 2] = tau[j2] - c2
+        wm[r, 3] = tau[j3] - c3
+        wm[r, 4] = tau[j4] - c4
+        wm[r, 5] = tau[j5] - c5
+        wm[r, 6] = tau[j6] - c6
+        wm[r, 7] = tau[j7] - c7
+        wm[r, 8] = tau[j8] - c8
+        wm[r, 9] = tau[j9] - c9
+        wm[r, 10] = tau[j10] - c10
+        wm[r, 11] = tau[j11] - c11
+    else:
+        for jb in range(0, m, 4):
+            j1 = min(jb + 1, m - 1)
+            j2 = min(jb + 2, m - 1)
+            j3 = min(jb + 3, m - 1)
+            acc0 = 0.0
+            acc1 = 0.0
+            acc2 = 0.0
+            acc3 = 0.0
+            for i in range(n):
+                ai = wn[a, i]
+                acc0 += M[jb, i] * ai
+                acc1 += M[j1, i] * ai
+                acc2 += M[j2, i] * ai
+                acc3 += M[j3, i] * ai
+            # Rows >= m of the (padded) work rows are never read.
+            wm[r, jb] = tau[jb] - acc0
+            wm[r, jb + 1] = tau[j1] - acc1
+            wm[r, jb + 2] = tau[j2] - acc2
+            wm[r, jb + 3] = tau[j3] - acc3
     f = _F + slot
     lt = 0.0
     ll = 0.0
@@ -497,10 +558,11 @@ def _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
 def _new_work(m, n):
     """Work arrays of one solve (reusable across solves of the same (m, n))."""
     mp = (m + 3) // 4 * 4
+    mw = max(mp, 12)
     nn = _N_WORK_N * n
-    nm = _N_WORK_M * mp
+    nm = _N_WORK_M * mw
     buf = np.empty(nn + nm + 2 * mp * mp + m * n)
-    return (buf[:nn].reshape((_N_WORK_N, n)), buf[nn:nn + nm].reshape((_N_WORK_M, mp)),
+    return (buf[:nn].reshape((_N_WORK_N, n)), buf[nn:nn + nm].reshape((_N_WORK_M, mw)),
             buf[nn + nm:nn + nm + 2 * mp * mp].reshape((2, mp, mp)),
             buf[nn + nm + 2 * mp * mp:].reshape((m, n)), np.empty(n, np.int64))
 
