@@ -579,9 +579,16 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
     for j in range(m):
         tau_scale = max(tau_scale, abs(tau[j]))
     thresh = tol * (1.0 + tau_scale)
-    pw_max = 0.0
-    for i in range(n):
-        pw_max = max(pw_max, wn[_INV_PW, i])
+    # max 1/(p w) as four interleaved maxima (a single one is a serial chain).
+    pw0 = pw1 = pw2 = pw3 = 0.0
+    for i in range(0, n - 3, 4):
+        pw0 = max(pw0, wn[_INV_PW, i])
+        pw1 = max(pw1, wn[_INV_PW, i + 1])
+        pw2 = max(pw2, wn[_INV_PW, i + 2])
+        pw3 = max(pw3, wn[_INV_PW, i + 3])
+    for i in range(n - n % 4, n):
+        pw0 = max(pw0, wn[_INV_PW, i])
+    pw_max = max(max(pw0, pw1), max(pw2, pw3))
     # Slots of the current point and of the line-search trial.
     cur = 0
     trial = 1
@@ -676,16 +683,16 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
             _gram(M, wn, _D, Gc, HL, True, inv2rho)
             n_updates = 0
         elif n_changed > 0:
-            # Branch-free (which muscles changed is unpredictable).
-            nc = 0
             for i in range(n):
                 dn = wn[_D_NEW, i]
-                delta = dn - wn[_D, i]
-                wn[_DD, i] = delta
+                wn[_DD, i] = dn - wn[_D, i]
                 wn[_D, i] = dn
-                idx[nc] = i
-                nc += delta != 0.0
-            if nc <= _RANK1_MAX:
+            if n_changed <= _RANK1_MAX:
+                # List of the changed muscles, branch-free (which ones is unpredictable).
+                nc = 0
+                for i in range(n):
+                    idx[nc] = i
+                    nc += wn[_DD, i] != 0.0
                 _gram_columns(M, wn, _DD, idx, nc, wm, HL)
             else:
                 _gram(M, wn, _DD, Gc, HL, False, inv2rho)
