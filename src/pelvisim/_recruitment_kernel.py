@@ -554,6 +554,20 @@ def _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
     return ok and z == 0.0 and bad == 0
 
 
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _row_max(w, row, n):
+    """``max(0, max(w[row, :n]))``, as four interleaved maxima (one is a serial chain)."""
+    m0 = m1 = m2 = m3 = 0.0
+    for i in range(0, n - 3, 4):
+        m0 = max(m0, w[row, i])
+        m1 = max(m1, w[row, i + 1])
+        m2 = max(m2, w[row, i + 2])
+        m3 = max(m3, w[row, i + 3])
+    for i in range(n - n % 4, n):
+        m0 = max(m0, w[row, i])
+    return max(max(m0, m1), max(m2, m3))
+
+
 @njit(cache=True, error_model="numpy")
 def _new_work(m, n):
     """Work arrays of one solve (reusable across solves of the same (m, n))."""
@@ -579,16 +593,7 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
     for j in range(m):
         tau_scale = max(tau_scale, abs(tau[j]))
     thresh = tol * (1.0 + tau_scale)
-    # max 1/(p w) as four interleaved maxima (a single one is a serial chain).
-    pw0 = pw1 = pw2 = pw3 = 0.0
-    for i in range(0, n - 3, 4):
-        pw0 = max(pw0, wn[_INV_PW, i])
-        pw1 = max(pw1, wn[_INV_PW, i + 1])
-        pw2 = max(pw2, wn[_INV_PW, i + 2])
-        pw3 = max(pw3, wn[_INV_PW, i + 3])
-    for i in range(n - n % 4, n):
-        pw0 = max(pw0, wn[_INV_PW, i])
-    pw_max = max(max(pw0, pw1), max(pw2, pw3))
+    pw_max = _row_max(wn, _INV_PW, n)
     # Slots of the current point and of the line-search trial.
     cur = 0
     trial = 1
@@ -777,9 +782,7 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
             wm[_ROWABS, j] = acc
             base_noise = max(base_noise, abs(tau[j]) + acc)
             rowsum = max(rowsum, acc1)
-        cmax = 0.0
-        for i in range(n):
-            cmax = max(cmax, wn[colabs, i])
+        cmax = _row_max(wn, colabs, n)
         if z == 0.0:
             p = exponent
             # Separate loops: a select would let LLVM evaluate pow speculatively.
