@@ -16,7 +16,7 @@ and ``lam`` solves ``F(lam) = tau - M a(lam) - lam / (2 rho) = 0``, the
 gradient of the concave dual function ``g``. ``F`` is strictly monotone, so the
 root is unique. It is found by a semismooth Newton method (generalised
 Jacobian ``M D M.T + I/(2 rho)``, ``D = da/ds`` on the free muscles, solved
-by an ``L D L.T`` factorisation) with Armijo backtracking on ``g``.
+by an ``L P L.T`` factorisation) with Armijo backtracking on ``g``.
 
 The kernels never raise: they return one of the status codes below and always
 leave finite numbers in the outputs when the inputs are finite.
@@ -27,10 +27,13 @@ numbers rather than row views and have a single exit, so that Numba's
 reference-count pruning removes the pairs on their arguments, and the two
 functions that call other kernels (:func:`_solve`, :func:`_newton`, where
 pruning cannot see through the calls) are compiled without the Numba runtime
-(``_nrt=False``; they allocate nothing). Rows of ``M`` go four at a time
-(``s = M.T lam``, ``M a``, the Gram matrix ``M D M.T`` as 4 x 4 blocks of dot
-products); a last, incomplete group of rows repeats row ``m - 1`` (with a zero
-multiplier, or into rows of the padded work matrices that are never read).
+(``_nrt=False``; they allocate nothing). Loops over muscles are innermost
+(contiguous rows of ``M``) and vectorise: ``s = M.T lam`` and ``M a`` take all
+rows in one pass for m <= 12 and four rows at a time otherwise, the Gram matrix
+``M D M.T`` goes as 4 x 4 blocks of dot products. A last, incomplete group of
+rows repeats row ``m - 1`` (with a zero multiplier, or into padding entries of
+the work arrays that are not used). The Newton system is solved by a blocked
+``L P L.T`` factorisation of the padded matrix.
 """
 
 import math
@@ -74,16 +77,16 @@ _F = 0  # F(lam) (two slots)
 _R = 2  # tau - M a (two slots)
 _LAM = 4  # multipliers (two slots)
 _DLAM = 6  # Newton step
-_RD = 7  # 1 / D of H = L D L.T
+_RD = 7  # reciprocal pivots of H = L P L.T (P: diagonal)
 _ROWABS = 8  # sum_i |M_ji| ub_i
 _RHS = 9  # right-hand side of the cold start
 _LAM_ONE = 10  # multipliers of solve_one
 _COL = 11  # four columns of M
-_DIAG = 15  # D of H = L D L.T
+_DIAG = 15  # pivots of H = L P L.T
 _N_WORK_M = 16
-# At most this many changed muscles go into H as rank-1 updates; more as a
-# blocked rebuild pass over all muscles (0 weight on the unchanged ones).
-_RANK1_MAX = 12
+# At most this many changed muscles go into H as rank updates (four per pass
+# over H); more as a blocked pass over all muscles (0 weight on the unchanged ones).
+_RANK_UPDATE_MAX = 12
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
@@ -251,14 +254,14 @@ def _ldlt_solve(HL, wm, m, b, x):
     """Solve ``H x = b`` for rows ``b`` and ``x`` of ``wm``; False if ``H`` is not SPD.
 
     ``H = HL[0]`` (lower triangle of its leading m x m block read) is
-    factorised as ``L D L.T`` (unit ``L`` in ``HL[1]``, ``D`` and ``1/D`` in
-    rows of ``wm``), in 4 x 4 blocks of the padded matrices: rows and columns
-    m..mp-1 of ``H`` are set to the identity first (``x`` is 0 there). Within
-    a block the code is straight-line, and no square root lies on the chain of
-    pivots; the substitutions go column-wise (contiguous rows of ``L``). No
-    reassociation: the short sums stay scalar (vectorised, their horizontal
-    adds cost more than they save). No early exit: after a non-positive pivot
-    the numbers are not used.
+    factorised as ``L P L.T`` (unit lower ``L`` in ``HL[1]``, diagonal ``P``
+    and ``1/P`` in rows of ``wm``), in 4 x 4 blocks of the padded matrices:
+    rows and columns m..mp-1 of ``H`` are set to the identity first (``x`` is
+    0 there). Within a block the code is straight-line, and no square root
+    lies on the chain of pivots; the substitutions go column-wise (contiguous
+    rows of ``L``). No reassociation: the short sums stay scalar (vectorised,
+    their horizontal adds cost more than they save). No early exit: after a
+    non-positive pivot the numbers are not used.
     """
     mp = HL.shape[1]
     for j in range(m, mp):
@@ -303,7 +306,7 @@ def _ldlt_solve(HL, wm, m, b, x):
             a31 -= w3 * l1
             a32 -= w3 * l2
             a33 -= w3 * l3
-        # L D L.T of the block.
+        # L P L.T of the block.
         ok = ok and a00 > 0.0
         r0 = 1.0 / a00
         l10 = a10 * r0
@@ -371,7 +374,7 @@ def _ldlt_solve(HL, wm, m, b, x):
             HL[1, i, j2] = p2
             HL[1, i, j3] = p3
             wm[x, i] -= p0 * y0 + p1 * y1 + p2 * y2 + p3 * y3
-    # D^-1, then L.T x = z by blocks from the last, column-wise.
+    # P^-1, then L.T x = z by blocks from the last, column-wise.
     for j in range(mp):
         wm[x, j] *= wm[_RD, j]
     for j0 in range(mp - 4, -1, -4):
@@ -396,9 +399,10 @@ def _gram(M, wn, coef, Gc, HL, reset, inv2rho):
 
     ``reset``: ``H = I/(2 rho) + ...`` (full build) instead of ``H += ...``.
     Dot products over contiguous rows of ``Gc = M diag(c)`` and ``M``, in
-    4 x 4 blocks (16 sums per pass, 8 loads per 16 multiply-adds); the last
-    block row and column repeat row m - 1 of ``M`` into rows and columns of
-    the padded ``H`` that are never read.
+    4 x 4 blocks (16 sums per pass, 8 loads per 16 multiply-adds; 10 sums in
+    diagonal blocks); the last block row and column repeat row m - 1 of ``M``
+    into padding entries of ``H`` (rows past m - 1 are reset by
+    :func:`_ldlt_solve`, columns past m - 1 lie above the diagonal).
     """
     m, n = M.shape
     for j in range(m):
@@ -692,7 +696,7 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
                 dn = wn[_D_NEW, i]
                 wn[_DD, i] = dn - wn[_D, i]
                 wn[_D, i] = dn
-            if n_changed <= _RANK1_MAX:
+            if n_changed <= _RANK_UPDATE_MAX:
                 # List of the changed muscles, branch-free (which ones is unpredictable).
                 nc = 0
                 for i in range(n):
