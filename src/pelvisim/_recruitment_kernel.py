@@ -935,10 +935,12 @@ def solve_batch(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
 
 
 @njit(cache=True, fastmath=_FAST, parallel=True, error_model="numpy")
-def objective_batch(act, res, weights, exponent, reserve_weight, out):
-    """``out[b] = sum_i w_i act_bi**p + rho sum_j res_bj**2`` [-] for a batch.
+def objective_batch(act, res, weights, exponent, reserve_weight, feasibility_tol, objective, feasible):
+    """``objective[b] = sum_i w_i act_bi**p + rho sum_j res_bj**2`` [-] and
+    ``feasible[b] = all |res_bj| <= feasibility_tol`` for a batch.
 
-    ``act`` (B, n), ``res`` (B, m), ``weights`` (1 or B, n), ``out`` (B,).
+    ``act`` (B, n), ``res`` (B, m), ``weights`` (1 or B, n), ``objective`` and
+    ``feasible`` (B,).
     """
     B, n = act.shape
     m = res.shape[1]
@@ -952,6 +954,9 @@ def objective_batch(act, res, weights, exponent, reserve_weight, out):
             for i in range(n):
                 acc += weights[bw, i] * act[b, i] ** exponent
         r2 = 0.0
+        ok = True
         for j in range(m):
             r2 += res[b, j] * res[b, j]
-        out[b] = acc + reserve_weight * r2
+            ok = ok and abs(res[b, j]) <= feasibility_tol
+        objective[b] = acc + reserve_weight * r2
+        feasible[b] = ok
