@@ -15,11 +15,25 @@ It is solved through its dual, which has only ``m`` unknowns (the multipliers
 and ``lam`` solves ``F(lam) = tau - M a(lam) - lam / (2 rho) = 0``, the
 gradient of the concave dual function ``g``. ``F`` is strictly monotone, so the
 root is unique. It is found by a semismooth Newton method (generalised
-Jacobian ``M D M.T + I/(2 rho)``, ``D = da/ds`` on the free muscles, Cholesky
-factorisation) with Armijo backtracking on ``g``.
+Jacobian ``M D M.T + I/(2 rho)``, ``D = da/ds`` on the free muscles, solved
+by an ``L P L.T`` factorisation) with Armijo backtracking on ``g``.
 
 The kernels never raise: they return one of the status codes below and always
 leave finite numbers in the outputs when the inputs are finite.
+
+Implementation notes (speed): a solve makes no reference-count operations
+(each is an atomic add, ~10 ns): the helpers take whole work arrays and row
+numbers rather than row views and have a single exit, so that Numba's
+reference-count pruning removes the pairs on their arguments, and the two
+functions that call other kernels (:func:`_solve`, :func:`_newton`, where
+pruning cannot see through the calls) are compiled without the Numba runtime
+(``_nrt=False``; they allocate nothing). Loops over muscles are innermost
+(contiguous rows of ``M``) and vectorise: ``s = M.T lam`` and ``M a`` take all
+rows in one pass for m <= 12 and four rows at a time otherwise, the Gram matrix
+``M D M.T`` goes as 4 x 4 blocks of dot products. A last, incomplete group of
+rows repeats row ``m - 1`` (with a zero multiplier, or into padding entries of
+the work arrays that are not used). The Newton system is solved by a blocked
+``L P L.T`` factorisation of the padded matrix.
 """
 
 import math
@@ -45,296 +59,574 @@ _DUAL_NOISE = 1e-13
 _ROUNDOFF = 8 * 2.220446049250313e-16
 
 
+# Rows of the work arrays of one solve (see _new_work). Quantities of a point
+# (current point, line-search trial) have two slots: row + 0 and row + 1.
+# Rows of work_n (length n):
+_INV_PW = 0  # 1 / (p w_i)
+_UBP1 = 1  # ub_i**(p - 1)
+_WUBP = 2  # w_i ub_i**p
+_D = 3  # da/ds of each muscle summed into H (0: not in H)
+_D_NEW = 4  # da/ds at the current point
+_DD = 5  # change of D; scratch
+_S = 6  # s = M.T lam (two slots)
+_A = 8  # activations (two slots)
+_UB = 10  # upper bounds ub_i
+_N_WORK_N = 11
+# Rows of work_m (length max(mp, 12), mp: m rounded up to a multiple of 4):
+_F = 0  # F(lam) (two slots)
+_R = 2  # tau - M a (two slots)
+_LAM = 4  # multipliers (two slots)
+_DLAM = 6  # Newton step
+_RD = 7  # reciprocal pivots of H = L P L.T (P: diagonal)
+_ROWABS = 8  # sum_i |M_ji| ub_i
+_RHS = 9  # right-hand side of the cold start
+_LAM_ONE = 10  # multipliers of solve_one
+_COL = 11  # four columns of M
+_DIAG = 15  # pivots of H = L P L.T
+_N_WORK_M = 16
+# At most this many changed muscles go into H as rank updates (four per pass
+# over H); more as a blocked pass over all muscles (0 weight on the unchanged ones).
+_RANK_UPDATE_MAX = 12
+
+
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
-def _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho, lam, s, a, r, F):
-    """Fill ``s = M.T lam``, ``a(lam)``, ``r = tau - M a`` and ``F(lam) = r - lam/(2 rho)``.
+def _evaluate(M, tau, wn, wm, slot, p, q, inv2rho):
+    """Fill, in slot ``slot``: ``s = M.T lam``, ``a(lam)``, ``r = tau - M a`` and ``F(lam) = r - lam/(2 rho)``.
 
     Returns (g, |g| scale, ||F||_2^2). Loops run over the muscle index
-    innermost (contiguous rows of ``M``) so that they vectorise.
+    innermost (contiguous rows of ``M``) and vectorise; the products with
+    ``M`` take all rows in one pass for m <= 12 (work rows are 12 long then),
+    four rows at a time otherwise.
     """
     m, n = M.shape
-    for i in range(n):
-        s[i] = 0.0
-    for j in range(m):
-        lj = lam[j]
-        if lj != 0.0:
-            for i in range(n):
-                s[i] += M[j, i] * lj
+    lam = _LAM + slot
+    s = _S + slot
+    a = _A + slot
+    if m <= 12:
+        # One pass, rows past m - 1 repeat it with a 0 multiplier.
+        j1 = min(1, m - 1)
+        j2 = min(2, m - 1)
+        j3 = min(3, m - 1)
+        j4 = min(4, m - 1)
+        j5 = min(5, m - 1)
+        j6 = min(6, m - 1)
+        j7 = min(7, m - 1)
+        j8 = min(8, m - 1)
+        j9 = min(9, m - 1)
+        j10 = min(10, m - 1)
+        j11 = min(11, m - 1)
+        l0 = wm[lam, 0]
+        l1 = wm[lam, 1] if m > 1 else 0.0
+        l2 = wm[lam, 2] if m > 2 else 0.0
+        l3 = wm[lam, 3] if m > 3 else 0.0
+        l4 = wm[lam, 4] if m > 4 else 0.0
+        l5 = wm[lam, 5] if m > 5 else 0.0
+        l6 = wm[lam, 6] if m > 6 else 0.0
+        l7 = wm[lam, 7] if m > 7 else 0.0
+        l8 = wm[lam, 8] if m > 8 else 0.0
+        l9 = wm[lam, 9] if m > 9 else 0.0
+        l10 = wm[lam, 10] if m > 10 else 0.0
+        l11 = wm[lam, 11] if m > 11 else 0.0
+        for i in range(n):
+            wn[s, i] = ((M[0, i] * l0 + M[j1, i] * l1 + M[j2, i] * l2 + M[j3, i] * l3)
+                        + (M[j4, i] * l4 + M[j5, i] * l5 + M[j6, i] * l6 + M[j7, i] * l7)
+                        + (M[j8, i] * l8 + M[j9, i] * l9 + M[j10, i] * l10 + M[j11, i] * l11))
+    else:
+        for jb in range(0, m, 4):
+            # A last group of fewer than 4 rows repeats row m - 1 with a 0 multiplier.
+            j1 = min(jb + 1, m - 1)
+            j2 = min(jb + 2, m - 1)
+            j3 = min(jb + 3, m - 1)
+            l0 = wm[lam, jb]
+            l1 = wm[lam, j1] if jb + 1 < m else 0.0
+            l2 = wm[lam, j2] if jb + 2 < m else 0.0
+            l3 = wm[lam, j3] if jb + 3 < m else 0.0
+            if jb == 0:
+                for i in range(n):
+                    wn[s, i] = M[jb, i] * l0 + M[j1, i] * l1 + M[j2, i] * l2 + M[j3, i] * l3
+            else:
+                for i in range(n):
+                    wn[s, i] += M[jb, i] * l0 + M[j1, i] * l1 + M[j2, i] * l2 + M[j3, i] * l3
     psi = 0.0
     if q == 1.0:
         # p = 2: a = clip(s / (2 w), 0, ub) without branches (selects vectorise).
         for i in range(n):
-            si = s[i]
-            x = si * inv_pw[i]
-            up = x >= ubp1[i]
-            ai = upper[i] if up else (x if x > 0.0 else 0.0)
-            a[i] = ai
-            psi += (si * upper[i] - wubp[i]) if up else 0.5 * si * ai
+            si = wn[s, i]
+            ui = wn[_UB, i]
+            x = si * wn[_INV_PW, i]
+            up = x >= wn[_UBP1, i]
+            ai = ui if up else (x if x > 0.0 else 0.0)
+            wn[a, i] = ai
+            psi += (si * ui - wn[_WUBP, i]) if up else 0.5 * si * ai
     else:
         free_pow = False
         for i in range(n):
-            si = s[i]
+            si = wn[s, i]
+            x = si * wn[_INV_PW, i]  # = a**(p-1) on the free set
             if si <= 0.0:
-                a[i] = 0.0
-                continue
-            x = si * inv_pw[i]  # = a**(p-1) on the free set
-            if x >= ubp1[i]:
-                a[i] = upper[i]
-                psi += si * upper[i] - wubp[i]
+                wn[a, i] = 0.0
+            elif x >= wn[_UBP1, i]:
+                wn[a, i] = wn[_UB, i]
+                psi += si * wn[_UB, i] - wn[_WUBP, i]
             else:
-                a[i] = x
+                wn[a, i] = x
                 free_pow = True
         # a = x**q on the free set, in loops of their own (pow only where needed).
         if q == 0.5 and free_pow:
             for i in range(n):
-                if s[i] > 0.0 and s[i] * inv_pw[i] < ubp1[i]:
-                    a[i] = math.sqrt(a[i])
+                if wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]:
+                    wn[a, i] = math.sqrt(wn[a, i])
         elif free_pow:
             for i in range(n):
-                if s[i] > 0.0 and s[i] * inv_pw[i] < ubp1[i]:
-                    a[i] = a[i] ** q
+                if wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]:
+                    wn[a, i] = wn[a, i] ** q
         c = 1.0 - 1.0 / p
         for i in range(n):
-            if s[i] > 0.0 and s[i] * inv_pw[i] < ubp1[i]:
-                psi += s[i] * a[i] * c
+            if wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]:
+                psi += wn[s, i] * wn[a, i] * c
+    r = _R + slot
+    if m <= 12:
+        # One pass, 12 sums; rows past m - 1 go into padding entries never read.
+        c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = c10 = c11 = 0.0
+        for i in range(n):
+            ai = wn[a, i]
+            c0 += M[0, i] * ai
+            c1 += M[j1, i] * ai
+            c2 += M[j2, i] * ai
+            c3 += M[j3, i] * ai
+            c4 += M[j4, i] * ai
+            c5 += M[j5, i] * ai
+            c6 += M[j6, i] * ai
+            c7 += M[j7, i] * ai
+            c8 += M[j8, i] * ai
+            c9 += M[j9, i] * ai
+            c10 += M[j10, i] * ai
+            c11 += M[j11, i] * ai
+        wm[r, 0] = tau[0] - c0
+        wm[r, 1] = tau[j1] - c1
+        wm[r, 2] = tau[j2] - c2
+        wm[r, 3] = tau[j3] - c3
+        wm[r, 4] = tau[j4] - c4
+        wm[r, 5] = tau[j5] - c5
+        wm[r, 6] = tau[j6] - c6
+        wm[r, 7] = tau[j7] - c7
+        wm[r, 8] = tau[j8] - c8
+        wm[r, 9] = tau[j9] - c9
+        wm[r, 10] = tau[j10] - c10
+        wm[r, 11] = tau[j11] - c11
+    else:
+        for jb in range(0, m, 4):
+            j1 = min(jb + 1, m - 1)
+            j2 = min(jb + 2, m - 1)
+            j3 = min(jb + 3, m - 1)
+            acc0 = 0.0
+            acc1 = 0.0
+            acc2 = 0.0
+            acc3 = 0.0
+            for i in range(n):
+                ai = wn[a, i]
+                acc0 += M[jb, i] * ai
+                acc1 += M[j1, i] * ai
+                acc2 += M[j2, i] * ai
+                acc3 += M[j3, i] * ai
+            # Rows >= m of the (padded) work rows are never read.
+            wm[r, jb] = tau[jb] - acc0
+            wm[r, jb + 1] = tau[j1] - acc1
+            wm[r, jb + 2] = tau[j2] - acc2
+            wm[r, jb + 3] = tau[j3] - acc3
+    f = _F + slot
     lt = 0.0
     ll = 0.0
     f2 = 0.0
     for j in range(m):
-        acc = 0.0
-        for i in range(n):
-            acc += M[j, i] * a[i]
-        rj = tau[j] - acc
-        r[j] = rj
-        fj = rj - lam[j] * inv2rho
-        F[j] = fj
+        lj = wm[lam, j]
+        fj = wm[r, j] - lj * inv2rho
+        wm[f, j] = fj
         f2 += fj * fj
-        lt += lam[j] * tau[j]
-        ll += lam[j] * lam[j]
+        lt += lj * tau[j]
+        ll += lj * lj
     g = lt - 0.5 * inv2rho * ll - psi
     return g, abs(lt) + 0.5 * inv2rho * ll + psi, f2
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
-def _cholesky_solve(H, L, rd, b, x):
-    """Solve ``H x = b`` (lower triangle of ``H`` read, factor in ``L``); False if not SPD."""
-    m = H.shape[0]
-    for j in range(m):
-        d = H[j, j]
-        for k in range(j):
-            d -= L[j, k] * L[j, k]
-        if not d > 0.0:
-            return False
-        rj = 1.0 / math.sqrt(d)
-        rd[j] = rj
-        for i in range(j + 1, m):
-            acc = H[i, j]
-            for k in range(j):
-                acc -= L[i, k] * L[j, k]
-            L[i, j] = acc * rj
-    for i in range(m):
-        acc = b[i]
-        for k in range(i):
-            acc -= L[i, k] * x[k]
-        x[i] = acc * rd[i]
-    for i in range(m - 1, -1, -1):
-        acc = x[i]
-        for k in range(i + 1, m):
-            acc -= L[k, i] * x[k]
-        x[i] = acc * rd[i]
-    return True
+@njit(cache=True, fastmath={"contract"}, error_model="numpy")
+def _ldlt_solve(HL, wm, m, b, x):
+    """Solve ``H x = b`` for rows ``b`` and ``x`` of ``wm``; False if ``H`` is not SPD.
 
-
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
-def _gram(M, idx, nidx, coef, G, Gc, inv2rho, reset, H):
-    """Lower triangle of ``H (+)= sum_c coef_i M[:, i] M[:, i].T`` over ``i = idx[:nidx]``.
-
-    ``reset``: ``H = I/(2 rho) + ...`` (full build) instead of ``H += ...``
-    (change of the active set). ``coef`` must be 0 off ``idx[:nidx]``. A few
-    columns go as rank-1 updates; more as m(m+1)/2 dot products over
-    contiguous rows of ``Gc = M diag(coef)`` and ``M``.
+    ``H = HL[0]`` (lower triangle of its leading m x m block read) is
+    factorised as ``L P L.T`` (unit lower ``L`` in ``HL[1]``, diagonal ``P``
+    and ``1/P`` in rows of ``wm``), in 4 x 4 blocks of the padded matrices:
+    rows and columns m..mp-1 of ``H`` are set to the identity first (``x`` is
+    0 there). Within a block the code is straight-line, and no square root
+    lies on the chain of pivots; the substitutions go column-wise (contiguous
+    rows of ``L``). No reassociation: the short sums stay scalar (vectorised,
+    their horizontal adds cost more than they save). No early exit: after a
+    non-positive pivot the numbers are not used.
     """
-    m = M.shape[0]
-    if nidx <= _RANK1_MAX:
-        if reset:
-            for j in range(m):
-                for k in range(j + 1):
-                    H[j, k] = 0.0
-                H[j, j] = inv2rho
-        for c in range(nidx):
-            i = idx[c]
-            ci = coef[i]
-            for j in range(m):
-                cj = ci * M[j, i]
-                for k in range(j + 1):
-                    H[j, k] += cj * M[k, i]
-        return
-    # More columns: rows of M scaled by coef (0 off the set), no gather
-    # (strided stores cost more than the extra zero terms of the dot products).
-    n = M.shape[1]
+    mp = HL.shape[1]
+    for j in range(m, mp):
+        for k in range(j):
+            HL[0, j, k] = 0.0
+        HL[0, j, j] = 1.0
+    for j in range(mp):
+        wm[x, j] = wm[b, j] if j < m else 0.0
+    ok = True
+    for j0 in range(0, mp, 4):
+        j1 = j0 + 1
+        j2 = j0 + 2
+        j3 = j0 + 3
+        # Diagonal block minus the previous columns.
+        a00 = HL[0, j0, j0]
+        a10 = HL[0, j1, j0]
+        a11 = HL[0, j1, j1]
+        a20 = HL[0, j2, j0]
+        a21 = HL[0, j2, j1]
+        a22 = HL[0, j2, j2]
+        a30 = HL[0, j3, j0]
+        a31 = HL[0, j3, j1]
+        a32 = HL[0, j3, j2]
+        a33 = HL[0, j3, j3]
+        for k in range(j0):
+            dk = wm[_DIAG, k]
+            l0 = HL[1, j0, k]
+            l1 = HL[1, j1, k]
+            l2 = HL[1, j2, k]
+            l3 = HL[1, j3, k]
+            w0 = l0 * dk
+            w1 = l1 * dk
+            w2 = l2 * dk
+            w3 = l3 * dk
+            a00 -= w0 * l0
+            a10 -= w1 * l0
+            a11 -= w1 * l1
+            a20 -= w2 * l0
+            a21 -= w2 * l1
+            a22 -= w2 * l2
+            a30 -= w3 * l0
+            a31 -= w3 * l1
+            a32 -= w3 * l2
+            a33 -= w3 * l3
+        # L P L.T of the block.
+        ok = ok and a00 > 0.0
+        r0 = 1.0 / a00
+        l10 = a10 * r0
+        l20 = a20 * r0
+        l30 = a30 * r0
+        d1 = a11 - l10 * a10
+        ok = ok and d1 > 0.0
+        r1 = 1.0 / d1
+        w21 = a21 - l20 * a10
+        w31 = a31 - l30 * a10
+        l21 = w21 * r1
+        l31 = w31 * r1
+        d2 = a22 - l20 * a20 - l21 * w21
+        ok = ok and d2 > 0.0
+        r2 = 1.0 / d2
+        w32 = a32 - l30 * a20 - l31 * w21
+        l32 = w32 * r2
+        d3 = a33 - l30 * a30 - l31 * w31 - l32 * w32
+        ok = ok and d3 > 0.0
+        r3 = 1.0 / d3
+        HL[1, j1, j0] = l10
+        HL[1, j2, j0] = l20
+        HL[1, j3, j0] = l30
+        HL[1, j2, j1] = l21
+        HL[1, j3, j1] = l31
+        HL[1, j3, j2] = l32
+        wm[_DIAG, j0] = a00
+        wm[_DIAG, j1] = d1
+        wm[_DIAG, j2] = d2
+        wm[_DIAG, j3] = d3
+        wm[_RD, j0] = r0
+        wm[_RD, j1] = r1
+        wm[_RD, j2] = r2
+        wm[_RD, j3] = r3
+        # Forward substitution (unit L) within the block; x already holds
+        # b minus the previous blocks' columns.
+        y0 = wm[x, j0]
+        y1 = wm[x, j1] - l10 * y0
+        y2 = wm[x, j2] - l20 * y0 - l21 * y1
+        y3 = wm[x, j3] - l30 * y0 - l31 * y1 - l32 * y2
+        wm[x, j1] = y1
+        wm[x, j2] = y2
+        wm[x, j3] = y3
+        # Rows below the block: L[i, j0:j0+4], and their share of the forward substitution.
+        for i in range(j0 + 4, mp):
+            e0 = HL[0, i, j0]
+            e1 = HL[0, i, j1]
+            e2 = HL[0, i, j2]
+            e3 = HL[0, i, j3]
+            for k in range(j0):
+                wik = HL[1, i, k] * wm[_DIAG, k]
+                e0 -= wik * HL[1, j0, k]
+                e1 -= wik * HL[1, j1, k]
+                e2 -= wik * HL[1, j2, k]
+                e3 -= wik * HL[1, j3, k]
+            e1 -= e0 * l10
+            e2 -= e0 * l20 + e1 * l21
+            e3 -= e0 * l30 + e1 * l31 + e2 * l32
+            p0 = e0 * r0
+            p1 = e1 * r1
+            p2 = e2 * r2
+            p3 = e3 * r3
+            HL[1, i, j0] = p0
+            HL[1, i, j1] = p1
+            HL[1, i, j2] = p2
+            HL[1, i, j3] = p3
+            wm[x, i] -= p0 * y0 + p1 * y1 + p2 * y2 + p3 * y3
+    # P^-1, then L.T x = z by blocks from the last, column-wise.
+    for j in range(mp):
+        wm[x, j] *= wm[_RD, j]
+    for j0 in range(mp - 4, -1, -4):
+        j1 = j0 + 1
+        j2 = j0 + 2
+        j3 = j0 + 3
+        x3 = wm[x, j3]
+        x2 = wm[x, j2] - HL[1, j3, j2] * x3
+        x1 = wm[x, j1] - HL[1, j2, j1] * x2 - HL[1, j3, j1] * x3
+        x0 = wm[x, j0] - HL[1, j1, j0] * x1 - HL[1, j2, j0] * x2 - HL[1, j3, j0] * x3
+        wm[x, j0] = x0
+        wm[x, j1] = x1
+        wm[x, j2] = x2
+        for k in range(j0):
+            wm[x, k] -= HL[1, j0, k] * x0 + HL[1, j1, k] * x1 + HL[1, j2, k] * x2 + HL[1, j3, k] * x3
+    return ok
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _gram(M, wn, coef, Gc, HL, reset, inv2rho):
+    """Lower triangle of ``H (+)= M diag(c) M.T``, ``c = wn[coef]``, into ``H = HL[0]``.
+
+    ``reset``: ``H = I/(2 rho) + ...`` (full build) instead of ``H += ...``.
+    Dot products over contiguous rows of ``Gc = M diag(c)`` and ``M``, in
+    4 x 4 blocks (16 sums per pass, 8 loads per 16 multiply-adds; 10 sums in
+    diagonal blocks); the last block row and column repeat row m - 1 of ``M``
+    into padding entries of ``H`` (rows past m - 1 are reset by
+    :func:`_ldlt_solve`, columns past m - 1 lie above the diagonal).
+    """
+    m, n = M.shape
     for j in range(m):
         for i in range(n):
-            Gc[j, i] = M[j, i] * coef[i]
-    for j in range(m):
-        for k in range(j + 1):
-            acc = 0.0
-            for i in range(n):
-                acc += Gc[j, i] * M[k, i]
-            if reset:
-                H[j, k] = acc
+            Gc[j, i] = M[j, i] * wn[coef, i]
+    for jb in range(0, m, 4):
+        j1 = min(jb + 1, m - 1)
+        j2 = min(jb + 2, m - 1)
+        j3 = min(jb + 3, m - 1)
+        for kb in range(0, jb + 1, 4):
+            k1 = min(kb + 1, m - 1)
+            k2 = min(kb + 2, m - 1)
+            k3 = min(kb + 3, m - 1)
+            h00 = h01 = h02 = h03 = 0.0
+            h10 = h11 = h12 = h13 = 0.0
+            h20 = h21 = h22 = h23 = 0.0
+            h30 = h31 = h32 = h33 = 0.0
+            if kb == jb:
+                # Diagonal block: its lower triangle only (10 sums).
+                for i in range(n):
+                    x0 = Gc[jb, i]
+                    x1 = Gc[j1, i]
+                    x2 = Gc[j2, i]
+                    x3 = Gc[j3, i]
+                    y0 = M[kb, i]
+                    y1 = M[k1, i]
+                    y2 = M[k2, i]
+                    y3 = M[k3, i]
+                    h00 += x0 * y0
+                    h10 += x1 * y0
+                    h11 += x1 * y1
+                    h20 += x2 * y0
+                    h21 += x2 * y1
+                    h22 += x2 * y2
+                    h30 += x3 * y0
+                    h31 += x3 * y1
+                    h32 += x3 * y2
+                    h33 += x3 * y3
             else:
-                H[j, k] += acc
-        if reset:
-            H[j, j] += inv2rho
+                for i in range(n):
+                    x0 = Gc[jb, i]
+                    x1 = Gc[j1, i]
+                    x2 = Gc[j2, i]
+                    x3 = Gc[j3, i]
+                    y0 = M[kb, i]
+                    y1 = M[k1, i]
+                    y2 = M[k2, i]
+                    y3 = M[k3, i]
+                    h00 += x0 * y0
+                    h01 += x0 * y1
+                    h02 += x0 * y2
+                    h03 += x0 * y3
+                    h10 += x1 * y0
+                    h11 += x1 * y1
+                    h12 += x1 * y2
+                    h13 += x1 * y3
+                    h20 += x2 * y0
+                    h21 += x2 * y1
+                    h22 += x2 * y2
+                    h23 += x2 * y3
+                    h30 += x3 * y0
+                    h31 += x3 * y1
+                    h32 += x3 * y2
+                    h33 += x3 * y3
+            if reset:
+                # I/(2 rho) on the diagonal of the diagonal blocks.
+                dg = inv2rho if kb == jb else 0.0
+                HL[0, jb, kb] = h00 + dg
+                HL[0, jb, kb + 1] = h01
+                HL[0, jb, kb + 2] = h02
+                HL[0, jb, kb + 3] = h03
+                HL[0, jb + 1, kb] = h10
+                HL[0, jb + 1, kb + 1] = h11 + dg
+                HL[0, jb + 1, kb + 2] = h12
+                HL[0, jb + 1, kb + 3] = h13
+                HL[0, jb + 2, kb] = h20
+                HL[0, jb + 2, kb + 1] = h21
+                HL[0, jb + 2, kb + 2] = h22 + dg
+                HL[0, jb + 2, kb + 3] = h23
+                HL[0, jb + 3, kb] = h30
+                HL[0, jb + 3, kb + 1] = h31
+                HL[0, jb + 3, kb + 2] = h32
+                HL[0, jb + 3, kb + 3] = h33 + dg
+            else:
+                HL[0, jb, kb] += h00
+                HL[0, jb, kb + 1] += h01
+                HL[0, jb, kb + 2] += h02
+                HL[0, jb, kb + 3] += h03
+                HL[0, jb + 1, kb] += h10
+                HL[0, jb + 1, kb + 1] += h11
+                HL[0, jb + 1, kb + 2] += h12
+                HL[0, jb + 1, kb + 3] += h13
+                HL[0, jb + 2, kb] += h20
+                HL[0, jb + 2, kb + 1] += h21
+                HL[0, jb + 2, kb + 2] += h22
+                HL[0, jb + 2, kb + 3] += h23
+                HL[0, jb + 3, kb] += h30
+                HL[0, jb + 3, kb + 1] += h31
+                HL[0, jb + 3, kb + 2] += h32
+                HL[0, jb + 3, kb + 3] += h33
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _gram_columns(M, wn, coef, idx, nidx, wm, HL):
+    """Lower triangle of ``H += sum_c coef_i M[:, i] M[:, i].T`` over ``i = idx[:nidx]``.
+
+    Four columns per pass over ``H`` (a last, incomplete group repeats its
+    last column with coefficient 0), gathered into rows of ``wm`` first.
+    """
+    m = M.shape[0]
+    for c in range(0, nidx, 4):
+        i0 = idx[c]
+        i1 = idx[min(c + 1, nidx - 1)]
+        i2 = idx[min(c + 2, nidx - 1)]
+        i3 = idx[min(c + 3, nidx - 1)]
+        g0 = wn[coef, i0]
+        g1 = wn[coef, i1] if c + 1 < nidx else 0.0
+        g2 = wn[coef, i2] if c + 2 < nidx else 0.0
+        g3 = wn[coef, i3] if c + 3 < nidx else 0.0
+        for j in range(m):
+            wm[_COL, j] = M[j, i0]
+            wm[_COL + 1, j] = M[j, i1]
+            wm[_COL + 2, j] = M[j, i2]
+            wm[_COL + 3, j] = M[j, i3]
+        for j in range(m):
+            v0 = g0 * wm[_COL, j]
+            v1 = g1 * wm[_COL + 1, j]
+            v2 = g2 * wm[_COL + 2, j]
+            v3 = g3 * wm[_COL + 3, j]
+            for k in range(j + 1):
+                HL[0, j, k] += (v0 * wm[_COL, k] + v1 * wm[_COL + 1, k]
+                                + v2 * wm[_COL + 2, k] + v3 * wm[_COL + 3, k])
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
     """Everything but the finiteness of ``M`` (checked in the first pass over it)."""
-    if not (exponent >= 2.0 and math.isfinite(exponent)):
-        return False
-    if not (reserve_weight > 0.0 and math.isfinite(reserve_weight)):
-        return False
     m, n = M.shape
-    if tau.shape[0] != m or weights.shape[0] != n or upper.shape[0] != n:
-        return False
-    # x * 0 is NaN exactly for non-finite x: one vectorisable pass.
+    ok = (exponent >= 2.0 and math.isfinite(exponent) and reserve_weight > 0.0
+          and math.isfinite(reserve_weight))
+    ok = ok and tau.shape[0] == m and weights.shape[0] == n and upper.shape[0] == n
+    # x * 0 is NaN exactly for non-finite x: one vectorisable pass. The loops
+    # run whatever the shapes (within bounds), so that every array is last
+    # used here, at the single exit.
     z = 0.0
-    for j in range(m):
+    for j in range(min(m, tau.shape[0])):
         z += tau[j] * 0.0
-    if z != 0.0:
-        return False
     bad = 0
-    for i in range(n):
+    for i in range(min(n, weights.shape[0], upper.shape[0])):
         wi = weights[i]
         ui = upper[i]
         bad += (not wi > 0.0) + (wi * 0.0 != 0.0) + (not ui >= 0.0) + (ui * 0.0 != 0.0)
-    return bad == 0
+    return ok and z == 0.0 and bad == 0
 
 
-_N_WORK_N = 12
-_N_WORK_M = 12
-# At most this many columns go into H as rank-1 updates (no gather).
-_RANK1_MAX = 4
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _row_max(w, row, n):
+    """``max(0, max(w[row, :n]))``, as four interleaved maxima (one is a serial chain)."""
+    m0 = m1 = m2 = m3 = 0.0
+    for i in range(0, n - 3, 4):
+        m0 = max(m0, w[row, i])
+        m1 = max(m1, w[row, i + 1])
+        m2 = max(m2, w[row, i + 2])
+        m3 = max(m3, w[row, i + 3])
+    for i in range(n - n % 4, n):
+        m0 = max(m0, w[row, i])
+    return max(max(m0, m1), max(m2, m3))
 
 
 @njit(cache=True, error_model="numpy")
 def _new_work(m, n):
     """Work arrays of one solve (reusable across solves of the same (m, n))."""
+    mp = (m + 3) // 4 * 4
+    mw = max(mp, 12)
     nn = _N_WORK_N * n
-    nm = _N_WORK_M * m
-    buf = np.empty(nn + nm + 2 * m * m + 2 * m * n)
-    return (buf[:nn].reshape((_N_WORK_N, n)), buf[nn:nn + nm].reshape((_N_WORK_M, m)),
-            buf[nn + nm:nn + nm + 2 * m * m].reshape((2, m, m)),
-            buf[nn + nm + 2 * m * m:].reshape((2, m, n)), np.empty(n, np.int64))
+    nm = _N_WORK_M * mw
+    buf = np.empty(nn + nm + 2 * mp * mp + m * n)
+    return (buf[:nn].reshape((_N_WORK_N, n)), buf[nn:nn + nm].reshape((_N_WORK_M, mw)),
+            buf[nn + nm:nn + nm + 2 * mp * mp].reshape((2, mp, mp)),
+            buf[nn + nm + 2 * mp * mp:].reshape((m, n)), np.empty(n, np.int64))
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
-def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
-           lam, warm, act_out, res_out, work_n, work_m, work_mm, work_g, idx):
-    """:func:`solve_one_warm` with caller-provided work arrays (see :func:`_new_work`)."""
+@njit(cache=True, fastmath=_FAST, error_model="numpy", _nrt=False)
+def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, mcm, warm_ok):
+    """Newton iterations of :func:`_solve` (``wn``, ``wm`` set up by it).
+
+    Returns (status, iterations, slot of the last point, g there).
+    """
     m, n = M.shape
-    valid = _inputs_valid(M, tau, weights, upper, exponent, reserve_weight)
-    base_noise = 0.0
-    mcm = 0.0
-    if valid:
-        # Round-off bounds of F: rowabs_j = sum_i |M_ji| ub_i, and
-        # mcm >= max_j sum_i |M_ji| sum_k |M_ki| (bounds |M| diag(D) |M|.T |lam|),
-        # in the same single pass over M as its finiteness check.
-        colabs = work_n[9]
-        rowabs = work_m[8]
-        for i in range(n):
-            colabs[i] = 0.0
-        z = 0.0
-        rowsum = 0.0
-        for j in range(m):
-            acc = 0.0
-            acc1 = 0.0
-            for i in range(n):
-                x = M[j, i]
-                z += x * 0.0
-                ax = abs(x)
-                colabs[i] += ax
-                acc += ax * upper[i]
-                acc1 += ax
-            rowabs[j] = acc
-            base_noise = max(base_noise, abs(tau[j]) + acc)
-            rowsum = max(rowsum, acc1)
-        cmax = 0.0
-        for i in range(n):
-            cmax = max(cmax, colabs[i])
-        mcm = rowsum * cmax
-        valid = z == 0.0
-    if not valid:
-        for i in range(n):
-            act_out[i] = 0.0
-        for j in range(m):
-            res_out[j] = tau[j]
-            lam[j] = 0.0
-        return INVALID_INPUT, 0
-    p = exponent
     q = 1.0 / (p - 1.0)
-    inv2rho = 0.5 / reserve_weight
     tau_scale = 0.0
     for j in range(m):
         tau_scale = max(tau_scale, abs(tau[j]))
     thresh = tol * (1.0 + tau_scale)
-
-    inv_pw, ubp1, wubp, s, a, s_t, a_t, d, d_new, colabs, dd = (
-        work_n[0], work_n[1], work_n[2], work_n[3], work_n[4], work_n[5], work_n[6], work_n[7],
-        work_n[8], work_n[9], work_n[10])
-    F, F_t, r, r_t, lam_c, lam_t, dlam, rd, rowabs = (
-        work_m[0], work_m[1], work_m[2], work_m[3], work_m[4], work_m[5], work_m[6], work_m[7],
-        work_m[8])
-    H = work_mm[0]
-    L = work_mm[1]
-    G = work_g[0]
-    Gc = work_g[1]
-    # Separate loops: a select would let LLVM evaluate pow speculatively.
-    if p == 2.0:
-        for i in range(n):
-            ubp1[i] = upper[i]
-    else:
-        for i in range(n):
-            ubp1[i] = upper[i] ** (p - 1.0)
-    for i in range(n):
-        inv_pw[i] = 1.0 / (p * weights[i])
-        wubp[i] = weights[i] * upper[i] * ubp1[i]
-
-    warm_ok = warm
-    if warm:
-        for j in range(m):
-            if not math.isfinite(lam[j]):
-                warm_ok = False
-    # d holds the da/ds of each muscle currently summed into H (0: not in H);
+    pw_max = _row_max(wn, _INV_PW, n)
+    # Slots of the current point and of the line-search trial.
+    cur = 0
+    trial = 1
+    # D holds the da/ds of each muscle currently summed into H (0: not in H);
     # H is kept up to date by low-rank changes when few muscles change.
     for i in range(n):
-        d[i] = 0.0
-    if warm_ok:
-        for j in range(m):
-            lam_c[j] = lam[j]
-    else:
-        # Cold start: every muscle free with a = s / (p w), the exact optimum
-        # for p = 2 when no bound binds (least-norm unconstrained solution).
-        nf = 0
+        wn[_D, i] = 0.0
+    if not warm_ok:
+        # Cold start (a warm start is in slot 0 already): every muscle free
+        # with a = s / (p w), the exact optimum for p = 2 when no bound binds
+        # (least-norm unconstrained solution).
         for i in range(n):
-            if upper[i] > 0.0:
-                d[i] = inv_pw[i]
-                idx[nf] = i
-                nf += 1
-        _gram(M, idx, nf, d, G, Gc, inv2rho, True, H)
-        if not _cholesky_solve(H, L, rd, tau, lam_c):
+            if wn[_UB, i] > 0.0:
+                wn[_D, i] = wn[_INV_PW, i]
+        _gram(M, wn, _D, Gc, HL, True, inv2rho)
+        for j in range(m):
+            wm[_RHS, j] = tau[j]
+        if not _ldlt_solve(HL, wm, m, _RHS, _LAM + cur):
             for j in range(m):
-                lam_c[j] = 0.0
+                wm[_LAM + cur, j] = 0.0
     n_updates = 0
 
-    g, gscale, f2 = _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho, lam_c, s, a, r, F)
+    g, gscale, f2 = _evaluate(M, tau, wn, wm, cur, p, q, inv2rho)
     it = 0
     status = MAX_ITERATIONS
     while True:
         fnorm = 0.0
         for j in range(m):
-            fnorm = max(fnorm, abs(F[j]))
+            fnorm = max(fnorm, abs(wm[_F + cur, j]))
         if not (math.isfinite(g) and math.isfinite(fnorm)):
             status = NUMERICAL_FAILURE
             break
@@ -347,43 +639,47 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
         n_changed = 0
         n_free = 0
         dmax = 0.0
+        a = _A + cur
         if q == 1.0:
+            # dmax only enters an upper bound: max 1/(p w) over all muscles
+            # does, and keeps this loop free of a serial max (vectorises).
+            dmax = pw_max
             for i in range(n):
-                di = inv_pw[i] if (a[i] > 0.0 and a[i] < upper[i]) else 0.0
-                d_new[i] = di
+                di = wn[_INV_PW, i] if (wn[a, i] > 0.0 and wn[a, i] < wn[_UB, i]) else 0.0
+                wn[_D_NEW, i] = di
                 n_free += di != 0.0
-                n_changed += di != d[i]
-                dmax = max(dmax, di)
+                n_changed += di != wn[_D, i]
         else:
             for i in range(n):
                 di = 0.0
-                if a[i] > 0.0 and a[i] < upper[i]:
-                    di = q * a[i] / s[i]
+                if wn[a, i] > 0.0 and wn[a, i] < wn[_UB, i]:
+                    di = q * wn[a, i] / wn[_S + cur, i]
                     n_free += 1
                     dmax = max(dmax, di)
-                d_new[i] = di
-                if di != d[i]:
+                wn[_D_NEW, i] = di
+                if di != wn[_D, i]:
                     n_changed += 1
         lmax = 0.0
         for j in range(m):
-            lmax = max(lmax, abs(lam_c[j]))
+            lmax = max(lmax, abs(wm[_LAM + cur, j]))
         # Cheap upper bound first; the sharper bound only when it could matter.
         if fnorm <= thresh + _ROUNDOFF * (base_noise + lmax * (inv2rho + dmax * mcm)):
             # noise_j = |tau_j| + rowabs_j + |lam_j|/(2 rho) + sum_i |M_ji| D_i sum_k |M_ki lam_k|
             for i in range(n):
-                dd[i] = 0.0
+                wn[_DD, i] = 0.0
             for j in range(m):
-                lj = abs(lam_c[j])
+                lj = abs(wm[_LAM + cur, j])
                 for i in range(n):
-                    dd[i] += abs(M[j, i]) * lj
+                    wn[_DD, i] += abs(M[j, i]) * lj
             for i in range(n):
-                dd[i] *= d_new[i]
+                wn[_DD, i] *= wn[_D_NEW, i]
             fnoise = 0.0
             for j in range(m):
                 acc = 0.0
                 for i in range(n):
-                    acc += abs(M[j, i]) * dd[i]
-                fnoise = max(fnoise, abs(tau[j]) + rowabs[j] + abs(lam_c[j]) * inv2rho + acc)
+                    acc += abs(M[j, i]) * wn[_DD, i]
+                fnoise = max(fnoise, abs(tau[j]) + wm[_ROWABS, j]
+                             + abs(wm[_LAM + cur, j]) * inv2rho + acc)
             if fnorm <= thresh + _ROUNDOFF * fnoise:
                 status = CONVERGED
                 break
@@ -391,43 +687,38 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
             status = MAX_ITERATIONS
             break
         if n_changed >= n_free or n_updates + n_changed > n:
-            nf = 0
             for i in range(n):
-                d[i] = d_new[i]
-                if d_new[i] != 0.0:
-                    idx[nf] = i
-                    nf += 1
-            _gram(M, idx, nf, d, G, Gc, inv2rho, True, H)
+                wn[_D, i] = wn[_D_NEW, i]
+            _gram(M, wn, _D, Gc, HL, True, inv2rho)
             n_updates = 0
         elif n_changed > 0:
-            nc = 0
             for i in range(n):
-                dd[i] = 0.0
-                if d_new[i] != d[i]:
-                    dd[i] = d_new[i] - d[i]
-                    d[i] = d_new[i]
+                dn = wn[_D_NEW, i]
+                wn[_DD, i] = dn - wn[_D, i]
+                wn[_D, i] = dn
+            if n_changed <= _RANK_UPDATE_MAX:
+                # List of the changed muscles, branch-free (which ones is unpredictable).
+                nc = 0
+                for i in range(n):
                     idx[nc] = i
-                    nc += 1
-            _gram(M, idx, nc, dd, G, Gc, inv2rho, False, H)
+                    nc += wn[_DD, i] != 0.0
+                _gram_columns(M, wn, _DD, idx, nc, wm, HL)
+            else:
+                _gram(M, wn, _DD, Gc, HL, False, inv2rho)
             n_updates += n_changed
-        if not _cholesky_solve(H, L, rd, F, dlam):
+        if not _ldlt_solve(HL, wm, m, _F + cur, _DLAM):
             if n_updates == 0:
                 status = NUMERICAL_FAILURE
                 break
             # Round-off of the low-rank changes: rebuild once and retry.
-            nf = 0
-            for i in range(n):
-                if d[i] != 0.0:
-                    idx[nf] = i
-                    nf += 1
-            _gram(M, idx, nf, d, G, Gc, inv2rho, True, H)
+            _gram(M, wn, _D, Gc, HL, True, inv2rho)
             n_updates = 0
-            if not _cholesky_solve(H, L, rd, F, dlam):
+            if not _ldlt_solve(HL, wm, m, _F + cur, _DLAM):
                 status = NUMERICAL_FAILURE
                 break
         slope = 0.0
         for j in range(m):
-            slope += F[j] * dlam[j]
+            slope += wm[_F + cur, j] * wm[_DLAM, j]
         t = 1.0
         accepted = False
         g_t = g
@@ -435,9 +726,8 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
         f2_t = f2
         for _ in range(_MAX_BACKTRACK):
             for j in range(m):
-                lam_t[j] = lam_c[j] + t * dlam[j]
-            g_t, gscale_t, f2_t = _evaluate(M, tau, inv_pw, wubp, upper, ubp1, p, q, inv2rho,
-                                            lam_t, s_t, a_t, r_t, F_t)
+                wm[_LAM + trial, j] = wm[_LAM + cur, j] + t * wm[_DLAM, j]
+            g_t, gscale_t, f2_t = _evaluate(M, tau, wn, wm, trial, p, q, inv2rho)
             if g_t >= g + _ARMIJO * t * slope:
                 accepted = True
             elif abs(g_t - g) <= _DUAL_NOISE * gscale and f2_t < f2:
@@ -447,31 +737,89 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
             t *= 0.5
         moved = False
         for j in range(m):
-            if lam_t[j] != lam_c[j]:
+            if wm[_LAM + trial, j] != wm[_LAM + cur, j]:
                 moved = True
         if not (accepted and moved):
             status = LINE_SEARCH_FAILED
             break
-        lam_c, lam_t = lam_t, lam_c
-        s, s_t = s_t, s
-        a, a_t = a_t, a
-        r, r_t = r_t, r
-        F, F_t = F_t, F
+        cur, trial = trial, cur
         g, gscale, f2 = g_t, gscale_t, f2_t
         it += 1
 
-    if status == NUMERICAL_FAILURE and not math.isfinite(g):
+    return status, it, cur, g
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy", _nrt=False)
+def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
+           lam, warm, act_out, res_out, wn, wm, HL, Gc, idx):
+    """:func:`solve_one_warm` with caller-provided work arrays (see :func:`_new_work`).
+
+    ``wn``, ``wm``, ``HL``, ``Gc``, ``idx``: the arrays :func:`_new_work`
+    returns, in that order.
+    """
+    m, n = M.shape
+    valid = _inputs_valid(M, tau, weights, upper, exponent, reserve_weight)
+    status = INVALID_INPUT
+    it = 0
+    cur = 0
+    g = 0.0
+    if valid:
+        # Round-off bounds of F: rowabs_j = sum_i |M_ji| ub_i, and
+        # mcm >= max_j sum_i |M_ji| sum_k |M_ki| (bounds |M| diag(D) |M|.T |lam|),
+        # in the same single pass over M as its finiteness check.
+        colabs = _DD
+        for i in range(n):
+            wn[colabs, i] = 0.0
+        z = 0.0
+        rowsum = 0.0
+        base_noise = 0.0
+        for j in range(m):
+            acc = 0.0
+            acc1 = 0.0
+            for i in range(n):
+                x = M[j, i]
+                z += x * 0.0
+                ax = abs(x)
+                wn[colabs, i] += ax
+                acc += ax * upper[i]
+                acc1 += ax
+            wm[_ROWABS, j] = acc
+            base_noise = max(base_noise, abs(tau[j]) + acc)
+            rowsum = max(rowsum, acc1)
+        cmax = _row_max(wn, colabs, n)
+        if z == 0.0:
+            p = exponent
+            # Separate loops: a select would let LLVM evaluate pow speculatively.
+            if p == 2.0:
+                for i in range(n):
+                    wn[_UBP1, i] = upper[i]
+            else:
+                for i in range(n):
+                    wn[_UBP1, i] = upper[i] ** (p - 1.0)
+            for i in range(n):
+                wn[_UB, i] = upper[i]
+                wn[_INV_PW, i] = 1.0 / (p * weights[i])
+                wn[_WUBP, i] = weights[i] * upper[i] * wn[_UBP1, i]
+            warm_ok = warm
+            if warm:
+                for j in range(m):
+                    if not math.isfinite(lam[j]):
+                        warm_ok = False
+                    wm[_LAM, j] = lam[j]
+            status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter,
+                                         0.5 / reserve_weight, base_noise, rowsum * cmax, warm_ok)
+    if status == INVALID_INPUT or (status == NUMERICAL_FAILURE and not math.isfinite(g)):
         for i in range(n):
             act_out[i] = 0.0
         for j in range(m):
             res_out[j] = tau[j]
     else:
         for i in range(n):
-            act_out[i] = a[i]
+            act_out[i] = wn[_A + cur, i]
         for j in range(m):
-            res_out[j] = r[j]
+            res_out[j] = wm[_R + cur, j]
     for j in range(m):
-        lam[j] = lam_c[j]
+        lam[j] = 0.0 if status == INVALID_INPUT else wm[_LAM + cur, j]
     return status, it
 
 
@@ -527,7 +875,7 @@ def solve_one(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter, a
     """
     m, n = M.shape
     work_n, work_m, work_mm, work_g, idx = _new_work(m, n)
-    lam = work_m[_N_WORK_M - 1]
+    lam = work_m[_LAM_ONE]
     return _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
                   lam, False, act_out, res_out, work_n, work_m, work_mm, work_g, idx)
 
@@ -548,17 +896,67 @@ def solve_batch(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
     B = act_out.shape[0]
     m, n = M.shape[1], M.shape[2]
     # Work arrays allocated once per chunk of items, not per solve; every
-    # solve initialises what it reads, so results do not depend on the chunking.
+    # solve initialises what it reads, so results do not depend on the
+    # chunking. Each item is copied into arrays of the chunk, not passed as
+    # views: a view shares the reference count of the whole batch array, which
+    # both threads would then update atomically on the same cache line.
     n_chunks = (B + _CHUNK - 1) // _CHUNK
     for c in prange(n_chunks):
         work_n, work_m, work_mm, work_g, idx = _new_work(m, n)
+        Mb = np.empty((m, n))
+        taub = np.empty(m)
+        wb = np.empty(n)
+        ub = np.empty(n)
+        lamb = np.empty(m)
+        actb = np.empty(n)
+        resb = np.empty(m)
         for b in range(c * _CHUNK, min(B, (c + 1) * _CHUNK)):
             bm = b % M.shape[0]  # leading size 1 or B
             bt = b % tau.shape[0]  # leading size 1 or B
             bw = b % weights.shape[0]  # leading size 1 or B
             bu = b % upper.shape[0]  # leading size 1 or B
-            st, it = _solve(M[bm], tau[bt], weights[bw], upper[bu], exponent,
-                            reserve_weight, tol, max_iter, lam[b], warm,
-                            act_out[b], res_out[b], work_n, work_m, work_mm, work_g, idx)
+            for j in range(m):
+                for i in range(n):
+                    Mb[j, i] = M[bm, j, i]
+                taub[j] = tau[bt, j]
+                lamb[j] = lam[b, j]
+            for i in range(n):
+                wb[i] = weights[bw, i]
+                ub[i] = upper[bu, i]
+            st, it = _solve(Mb, taub, wb, ub, exponent, reserve_weight, tol, max_iter, lamb, warm,
+                            actb, resb, work_n, work_m, work_mm, work_g, idx)
+            for j in range(m):
+                lam[b, j] = lamb[j]
+                res_out[b, j] = resb[j]
+            for i in range(n):
+                act_out[b, i] = actb[i]
             status_out[b] = st
             iter_out[b] = it
+
+
+@njit(cache=True, fastmath=_FAST, parallel=True, error_model="numpy")
+def objective_batch(act, res, weights, exponent, reserve_weight, feasibility_tol, objective, feasible):
+    """``objective[b] = sum_i w_i act_bi**p + rho sum_j res_bj**2`` [-] and
+    ``feasible[b] = all |res_bj| <= feasibility_tol`` for a batch.
+
+    ``act`` (B, n), ``res`` (B, m), ``weights`` (1 or B, n), ``objective`` and
+    ``feasible`` (B,).
+    """
+    B, n = act.shape
+    m = res.shape[1]
+    for b in prange(B):
+        bw = b % weights.shape[0]  # leading size 1 or B
+        acc = 0.0
+        if exponent == 2.0:
+            for i in range(n):
+                acc += weights[bw, i] * (act[b, i] * act[b, i])
+        else:
+            for i in range(n):
+                acc += weights[bw, i] * act[b, i] ** exponent
+        r2 = 0.0
+        ok = True
+        for j in range(m):
+            r2 += res[b, j] * res[b, j]
+            ok = ok and abs(res[b, j]) <= feasibility_tol
+        objective[b] = acc + reserve_weight * r2
+        feasible[b] = ok

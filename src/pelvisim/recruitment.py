@@ -270,21 +270,29 @@ def _warm_multipliers(pb: _Problem, warm_start):
     return np.ascontiguousarray(np.linalg.solve(A, (Mf @ s[:, :, None]))[:, :, 0])
 
 
-def _objective(pb, act, res, criterion):
-    w = np.broadcast_to(pb.weights, act.shape)
+def _objective_feasible(pb, act, res, criterion):
+    """Criterion value and feasibility flag of each item."""
     if criterion == "minmax":
-        return np.max(w * act, axis=1) + pb.reserve_weight * np.sum(np.abs(res), axis=1)
-    return np.sum(w * act**pb.exponent, axis=1) + pb.reserve_weight * np.sum(res**2, axis=1)
+        w = np.broadcast_to(pb.weights, act.shape)
+        objective = np.max(w * act, axis=1) + pb.reserve_weight * np.sum(np.abs(res), axis=1)
+        return objective, np.all(np.abs(res) <= pb.options.feasibility_tol, axis=1)
+    # One parallel pass (NumPy's temporaries cost about as much as a Newton iteration per item).
+    objective = np.empty(act.shape[0])
+    feasible = np.empty(act.shape[0], dtype=bool)
+    _k.objective_batch(np.ascontiguousarray(act), np.ascontiguousarray(res), pb.weights, pb.exponent,
+                       pb.reserve_weight, pb.options.feasibility_tol, objective, feasible)
+    return objective, feasible
 
 
 def _result(pb, act, res, status, iters, lam, criterion):
+    objective, feasible = _objective_feasible(pb, act, res, criterion)
     return RecruitmentResult(
         activation=act,
         reserve=res,
         status=np.asarray(status, dtype=np.int64),
         iterations=np.asarray(iters, dtype=np.int64),
-        feasible=np.all(np.abs(res) <= pb.options.feasibility_tol, axis=1),
-        objective=_objective(pb, act, res, criterion),
+        feasible=feasible,
+        objective=objective,
         multiplier=lam,
     )
 
