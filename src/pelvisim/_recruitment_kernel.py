@@ -934,29 +934,34 @@ def solve_batch(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
             iter_out[b] = it
 
 
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def objective_one(act, res, weights, exponent, reserve_weight):
+    """Criterion value ``sum_i w_i act_i**p + rho sum_j res_j**2`` [-] of one item."""
+    acc = 0.0
+    if exponent == 2.0:
+        for i in range(act.shape[0]):
+            acc += weights[i] * (act[i] * act[i])
+    else:
+        for i in range(act.shape[0]):
+            acc += weights[i] * act[i] ** exponent
+    r2 = 0.0
+    for j in range(res.shape[0]):
+        r2 += res[j] * res[j]
+    return acc + reserve_weight * r2
+
+
 @njit(cache=True, fastmath=_FAST, parallel=True, error_model="numpy")
 def objective_batch(act, res, weights, exponent, reserve_weight, feasibility_tol, objective, feasible):
-    """``objective[b] = sum_i w_i act_bi**p + rho sum_j res_bj**2`` [-] and
-    ``feasible[b] = all |res_bj| <= feasibility_tol`` for a batch.
+    """:func:`objective_one` of each item, and ``feasible[b] = all |res_bj| <=
+    feasibility_tol``.
 
     ``act`` (B, n), ``res`` (B, m), ``weights`` (1 or B, n), ``objective`` and
     ``feasible`` (B,).
     """
-    B, n = act.shape
-    m = res.shape[1]
-    for b in prange(B):
-        bw = b % weights.shape[0]  # leading size 1 or B
-        acc = 0.0
-        if exponent == 2.0:
-            for i in range(n):
-                acc += weights[bw, i] * (act[b, i] * act[b, i])
-        else:
-            for i in range(n):
-                acc += weights[bw, i] * act[b, i] ** exponent
-        r2 = 0.0
+    for b in prange(act.shape[0]):
+        objective[b] = objective_one(act[b], res[b], weights[b % weights.shape[0]], exponent,
+                                     reserve_weight)
         ok = True
-        for j in range(m):
-            r2 += res[b, j] * res[b, j]
+        for j in range(res.shape[1]):
             ok = ok and abs(res[b, j]) <= feasibility_tol
-        objective[b] = acc + reserve_weight * r2
         feasible[b] = ok

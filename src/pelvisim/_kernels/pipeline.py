@@ -10,7 +10,7 @@ optimization) -> muscle forces -> ITB tension, hip contact and L5/S1 loads.
 import numpy as np
 from numba import njit
 
-from .._recruitment_kernel import solve_one
+from .._recruitment_kernel import objective_one, solve_one
 from .geometry import muscle_paths, path_force_on_set
 from .kinematics import N_SEG, PELVIS, SHANK_R, THIGH_R, matvec3, segment_frames, tmatvec3
 from .statics import demanded_moments, free_side
@@ -268,13 +268,9 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
     else:
         status, iters = solve_one(M, rhs, model.weights, model.upper, model.exponent,
                                   model.reserve_weight, tol, max_iter, act, reserve)
-    objective = 0.0
+    objective = objective_one(act, reserve, model.weights, model.exponent, model.reserve_weight)
     for i in range(n):
         force[i] = act[i] * fa[i] + fp[i]
-        if act[i] > 0.0:
-            objective += model.weights[i] * act[i] ** model.exponent
-    for j in range(m):
-        objective += model.reserve_weight * reserve[j] * reserve[j]
     # ITB tension: inserted muscle force plus the passive band
     for side in range(2):
         itb[side] = itb_passive[side]
