@@ -64,12 +64,15 @@ def _magnus(sol):
 
 
 def test_weak_gluteus_maximus_in_forward_bend(model):
-    """Weaker gluteus maximus in a 40 deg bend: the hamstrings take more."""
+    """Weaker gluteus maximus in a 40 deg bend: the hamstrings and the adductor
+    magnus take more. The magnus extends the hip only because its adduction is
+    handed to the floor (the feet's mediolateral force pair in double stance);
+    otherwise the gluteus medius would have to cancel it."""
     t = pelvisim.task("forward_bend", **BEND)
     strong = pelvisim.solve(model, t)
     weak = pelvisim.solve(model.with_strength(gluteus_maximus=0.2), t)
     assert weak.group_force("hamstrings", "r") > strong.group_force("hamstrings", "r")
-    assert _magnus(weak) >= _magnus(strong)
+    assert _magnus(weak) > _magnus(strong) > 0.0
     assert_equilibrium(weak)
 
 
@@ -85,16 +88,6 @@ def test_weak_hip_extensors_bend_compensation_loads_the_back(model):
                           compensation="optimal")
     es = lambda s: s.group_force("erector_spinae", "r") + s.group_force("erector_spinae", "l")
     assert es(weak) > 1.02 * es(strong) or weak.l5s1_compression > 1.02 * strong.l5s1_compression
-
-
-@pytest.mark.xfail(strict=True, reason="measured 0 N before and after: the adductor magnus "
-                   "adduction arm (3-7 cm) exceeds its extension arm, so static optimization "
-                   "prefers hamstrings + posterior gluteus medius")
-def test_weak_gluteus_maximus_adductor_magnus_takes_more(model):
-    t = pelvisim.task("forward_bend", **BEND)
-    strong = pelvisim.solve(model, t)
-    weak = pelvisim.solve(model.with_strength(gluteus_maximus=0.2), t)
-    assert _magnus(weak) > _magnus(strong)
 
 
 def test_weak_deep_rotators_late_stance(model):

@@ -182,3 +182,34 @@ def test_body_weight_normalised_copies(sls):
     assert sls.hip_contact_force_bw["r"] == pytest.approx(sls.hip_contact_force["r"] / sls.body_weight)
     assert sls.itb_tension_bw["l"] == pytest.approx(sls.itb_tension["l"] / sls.body_weight)
     assert sls.l5s1_compression_bw == pytest.approx(sls.l5s1_compression / (75.0 * 9.81))
+
+
+@pytest.mark.parametrize("comp", ["none", "optimal"])
+def test_double_stance_ground_pair(model, comp):
+    """Double stance closes a loop through the floor: a mediolateral force pair
+    on the feet (equal and opposite, so the body stays in equilibrium) adds the
+    same hip adduction moment on both sides, f times the height of the hip
+    centre above the ground contact (thighs vertical). The recruitment chooses
+    f; the demanded moments must carry exactly that, and f must stay well inside
+    friction (0.4 x the vertical load on a foot)."""
+    from pelvisim._kernels.pipeline import static_moments
+    from pelvisim.geometry import geometry, posture_vector
+
+    t = pelvisim.task("forward_bend", trunk_flexion_deg=40)
+    sol = pelvisim.solve(model.with_strength(gluteus_maximus=0.2), t, compensation=comp)
+    assert_equilibrium(sol)
+    f = sol.ground_pair_force
+    assert abs(f) > 1.0  # the hamstrings' hip adduction is handed to the floor
+    assert abs(f) < 0.4 * 0.5 * sol.body_weight
+    q = posture_vector(**{k: v for k, v in sol.posture.items()
+                          if k not in ("trunk_flexion_deg", "trunk_lean_deg")})
+    static = np.zeros(11)
+    static_moments(model.arrays, t.arrays(model), q, static)
+    g = geometry(model, q)
+    a = model.arrays
+    for k, side in enumerate("rl"):
+        height = g.origin[2 + 2 * k][1] - (g.origin[3 + 2 * k] + g.rotation[3 + 2 * k] @ a.foot_pt[k])[1]
+        added = sol.demanded_moment[f"hip_adduction_{side}"] - static[4 + 4 * k]
+        assert added == pytest.approx(f * height, rel=1e-6, abs=1e-9), side
+    # single stance has no such loop
+    assert pelvisim.solve(model, pelvisim.task("single_leg_stance")).ground_pair_force == 0.0

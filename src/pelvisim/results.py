@@ -12,7 +12,8 @@ __all__ = ["save", "load", "to_tidy_csv", "tidy", "GROUP_LEVEL"]
 # in the NetCDF file).
 GROUP_LEVEL = ("group_force", "group_force_bw", "itb_tension", "itb_tension_bw",
                "hip_contact_force", "hip_contact_force_bw", "l5s1_compression",
-               "l5s1_compression_bw", "l5s1_shear_ap", "l5s1_shear_lat", "feasible")
+               "l5s1_compression_bw", "l5s1_shear_ap", "l5s1_shear_lat", "ground_pair_force",
+               "feasible")
 
 
 def _engine() -> str:

@@ -92,7 +92,7 @@ def _compensation_setup(model, task, ta, compensation, B):
 
 
 BatchOutput = namedtuple("BatchOutput", [
-    "x", "q", "activation", "force", "reserve", "tau", "itb", "hip", "l5s1", "status",
+    "x", "q", "activation", "force", "reserve", "tau", "itb", "hip", "l5s1", "ground_pair", "status",
     "iterations", "objective", "evaluations", "feasible",
 ])
 
@@ -122,8 +122,8 @@ def run_points(model, task, strength=None, *, compensation="none",
         x=np.zeros((B, 2)), q=np.zeros((B, N_COORD)), activation=np.zeros((B, n)),
         force=np.zeros((B, n)), reserve=np.zeros((B, N_DOF)), tau=np.zeros((B, N_DOF)),
         itb=np.zeros((B, 2)), hip=np.zeros((B, 2, 2, 3)), l5s1=np.zeros((B, 3)),
-        status=np.zeros(B, dtype=np.int64), iterations=np.zeros(B, dtype=np.int64),
-        objective=np.zeros(B), evaluations=np.zeros(B, dtype=np.int64),
+        ground_pair=np.zeros(B), status=np.zeros(B, dtype=np.int64),
+        iterations=np.zeros(B, dtype=np.int64), objective=np.zeros(B), evaluations=np.zeros(B, dtype=np.int64),
         feasible=np.zeros(B, dtype=bool))
     if criterion == "minmax":
         if mode == OPTIMAL:
@@ -134,8 +134,8 @@ def run_points(model, task, strength=None, *, compensation="none",
     else:
         run_batch(arr, ta, strength, x0, mode, nvar, lo, hi, comp.angle_scale, weight,
                   options.tol, options.max_iter, 1e-4, 200, out.x, out.q, out.activation,
-                  out.force, out.reserve, out.tau, out.itb, out.hip, out.l5s1, out.status,
-                  out.iterations, out.objective, out.evaluations)
+                  out.force, out.reserve, out.tau, out.itb, out.hip, out.l5s1, out.ground_pair,
+                  out.status, out.iterations, out.objective, out.evaluations)
     out.feasible[:] = np.all(np.abs(out.reserve) <= options.feasibility_tol, axis=1)
     return out
 
@@ -159,8 +159,8 @@ def _run_minmax(arr, ta, strength, x0, options, out):
         res = recruit(M, rhs, criterion="minmax", weights=arr.weights, upper=arr.upper,
                       reserve_weight=arr.reserve_weight, options=options)
         out.activation[b] = res.activation[0]
-        evaluate_mode(arr, ta, strength[b], out.x[b], *row, options.tol, options.max_iter,
-                      GIVEN, M, rhs)
+        *_, out.ground_pair[b] = evaluate_mode(arr, ta, strength[b], out.x[b], *row,
+                                               options.tol, options.max_iter, GIVEN, M, rhs)
         out.status[b] = res.status[0]
         out.iterations[b] = res.iterations[0]
         out.objective[b] = res.objective[0]

@@ -29,6 +29,11 @@ class Solution:
         Force of the upper body on the sacrum along the L5/S1 disc normal
         (compression +), in the disc plane forward (anterior shear +) and to the
         right (lateral shear +).
+    ground_pair_force : float [N]
+        Double stance: mediolateral force of the floor on each foot, pushing the
+        feet apart (+) or together (-); equal and opposite on the two feet, so
+        the body's equilibrium does not fix it and the recruitment chooses it.
+        0 in single stance.
     reserve : dict DOF -> [N m] reserve moment (zero when feasible)
     demanded_moment : dict DOF -> [N m] net joint moment the task demands
     posture : dict angle name (``*_deg``) -> [deg], the posture actually used
@@ -50,6 +55,7 @@ class Solution:
     l5s1_compression: float
     l5s1_shear_ap: float
     l5s1_shear_lat: float
+    ground_pair_force: float
     reserve: Mapping[str, float]
     demanded_moment: Mapping[str, float]
     posture: Mapping[str, float]
@@ -71,6 +77,7 @@ class Solution:
             hip_contact_vector_femur={s: out.hip[b, k, 1].copy() for k, s in enumerate(SIDES)},
             l5s1_compression=float(out.l5s1[b, 0]), l5s1_shear_ap=float(out.l5s1[b, 1]),
             l5s1_shear_lat=float(out.l5s1[b, 2]),
+            ground_pair_force=float(out.ground_pair[b]),
             reserve=dict(zip(DOFS, out.reserve[b].tolist())),
             demanded_moment=dict(zip(DOFS, out.tau[b].tolist())),
             posture=posture_dict(q),
@@ -110,7 +117,7 @@ class Solution:
             rows.append({"quantity": "ITB tension", "side": s, "value": self.itb_tension[s], "unit": "N"})
             rows.append({"quantity": "hip contact force", "side": s,
                          "value": self.hip_contact_force[s], "unit": "N"})
-        for name in ("l5s1_compression", "l5s1_shear_ap", "l5s1_shear_lat"):
+        for name in ("l5s1_compression", "l5s1_shear_ap", "l5s1_shear_lat", "ground_pair_force"):
             rows.append({"quantity": name, "side": "-", "value": getattr(self, name), "unit": "N"})
         return pd.DataFrame(rows)
 
@@ -128,6 +135,9 @@ class Solution:
                      f"({self.hip_contact_force['r'] / bw:.2f} / {self.hip_contact_force['l'] / bw:.2f} BW)")
         lines.append(f"L5/S1 compression {self.l5s1_compression:.1f} N, shear AP "
                      f"{self.l5s1_shear_ap:.1f} N, lateral {self.l5s1_shear_lat:.1f} N")
+        if self.ground_pair_force != 0.0:
+            lines.append(f"floor pushing the feet apart {self.ground_pair_force:.1f} N each "
+                         "(negative: together)")
         big = {k: v for k, v in self.reserve.items() if abs(v) >= 5e-3}
         lines.append("reserves [N m]: " + (", ".join(f"{k}={v:.2f}" for k, v in big.items())
                                           if big else "none"))

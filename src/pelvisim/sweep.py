@@ -303,8 +303,8 @@ def run_chunk(chunk: Chunk) -> dict[str, np.ndarray]:
         "group_force": out.force @ _group_matrix(model),
         "itb_tension": out.itb, "hip_contact_vector": hip_vec,
         "hip_contact_force": np.linalg.norm(hip_vec, axis=-1),
-        "l5s1": out.l5s1, "reserve": out.reserve, "feasible": out.feasible,
-        "status": out.status, "objective": out.objective, "posture": posture,
+        "l5s1": out.l5s1, "ground_pair_force": out.ground_pair, "reserve": out.reserve,
+        "feasible": out.feasible, "status": out.status, "objective": out.objective, "posture": posture,
         "body_weight": np.full(B, model.body_weight),
     }
 
@@ -448,7 +448,8 @@ def _allocate(model, P, muscle_outputs=True):
         **muscle,
         "group_force": np.zeros((P, G * 2)), "itb_tension": np.zeros((P, 2)),
         "hip_contact_vector": np.zeros((P, 2, 3)), "hip_contact_force": np.zeros((P, 2)),
-        "l5s1": np.zeros((P, 3)), "reserve": np.zeros((P, len(DOFS))),
+        "l5s1": np.zeros((P, 3)), "ground_pair_force": np.zeros(P),
+        "reserve": np.zeros((P, len(DOFS))),
         "feasible": np.zeros(P, dtype=bool), "status": np.zeros(P, dtype=np.int64),
         "objective": np.zeros(P), "posture": np.zeros((P, len(ANGLES))),
         "body_weight": np.zeros(P),
@@ -509,6 +510,7 @@ def _dataset(model, facs, dims, shape, sample, r) -> xr.Dataset:
         "l5s1_compression": var(l5[:, 0]), "l5s1_shear_ap": var(l5[:, 1]),
         "l5s1_shear_lat": var(l5[:, 2]),
         "l5s1_compression_bw": var(l5[:, 0] / bw),
+        "ground_pair_force": var(r["ground_pair_force"]),
         "reserve": var(r["reserve"], ["dof"], [len(DOFS)]),
         "feasible": var(r["feasible"]), "status": var(r["status"]),
         "objective": var(r["objective"]),
@@ -546,6 +548,8 @@ _VARIABLE_ATTRS = {
     "l5s1_shear_ap": ("N", "L5/S1 antero-posterior shear (anterior +)"),
     "l5s1_shear_lat": ("N", "L5/S1 lateral shear (to the right +)"),
     "l5s1_compression_bw": ("BW", "L5/S1 compression / body weight"),
+    "ground_pair_force": ("N", "double stance: mediolateral force of the floor on each foot, "
+                          "pushing the feet apart (+) or together (-); 0 in single stance"),
     "reserve": ("N m", "reserve moment (zero when the muscles can do the task)"),
     "feasible": ("1", "all reserve moments below the feasibility tolerance"),
     "status": ("1", "solver status code (0 converged)"),

@@ -6,8 +6,11 @@ Every task states its loads:
     Bipedal quiet standing, neutral posture. Loads: segment weights; ground
     reactions on both feet, vertical, sharing the body weight by
     ``weight_split_r`` (right share), centre of pressure under the whole-body
-    centre of mass. Compensation angle: pelvic tilt (trunk kept upright, thighs
-    vertical).
+    centre of mass; plus a mediolateral force pair on the feet (the floor
+    pushing them apart or together, equal and opposite), which statics cannot
+    fix because the legs and the floor close a loop: the recruitment chooses
+    it (``Solution.ground_pair_force``). Compensation angle: pelvic tilt (trunk
+    kept upright, thighs vertical).
 ``single_leg_stance``
     Standing on ``side``; the other (swing) hip and knee flexed by
     ``swing_hip_flexion_deg`` and ``swing_knee_flexion_deg``. Loads: segment
@@ -20,7 +23,8 @@ Every task states its loads:
     and pelvic tilt by the model's lumbopelvic ratio; an optional load of
     ``hand_load_kg`` held in both hands, hanging below the shoulders or
     ``hand_distance_m`` in front of them (along the trunk's anterior axis).
-    Loads: weights, hand load, ground reactions as in standing (50/50).
+    Loads: weights, hand load, ground reactions as in standing (50/50, with
+    the mediolateral pair).
     Compensation angle: pelvic tilt at the same trunk inclination.
 ``gait_stance``
     One quasi-static frame at ``stance_pct`` of the stance phase of walking on

@@ -24,7 +24,7 @@ def _cost(model, task, strength, x, nvar, lo, hi, scale, weight, q, act, force, 
         if x[k] < lo[k] or x[k] > hi[k]:
             return 1e30
         penalty += (x[k] / scale) ** 2
-    status, iters, obj = evaluate(model, task, strength, x, q, act, force, reserve, tau, itb,
+    status, iters, obj, pair = evaluate(model, task, strength, x, q, act, force, reserve, tau, itb,
                                   hip, l5s1, tol, max_iter)
     return obj + weight * penalty
 
@@ -106,28 +106,30 @@ def optimize_compensation(model, task, strength, nvar, lo, hi, scale, weight, to
 
 @njit(cache=True)
 def _run_one(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol, max_iter,
-             xtol, max_eval, x, q, act, force, reserve, tau, itb, hip, l5s1):
+             xtol, max_eval, x, q, act, force, reserve, tau, itb, hip, l5s1, pair):
     if mode == OPTIMAL:
         evals = optimize_compensation(model, task, strength, nvar, lo, hi, scale, weight, tol,
                                       max_iter, xtol, max_eval, x)
     else:
         x[:] = x0
         evals = 0
-    st, it, ob = evaluate(model, task, strength, x, q, act, force, reserve, tau, itb, hip,
-                          l5s1, tol, max_iter)
+    st, it, ob, pair[0] = evaluate(model, task, strength, x, q, act, force, reserve, tau, itb,
+                                   hip, l5s1, tol, max_iter)
     return st, it, ob, evals
 
 
 @njit(parallel=True, cache=True)
 def run_batch(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol, max_iter,
-              xtol, max_eval, x, q, act, force, reserve, tau, itb, hip, l5s1, status, iters,
-              objective, evals):
-    """Evaluate B points (strength[b], compensation x0[b] when prescribed)."""
+              xtol, max_eval, x, q, act, force, reserve, tau, itb, hip, l5s1, pair, status,
+              iters, objective, evals):
+    """Evaluate B points (strength[b], compensation x0[b] when prescribed);
+    ``pair`` (B,) [N]: the ground's mediolateral foot-force pair (double stance)."""
     B = strength.shape[0]
     for b in prange(B):
         st, it, ob, ne = _run_one(model, task, strength[b], x0[b], mode, nvar, lo, hi, scale,
                                   weight, tol, max_iter, xtol, max_eval, x[b], q[b], act[b],
-                                  force[b], reserve[b], tau[b], itb[b], hip[b], l5s1[b])
+                                  force[b], reserve[b], tau[b], itb[b], hip[b], l5s1[b],
+                                  pair[b:b + 1])
         status[b] = st
         iters[b] = it
         objective[b] = ob

@@ -24,6 +24,9 @@ COMP_NONE, COMP_FRONTAL, COMP_STANDING, COMP_BEND = 0, 1, 2, 3
 TILT, LIST, LFLEX, LBEND = 0, 1, 2, 3
 HIP_Q = (5, 9)  # hip flexion index per side; adduction +1, rotation +2, knee +3
 CUT_DOF = (0, 3, 7)  # lumbar, hip_r, hip_l
+# double stance: the row of the mediolateral foot-force pair's pivot (left hip
+# adduction), see free_ground_pair
+PAIR_PIVOT = 8
 
 
 @njit(cache=True)
@@ -116,7 +119,7 @@ def demand(model, task, R, o, axes, centres, tau):
     """External loads at the placed posture and the moments [N m] they demand
     (without the task's moment offset). Returns the loads (segment, point,
     force, count) for the joint-reaction step."""
-    E = N_SEG * 2 + task.load_seg.shape[0] + 2
+    E = N_SEG * 2 + task.load_seg.shape[0] + 4  # + 2 feet + the pair of free_ground_pair
     lseg = np.zeros(E, dtype=np.int64)
     lpt = np.zeros((E, 3))
     lf = np.zeros((E, 3))
@@ -177,9 +180,56 @@ def balance_stance(model, task, q, R, o, axes, centres):
 
 
 @njit(cache=True)
+def pair_moments(axes, centres, root, lseg, lpt, ne, g):
+    """Moments [N m per N] of a unit mediolateral force pair on the feet in
+    double stance: +z (to the right) on the right foot, -z on the left, at the
+    ground-reaction points (the last two loads). The pair sums to zero, so it
+    leaves the body's equilibrium unchanged."""
+    seg = lseg[ne - 2:ne].copy()
+    pt = lpt[ne - 2:ne].copy()
+    f = np.zeros((2, 3))
+    f[0, 2] = 1.0
+    f[1, 2] = -1.0
+    demanded_moments(axes, centres, root, seg, pt, f, g)
+
+
+@njit(cache=True)
+def free_ground_pair(M, rhs, g, keep_row, keep_rhs):
+    """Eliminate the mediolateral foot-force pair f from ``M a + r = rhs + g f``.
+
+    In double stance the legs and the ground close a loop: the floor can push
+    the feet apart or together (friction) without changing the body's
+    equilibrium, so the pair f is not fixed by statics and the recruitment may
+    use it. f is solved from the pivot row (left hip adduction, reserve 0 there)
+    and substituted into the others; the pivot row is saved in ``keep_row``,
+    ``keep_rhs`` and zeroed. See :func:`ground_pair_force`.
+    """
+    p = PAIR_PIVOT
+    keep_row[:] = M[p]
+    keep_rhs[0] = rhs[p]
+    for j in range(M.shape[0]):
+        if j != p and g[j] != 0.0:
+            c = g[j] / g[p]
+            M[j] -= c * M[p]
+            rhs[j] -= c * rhs[p]
+    M[p] = 0.0
+    rhs[p] = 0.0
+
+
+@njit(cache=True)
+def ground_pair_force(g, keep_row, keep_rhs, act):
+    """The pair force f [N] (+: the floor pushes the feet apart) that goes with
+    activations ``act``: from the saved pivot row, ``keep_row . act = keep_rhs + g_p f``."""
+    s = -keep_rhs[0]
+    for i in range(act.shape[0]):
+        s += keep_row[i] * act[i]
+    return s / g[PAIR_PIVOT]
+
+
+@njit(cache=True)
 def evaluate(model, task, strength, x, q, act, force, reserve, tau, itb, hip, l5s1,
              tol, max_iter):
-    """Solve one point. Returns (status, iterations, objective).
+    """Solve one point. Returns (status, iterations, objective, ground pair [N]).
 
     See :func:`evaluate_mode`; this is its SOLVE mode.
     """
@@ -202,13 +252,17 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
     filling ``M`` (m, n) [N m per unit activation] and ``rhs`` (m,) [N m], the
     moments the active muscles must produce, so that another solver (the
     min-max LP) can be used. GIVEN: take ``act`` as the solution (reserves =
-    rhs - M act) and compute the loads.
+    rhs - M act) and compute the loads. In double stance ``M`` and ``rhs`` are
+    those left after :func:`free_ground_pair` (the pivot row zeroed).
 
     Outputs (filled): q (13,) [rad] posture used; act (n,); force (n,) [N]
-    (active + passive); reserve (m,) [N m]; tau (m,) [N m] demanded moments;
+    (active + passive); reserve (m,) [N m]; tau (m,) [N m] demanded moments,
+    with those of the ground's mediolateral foot-force pair (double stance);
     itb (2,) [N]; hip (2, 2, 3) [N] force on each femoral head [side, frame] in
     the pelvis frame (0) and the femur frame (1);
     l5s1 (3,) [N] compression, antero-posterior and lateral shear.
+    Returns (status, iterations, objective, pair): pair [N] is the force of
+    the floor pushing the feet apart (negative: together), 0 in single stance.
     """
     n = model.fmax.shape[0]
     m = tau.shape[0]
@@ -257,8 +311,15 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
             M[j, i] = arm[j, i] * fa[i]
         for side in range(2):
             rhs[j] -= itb_arm[j, side] * itb_passive[side]
+    double = task.support == DOUBLE
+    g = np.zeros(m)
+    keep_row = np.zeros(n)
+    keep_rhs = np.zeros(1)
+    if double:
+        pair_moments(axes, centres, task.root, lseg, lpt, ne, g)
+        free_ground_pair(M, rhs, g, keep_row, keep_rhs)
     if mode == ASSEMBLE:
-        return 0, 0, 0.0
+        return 0, 0, 0.0, 0.0
     if mode == GIVEN:
         status, iters = 0, 0
         for j in range(m):
@@ -269,6 +330,19 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
         status, iters = solve_one(M, rhs, model.weights, model.upper, model.exponent,
                                   model.reserve_weight, tol, max_iter, act, reserve)
     objective = objective_one(act, reserve, model.weights, model.exponent, model.reserve_weight)
+    pair = 0.0
+    if double:
+        # the pair the recruitment chose: its moments join the demanded ones
+        # and its forces the loads on the legs
+        pair = ground_pair_force(g, keep_row, keep_rhs, act)
+        for j in range(m):
+            tau[j] += g[j] * pair
+        for k in range(2):
+            lseg[ne + k] = lseg[ne - 2 + k]
+            lpt[ne + k] = lpt[ne - 2 + k]
+            lf[ne + k, :] = 0.0
+            lf[ne + k, 2] = pair if k == 0 else -pair
+        ne += 2
     for i in range(n):
         force[i] = act[i] * fa[i] + fp[i]
     # ITB tension: inserted muscle force plus the passive band
@@ -310,4 +384,4 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
             on_femur = -total if in_set[THIGH_R + 2 * side] else total
             hip[side, 0] = tmatvec3(R[PELVIS], on_femur)
             hip[side, 1] = tmatvec3(R[THIGH_R + 2 * side], on_femur)
-    return status, iters, objective
+    return status, iters, objective, pair
