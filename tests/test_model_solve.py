@@ -213,3 +213,34 @@ def test_double_stance_ground_pair(model, comp):
         assert added == pytest.approx(f * height, rel=1e-6, abs=1e-9), side
     # single stance has no such loop
     assert pelvisim.solve(model, pelvisim.task("single_leg_stance")).ground_pair_force == 0.0
+
+
+@pytest.mark.parametrize("criterion", ["activation_squared", "minmax"])
+def test_double_stance_ground_pair_within_friction(model, criterion):
+    """Friction bounds the floor pair: mu x the vertical load on the less loaded
+    foot. A small mu puts the pair at its limit, with the sign of the free pair;
+    the effort is convex in the pair, so that costs more than the free pair and
+    less than no pair (mu = 0). All the weight on one foot leaves no pair."""
+    from pelvisim.simulate import run_points
+
+    t = pelvisim.task("forward_bend", trunk_flexion_deg=40)
+    weak = model.with_strength(gluteus_maximus=0.2)
+    mu = 0.005
+    free, limited, none = (run_points(weak.with_params(foot_friction_coefficient=f), t,
+                                      criterion=criterion) for f in (0.5, mu, 0.0))
+    half_weight = 0.5 * weak.body_weight  # no hand load: half the weight on each foot
+    assert abs(free.ground_pair[0]) < 0.5 * half_weight
+    assert abs(free.ground_pair[0]) > mu * half_weight
+    assert limited.ground_pair[0] == pytest.approx(np.copysign(mu * half_weight, free.ground_pair[0]),
+                                                  rel=1e-9)
+    assert none.ground_pair[0] == 0.0
+    if criterion == "minmax":  # the LP's objective also carries its tolerance-level reserves
+        effort = [o.activation[0].max() for o in (free, limited, none)]
+    else:
+        effort = [o.objective[0] for o in (free, limited, none)]
+    assert effort[0] <= effort[1] + 1e-9
+    assert effort[1] <= effort[2] + 1e-9
+    one_foot = pelvisim.solve(model, pelvisim.task("standing", weight_split_r=1.0),
+                              criterion=criterion)
+    assert one_foot.ground_pair_force == 0.0
+    assert_equilibrium(one_foot)

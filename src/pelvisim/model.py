@@ -41,7 +41,7 @@ ModelArrays = namedtuple("ModelArrays", [
     "path_seg", "path_pt", "path_start", "side", "fmax", "lopt", "lts", "cos_penn",
     "passive_slack", "has_passive", "use_fl", "fl_width", "pe_shape", "pe_strain",
     "itb_frac", "itb_seg", "itb_pt", "itb_start", "itb_stiffness", "itb_slack",
-    "disc_normal", "disc_ap", "weights", "upper", "exponent", "reserve_weight",
+    "disc_normal", "disc_ap", "weights", "upper", "exponent", "reserve_weight", "friction",
 ])
 
 # Model parameters a sweep may change (``param.<name>``), with allowed ranges.
@@ -51,6 +51,7 @@ TUNABLE = {
     "posture_cost_weight": (0.0, 1e6),
     "itb_youngs_modulus_mpa": (1.0, 5000.0),
     "lumbopelvic_ratio": (0.0, 1.0),
+    "foot_friction_coefficient": (0.0, 2.0),
 }
 
 
@@ -198,6 +199,7 @@ class Model:
             "posture_cost_weight": p.compensation.posture_cost_weight,
             "itb_youngs_modulus_mpa": p.itb.youngs_modulus / 1e6,
             "lumbopelvic_ratio": p.lumbopelvic_ratio,
+            "foot_friction_coefficient": p.foot_friction,
         }[key]
 
     # ----------------------------------------------------------------- arrays
@@ -296,6 +298,7 @@ def build_arrays(model: Model) -> ModelArrays:
         disc_ap=np.array([np.cos(th), -np.sin(th), 0.0]),
         weights=np.ones(n), upper=np.ones(n), exponent=2.0,
         reserve_weight=float(DEFAULT_RESERVE_WEIGHT),
+        friction=float(model.param("foot_friction_coefficient")),
     )
 
 

@@ -125,6 +125,7 @@ class ParamSet:
     segments: dict[str, SegmentParams]
     joints: dict[str, JointParams]
     foot_contact: Vec3
+    foot_friction: float
     muscle_model: MuscleModelParams
     itb: ItbParams
     l5s1_disc_inclination: float
@@ -311,8 +312,9 @@ def _build(data: dict, path: Path, sha: str) -> ParamSet:
         joints[j] = JointParams(j, t["parent"], r.vec3(t["location"], f"joints.{j}.location"),
                                 r.text(t["source"], f"joints.{j}.source"))
 
-    foot = r.table(data["foot"], "foot", ("contact", "source"))
+    foot = r.table(data["foot"], "foot", ("contact", "friction_coefficient", "source"))
     foot_contact = r.vec3(foot["contact"], "foot.contact")
+    foot_friction = r.number(foot["friction_coefficient"], "foot.friction_coefficient", 0.0, 2.0)
     r.text(foot["source"], "foot.source")
 
     mm = r.table(data["muscle_model"], "muscle_model", (
@@ -392,5 +394,6 @@ def _build(data: dict, path: Path, sha: str) -> ParamSet:
 
     return ParamSet(path=path.resolve(), sha256=sha, name=name, mass_kg=mass, height_m=height,
                     reference_height_m=ref_height, segments=segments, joints=joints, foot_contact=foot_contact,
+                    foot_friction=foot_friction,
                     muscle_model=muscle_model, itb=itb, l5s1_disc_inclination=disc, lumbopelvic_ratio=ratio,
                     compensation=compensation, muscles=tuple(muscles), references=references)

@@ -154,13 +154,22 @@ def _run_minmax(arr, ta, strength, x0, options, out):
         out.x[b] = x0[b]
         row = (out.q[b], out.activation[b], out.force[b], out.reserve[b], out.tau[b],
                out.itb[b], out.hip[b], out.l5s1[b])
-        evaluate_mode(arr, ta, strength[b], out.x[b], *row, options.tol, options.max_iter,
-                      ASSEMBLE, M, rhs)
-        res = recruit(M, rhs, criterion="minmax", weights=arr.weights, upper=arr.upper,
-                      reserve_weight=arr.reserve_weight, options=options)
-        out.activation[b] = res.activation[0]
-        *_, out.ground_pair[b] = evaluate_mode(arr, ta, strength[b], out.x[b], *row,
-                                               options.tol, options.max_iter, GIVEN, M, rhs)
+        fixed = np.nan
+        for _ in range(2):
+            # double stance: the floor pair is free; if the LP's pair exceeds
+            # friction, solve again with it at the nearer limit (the optimum
+            # as a function of the pair is convex)
+            evaluate_mode(arr, ta, strength[b], out.x[b], *row, options.tol, options.max_iter,
+                          ASSEMBLE, M, rhs, fixed)
+            res = recruit(M, rhs, criterion="minmax", weights=arr.weights, upper=arr.upper,
+                          reserve_weight=arr.reserve_weight, options=options)
+            out.activation[b] = res.activation[0]
+            *_, pair, limit = evaluate_mode(arr, ta, strength[b], out.x[b], *row, options.tol,
+                                            options.max_iter, GIVEN, M, rhs, fixed)
+            if abs(pair) <= limit or not np.isnan(fixed):
+                break
+            fixed = np.copysign(limit, pair)
+        out.ground_pair[b] = pair
         out.status[b] = res.status[0]
         out.iterations[b] = res.iterations[0]
         out.objective[b] = res.objective[0]

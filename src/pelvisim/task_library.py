@@ -9,7 +9,7 @@ Every task states its loads:
     centre of mass; plus a mediolateral force pair on the feet (the floor
     pushing them apart or together, equal and opposite), which statics cannot
     fix because the legs and the floor close a loop: the recruitment chooses
-    it (``Solution.ground_pair_force``). Compensation angle: pelvic tilt (trunk
+    it within friction (``Solution.ground_pair_force``). Compensation angle: pelvic tilt (trunk
     kept upright, thighs vertical).
 ``single_leg_stance``
     Standing on ``side``; the other (swing) hip and knee flexed by

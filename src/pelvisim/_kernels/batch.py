@@ -24,7 +24,7 @@ def _cost(model, task, strength, x, nvar, lo, hi, scale, weight, q, act, force, 
         if x[k] < lo[k] or x[k] > hi[k]:
             return 1e30
         penalty += (x[k] / scale) ** 2
-    status, iters, obj, pair = evaluate(model, task, strength, x, q, act, force, reserve, tau, itb,
+    status, iters, obj, pair, limit = evaluate(model, task, strength, x, q, act, force, reserve, tau, itb,
                                   hip, l5s1, tol, max_iter)
     return obj + weight * penalty
 
@@ -113,8 +113,8 @@ def _run_one(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol, 
     else:
         x[:] = x0
         evals = 0
-    st, it, ob, pair[0] = evaluate(model, task, strength, x, q, act, force, reserve, tau, itb,
-                                   hip, l5s1, tol, max_iter)
+    st, it, ob, pair[0], limit = evaluate(model, task, strength, x, q, act, force, reserve,
+                                          tau, itb, hip, l5s1, tol, max_iter)
     return st, it, ob, evals
 
 

@@ -229,14 +229,15 @@ def ground_pair_force(g, keep_row, keep_rhs, act):
 @njit(cache=True)
 def evaluate(model, task, strength, x, q, act, force, reserve, tau, itb, hip, l5s1,
              tol, max_iter):
-    """Solve one point. Returns (status, iterations, objective, ground pair [N]).
+    """Solve one point. Returns (status, iterations, objective, ground pair [N],
+    its friction limit [N]).
 
     See :func:`evaluate_mode`; this is its SOLVE mode.
     """
     n = model.fmax.shape[0]
     m = tau.shape[0]
     return evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hip,
-                         l5s1, tol, max_iter, SOLVE, np.zeros((m, n)), np.zeros(m))
+                         l5s1, tol, max_iter, SOLVE, np.zeros((m, n)), np.zeros(m), np.nan)
 
 
 # evaluate_mode modes
@@ -245,15 +246,21 @@ SOLVE, ASSEMBLE, GIVEN = 0, 1, 2
 
 @njit(cache=True)
 def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hip, l5s1,
-                  tol, max_iter, mode, M, rhs):
+                  tol, max_iter, mode, M, rhs, pair_fixed):
     """One point, with the recruitment step chosen by ``mode``.
 
     SOLVE: static optimization by the Numba kernel. ASSEMBLE: stop after
     filling ``M`` (m, n) [N m per unit activation] and ``rhs`` (m,) [N m], the
     moments the active muscles must produce, so that another solver (the
     min-max LP) can be used. GIVEN: take ``act`` as the solution (reserves =
-    rhs - M act) and compute the loads. In double stance ``M`` and ``rhs`` are
-    those left after :func:`free_ground_pair` (the pivot row zeroed).
+    rhs - M act) and compute the loads.
+
+    Double stance: ``pair_fixed`` [N] fixes the floor's mediolateral pair on
+    the feet; NaN lets the recruitment choose it within friction
+    (``model.friction`` x the vertical load on the less loaded foot). Then
+    ``M`` and ``rhs`` are those left after :func:`free_ground_pair` (pivot row
+    zeroed); in SOLVE mode a pair beyond friction is re-solved at the limit, in
+    GIVEN mode it is returned as is for the caller to re-solve.
 
     Outputs (filled): q (13,) [rad] posture used; act (n,); force (n,) [N]
     (active + passive); reserve (m,) [N m]; tau (m,) [N m] demanded moments,
@@ -261,8 +268,9 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
     itb (2,) [N]; hip (2, 2, 3) [N] force on each femoral head [side, frame] in
     the pelvis frame (0) and the femur frame (1);
     l5s1 (3,) [N] compression, antero-posterior and lateral shear.
-    Returns (status, iterations, objective, pair): pair [N] is the force of
-    the floor pushing the feet apart (negative: together), 0 in single stance.
+    Returns (status, iterations, objective, pair, limit): pair [N] is the force
+    of the floor pushing the feet apart (negative: together), 0 in single
+    stance; limit [N] the friction bound on its size.
     """
     n = model.fmax.shape[0]
     m = tau.shape[0]
@@ -315,11 +323,26 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
     g = np.zeros(m)
     keep_row = np.zeros(n)
     keep_rhs = np.zeros(1)
+    M0 = np.zeros((1, 1))
+    rhs0 = np.zeros(1)
+    limit = 0.0
+    fixed = not np.isnan(pair_fixed)
+    pair = pair_fixed if fixed else 0.0
     if double:
         pair_moments(axes, centres, task.root, lseg, lpt, ne, g)
-        free_ground_pair(M, rhs, g, keep_row, keep_rhs)
+        # friction on the less loaded foot bounds the pair
+        limit = model.friction * max(0.0, min(lf[ne - 2, 1], lf[ne - 1, 1]))
+        if not fixed and limit <= 0.0:
+            fixed = True
+        if fixed:
+            for j in range(m):
+                rhs[j] += g[j] * pair
+        else:
+            M0 = M.copy()
+            rhs0 = rhs.copy()
+            free_ground_pair(M, rhs, g, keep_row, keep_rhs)
     if mode == ASSEMBLE:
-        return 0, 0, 0.0, 0.0
+        return 0, 0, 0.0, pair, limit
     if mode == GIVEN:
         status, iters = 0, 0
         for j in range(m):
@@ -329,12 +352,19 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
     else:
         status, iters = solve_one(M, rhs, model.weights, model.upper, model.exponent,
                                   model.reserve_weight, tol, max_iter, act, reserve)
-    objective = objective_one(act, reserve, model.weights, model.exponent, model.reserve_weight)
-    pair = 0.0
     if double:
-        # the pair the recruitment chose: its moments join the demanded ones
-        # and its forces the loads on the legs
-        pair = ground_pair_force(g, keep_row, keep_rhs, act)
+        if not fixed:
+            pair = ground_pair_force(g, keep_row, keep_rhs, act)
+            if abs(pair) > limit and mode == SOLVE:
+                # the effort as a function of the pair (muscles re-optimised) is
+                # convex, so within friction its minimum is at the nearer bound
+                pair = limit if pair > 0.0 else -limit
+                M[:] = M0
+                for j in range(m):
+                    rhs[j] = rhs0[j] + g[j] * pair
+                status, iters = solve_one(M, rhs, model.weights, model.upper, model.exponent,
+                                          model.reserve_weight, tol, max_iter, act, reserve)
+        # the pair's moments join the demanded ones and its forces the loads on the legs
         for j in range(m):
             tau[j] += g[j] * pair
         for k in range(2):
@@ -343,6 +373,7 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
             lf[ne + k, :] = 0.0
             lf[ne + k, 2] = pair if k == 0 else -pair
         ne += 2
+    objective = objective_one(act, reserve, model.weights, model.exponent, model.reserve_weight)
     for i in range(n):
         force[i] = act[i] * fa[i] + fp[i]
     # ITB tension: inserted muscle force plus the passive band
@@ -384,4 +415,4 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
             on_femur = -total if in_set[THIGH_R + 2 * side] else total
             hip[side, 0] = tmatvec3(R[PELVIS], on_femur)
             hip[side, 1] = tmatvec3(R[THIGH_R + 2 * side], on_femur)
-    return status, iters, objective, pair
+    return status, iters, objective, pair, limit
