@@ -157,6 +157,8 @@ def test_minmax_criterion_minimises_the_largest_activation(model):
     assert_equilibrium(minmax)
     assert_bounds(minmax)
     assert max(minmax.activation.values()) <= max(squared.activation.values()) + 1e-9
+    # feasible, so the L1 reserve penalty leaves no reserves worth counting
+    assert max(abs(r) for r in minmax.reserve.values()) < 1e-6
     with pytest.raises(ValueError, match="smooth criterion"):
         pelvisim.solve(model, t, criterion="minmax", compensation="optimal")
 

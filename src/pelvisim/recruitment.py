@@ -319,6 +319,9 @@ def _pnorm_kernel(pb: _Problem, lam0, tau=None, upper=None, exponent=None):
     return act, res, status, iters, lam
 
 
+MINMAX_REFINE_RESERVE_FACTOR = 1e4
+
+
 def _minmax_lp(pb: _Problem):
     """Stage 1 of min-max: HiGHS LP per item. Returns t (B,), reserves (B, m), status, nit."""
     B, m, n = pb.B, pb.m, pb.n
@@ -350,8 +353,12 @@ def _solve_minmax(pb: _Problem):
     t, r_lp, lp_status, nit = _minmax_lp(pb)
     cap = (t * (1.0 + pb.options.minmax_slack))[:, None] / pb.weights
     upper = np.ascontiguousarray(np.minimum(np.broadcast_to(pb.upper, cap.shape), cap))
-    act, res, status, _, _ = _pnorm_kernel(pb, None, tau=np.ascontiguousarray(pb.tau - r_lp), upper=upper,
-                                           exponent=2.0)
+    # the refinement's quadratic reserve penalty leaves r = lambda / (2 rho): with
+    # the L1 weight rho that is ~1e-4 N m, which the L1 objective would count as
+    # ~1; a larger weight there keeps it at the solver's tolerance
+    refine = pb._replace(reserve_weight=pb.reserve_weight * MINMAX_REFINE_RESERVE_FACTOR)
+    act, res, status, _, _ = _pnorm_kernel(refine, None, tau=np.ascontiguousarray(pb.tau - r_lp),
+                                           upper=upper, exponent=2.0)
     res = res + r_lp
     status = np.where(lp_status != 0, lp_status, status)
     act[lp_status != 0] = 0.0
@@ -385,8 +392,10 @@ def solve(M, tau, *, exponent=2.0, weights=None, upper=None, reserve_weight=DEFA
     reserve_weight : float, optional
         ``rho > 0``: [1/(N m)^2] for ``"pnorm"``, [1/(N m)] (L1 penalty) for
         ``"minmax"``. Default :data:`DEFAULT_RESERVE_WEIGHT` = 1e4, which keeps
-        reserves below 1e-3 N m (exactly 0 for ``"minmax"``) whenever the
-        muscles can do the task with a marginal cost below ~20 per N m.
+        reserves below 1e-3 N m (below about 1e-7 N m for ``"minmax"``,
+        whose least-squares refinement weighs reserves by
+        ``MINMAX_REFINE_RESERVE_FACTOR * rho``) whenever the muscles can do
+        the task with a marginal cost below ~20 per N m.
     warm_start : RecruitmentResult or array_like, optional
         Initial guess (``"pnorm"`` only): a previous result (its
         ``multiplier``), multipliers (m,) / (B, m) [1/(N m)], or activations
