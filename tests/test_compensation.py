@@ -29,13 +29,18 @@ def test_weak_gluteus_medius_moves_work_to_tfl_and_itb(model):
         assert_equilibrium(s)
 
 
-def test_healthy_optimal_compensation_stays_neutral(model):
-    """A healthy model chooses (almost) no compensation: within 1 deg of neutral."""
-    for name in ("single_leg_stance", "standing"):
-        sol = pelvisim.solve(model, pelvisim.task(name), compensation="optimal")
-        base = pelvisim.solve(model, pelvisim.task(name))
-        for angle in ("pelvic_list_deg", "trunk_lean_deg", "pelvic_tilt_deg"):
-            assert abs(sol.posture[angle] - base.posture[angle]) < 1.0, (name, angle)
+@pytest.mark.parametrize("name,params", [
+    ("single_leg_stance", {}), ("standing", {}), ("forward_bend", {"trunk_flexion_deg": 40}),
+    ("gait_stance", {"stance_pct": 25}), ("gait_stance", {"stance_pct": 75}),
+])
+def test_healthy_optimal_compensation_stays_neutral(model, name, params):
+    """A healthy model chooses (almost) no compensation: within 1 deg of the
+    task's own posture, in every task."""
+    t = pelvisim.task(name, **params)
+    sol = pelvisim.solve(model, t, compensation="optimal")
+    base = pelvisim.solve(model, t)
+    for angle in ("pelvic_list_deg", "trunk_lean_deg", "pelvic_tilt_deg"):
+        assert abs(sol.posture[angle] - base.posture[angle]) < 1.0, (name, angle)
 
 
 def test_weak_abductors_with_optimal_compensation(model):
