@@ -92,8 +92,8 @@ def _compensation_setup(model, task, ta, compensation, B):
 
 
 BatchOutput = namedtuple("BatchOutput", [
-    "x", "q", "activation", "force", "reserve", "tau", "itb", "hip", "l5s1", "ground_pair", "status",
-    "iterations", "objective", "evaluations", "feasible",
+    "x", "q", "activation", "force", "reserve", "tau", "itb", "hip", "l5s1", "ground_pair",
+    "status", "iterations", "objective", "evaluations", "feasible",
 ])
 
 
@@ -123,8 +123,8 @@ def run_points(model, task, strength=None, *, compensation="none",
         force=np.zeros((B, n)), reserve=np.zeros((B, N_DOF)), tau=np.zeros((B, N_DOF)),
         itb=np.zeros((B, 2)), hip=np.zeros((B, 2, 2, 3)), l5s1=np.zeros((B, 3)),
         ground_pair=np.zeros(B), status=np.zeros(B, dtype=np.int64),
-        iterations=np.zeros(B, dtype=np.int64), objective=np.zeros(B), evaluations=np.zeros(B, dtype=np.int64),
-        feasible=np.zeros(B, dtype=bool))
+        iterations=np.zeros(B, dtype=np.int64), objective=np.zeros(B),
+        evaluations=np.zeros(B, dtype=np.int64), feasible=np.zeros(B, dtype=bool))
     if criterion == "minmax":
         if mode == OPTIMAL:
             raise ValueError("criterion: 'minmax' works with compensation 'none' or "

@@ -123,7 +123,7 @@ class Solution:
 
     def summary(self) -> str:
         """A plain-text table of the key outputs."""
-        bw = self.body_weight
+        hip_bw = self.hip_contact_force_bw
         lines = [f"{self.task.describe()}  compensation={self.compensation!r}  "
                  f"criterion={self.criterion}  feasible={self.feasible}",
                  f"{'group':<20}{'right [N]':>12}{'left [N]':>12}"]
@@ -132,7 +132,7 @@ class Solution:
         lines.append(f"{'ITB tension':<20}{self.itb_tension['r']:>12.1f}{self.itb_tension['l']:>12.1f}")
         lines.append(f"{'hip contact':<20}{self.hip_contact_force['r']:>12.1f}"
                      f"{self.hip_contact_force['l']:>12.1f}   "
-                     f"({self.hip_contact_force['r'] / bw:.2f} / {self.hip_contact_force['l'] / bw:.2f} BW)")
+                     f"({hip_bw['r']:.2f} / {hip_bw['l']:.2f} BW)")
         lines.append(f"L5/S1 compression {self.l5s1_compression:.1f} N, shear AP "
                      f"{self.l5s1_shear_ap:.1f} N, lateral {self.l5s1_shear_lat:.1f} N")
         if self.ground_pair_force != 0.0:

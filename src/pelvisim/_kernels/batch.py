@@ -24,8 +24,8 @@ def _cost(model, task, strength, x, nvar, lo, hi, scale, weight, q, act, force, 
         if x[k] < lo[k] or x[k] > hi[k]:
             return 1e30
         penalty += (x[k] / scale) ** 2
-    status, iters, obj, pair, limit = evaluate(model, task, strength, x, q, act, force, reserve, tau, itb,
-                                  hip, l5s1, tol, max_iter)
+    obj = evaluate(model, task, strength, x, q, act, force, reserve, tau, itb, hip, l5s1, tol,
+                   max_iter)[2]
     return obj + weight * penalty
 
 
@@ -106,16 +106,16 @@ def optimize_compensation(model, task, strength, nvar, lo, hi, scale, weight, to
 
 @njit(cache=True)
 def _run_one(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol, max_iter,
-             xtol, max_eval, x, q, act, force, reserve, tau, itb, hip, l5s1, pair):
+             xtol, max_eval, x, q, act, force, reserve, tau, itb, hip, l5s1):
     if mode == OPTIMAL:
         evals = optimize_compensation(model, task, strength, nvar, lo, hi, scale, weight, tol,
                                       max_iter, xtol, max_eval, x)
     else:
         x[:] = x0
         evals = 0
-    st, it, ob, pair[0], limit = evaluate(model, task, strength, x, q, act, force, reserve,
-                                          tau, itb, hip, l5s1, tol, max_iter)
-    return st, it, ob, evals
+    st, it, ob, pair, _ = evaluate(model, task, strength, x, q, act, force, reserve, tau, itb,
+                                   hip, l5s1, tol, max_iter)
+    return st, it, ob, evals, pair
 
 
 @njit(parallel=True, cache=True)
@@ -126,10 +126,10 @@ def run_batch(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol,
     ``pair`` (B,) [N]: the ground's mediolateral foot-force pair (double stance)."""
     B = strength.shape[0]
     for b in prange(B):
-        st, it, ob, ne = _run_one(model, task, strength[b], x0[b], mode, nvar, lo, hi, scale,
-                                  weight, tol, max_iter, xtol, max_eval, x[b], q[b], act[b],
-                                  force[b], reserve[b], tau[b], itb[b], hip[b], l5s1[b],
-                                  pair[b:b + 1])
+        st, it, ob, ne, pair[b] = _run_one(model, task, strength[b], x0[b], mode, nvar, lo,
+                                           hi, scale, weight, tol, max_iter, xtol, max_eval,
+                                           x[b], q[b], act[b], force[b], reserve[b], tau[b],
+                                           itb[b], hip[b], l5s1[b])
         status[b] = st
         iters[b] = it
         objective[b] = ob

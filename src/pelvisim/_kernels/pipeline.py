@@ -185,28 +185,24 @@ def pair_moments(axes, centres, root, lseg, lpt, ne, g):
     double stance: +z (to the right) on the right foot, -z on the left, at the
     ground-reaction points (the last two loads). The pair sums to zero, so it
     leaves the body's equilibrium unchanged."""
-    seg = lseg[ne - 2:ne].copy()
-    pt = lpt[ne - 2:ne].copy()
     f = np.zeros((2, 3))
     f[0, 2] = 1.0
     f[1, 2] = -1.0
-    demanded_moments(axes, centres, root, seg, pt, f, g)
+    demanded_moments(axes, centres, root, lseg[ne - 2:ne], lpt[ne - 2:ne], f, g)
 
 
 @njit(cache=True)
-def free_ground_pair(M, rhs, g, keep_row, keep_rhs):
+def free_ground_pair(M, rhs, g):
     """Eliminate the mediolateral foot-force pair f from ``M a + r = rhs + g f``.
 
     In double stance the legs and the ground close a loop: the floor can push
     the feet apart or together (friction) without changing the body's
     equilibrium, so the pair f is not fixed by statics and the recruitment may
     use it. f is solved from the pivot row (left hip adduction, reserve 0 there)
-    and substituted into the others; the pivot row is saved in ``keep_row``,
-    ``keep_rhs`` and zeroed. See :func:`ground_pair_force`.
+    and substituted into the others; the pivot row is zeroed (keep a copy of
+    ``M`` and ``rhs`` for :func:`ground_pair_force`).
     """
     p = PAIR_PIVOT
-    keep_row[:] = M[p]
-    keep_rhs[0] = rhs[p]
     for j in range(M.shape[0]):
         if j != p and g[j] != 0.0:
             c = g[j] / g[p]
@@ -217,13 +213,15 @@ def free_ground_pair(M, rhs, g, keep_row, keep_rhs):
 
 
 @njit(cache=True)
-def ground_pair_force(g, keep_row, keep_rhs, act):
+def ground_pair_force(g, M0, rhs0, act):
     """The pair force f [N] (+: the floor pushes the feet apart) that goes with
-    activations ``act``: from the saved pivot row, ``keep_row . act = keep_rhs + g_p f``."""
-    s = -keep_rhs[0]
+    activations ``act``, from the pivot row of the system before elimination:
+    ``M0[p] . act = rhs0[p] + g[p] f``."""
+    p = PAIR_PIVOT
+    s = -rhs0[p]
     for i in range(act.shape[0]):
-        s += keep_row[i] * act[i]
-    return s / g[PAIR_PIVOT]
+        s += M0[p, i] * act[i]
+    return s / g[p]
 
 
 @njit(cache=True)
@@ -321,8 +319,6 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
             rhs[j] -= itb_arm[j, side] * itb_passive[side]
     double = task.support == DOUBLE
     g = np.zeros(m)
-    keep_row = np.zeros(n)
-    keep_rhs = np.zeros(1)
     M0 = np.zeros((1, 1))
     rhs0 = np.zeros(1)
     limit = 0.0
@@ -340,7 +336,7 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
         else:
             M0 = M.copy()
             rhs0 = rhs.copy()
-            free_ground_pair(M, rhs, g, keep_row, keep_rhs)
+            free_ground_pair(M, rhs, g)
     if mode == ASSEMBLE:
         return 0, 0, 0.0, pair, limit
     if mode == GIVEN:
@@ -352,18 +348,18 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
     else:
         status, iters = solve_one(M, rhs, model.weights, model.upper, model.exponent,
                                   model.reserve_weight, tol, max_iter, act, reserve)
+    if double and not fixed:
+        pair = ground_pair_force(g, M0, rhs0, act)
+        if abs(pair) > limit and mode == SOLVE:
+            # the effort as a function of the pair (muscles re-optimised) is
+            # convex, so within friction its minimum is at the nearer bound
+            pair = limit if pair > 0.0 else -limit
+            M[:] = M0
+            for j in range(m):
+                rhs[j] = rhs0[j] + g[j] * pair
+            status, iters = solve_one(M, rhs, model.weights, model.upper, model.exponent,
+                                      model.reserve_weight, tol, max_iter, act, reserve)
     if double:
-        if not fixed:
-            pair = ground_pair_force(g, keep_row, keep_rhs, act)
-            if abs(pair) > limit and mode == SOLVE:
-                # the effort as a function of the pair (muscles re-optimised) is
-                # convex, so within friction its minimum is at the nearer bound
-                pair = limit if pair > 0.0 else -limit
-                M[:] = M0
-                for j in range(m):
-                    rhs[j] = rhs0[j] + g[j] * pair
-                status, iters = solve_one(M, rhs, model.weights, model.upper, model.exponent,
-                                          model.reserve_weight, tol, max_iter, act, reserve)
         # the pair's moments join the demanded ones and its forces the loads on the legs
         for j in range(m):
             tau[j] += g[j] * pair
