@@ -151,3 +151,46 @@ def test_prescribed_compensation_is_applied(model):
     with pytest.raises(ValueError, match="pelvic_tilt"):
         pelvisim.solve(model, pelvisim.task("single_leg_stance"),
                        compensation=pelvisim.Prescribed(pelvic_tilt_deg=3))
+    with pytest.raises(ValueError, match="lumbar_flexion"):
+        pelvisim.solve(model, pelvisim.task("single_leg_stance"),
+                       compensation=pelvisim.Prescribed(lumbar_flexion_deg=3))
+
+
+def test_prescribed_lumbar_flexion(model):
+    """Sagittal tasks take a prescribed lumbar flexion (SPEC section 8): by
+    default a tilt keeps the trunk inclination; a given lumbar flexion inclines
+    the trunk by tilt + lumbar flexion."""
+    bend = pelvisim.task("forward_bend", trunk_flexion_deg=40)
+    base = pelvisim.solve(model, bend).posture
+    kept = pelvisim.solve(model, bend, compensation=pelvisim.Prescribed(pelvic_tilt_deg=5)).posture
+    assert kept["pelvic_tilt_deg"] == pytest.approx(base["pelvic_tilt_deg"] + 5)
+    assert kept["lumbar_flexion_deg"] == pytest.approx(base["lumbar_flexion_deg"] - 5)
+    assert kept["trunk_flexion_deg"] == pytest.approx(40)
+    sol = pelvisim.solve(model, bend, compensation=pelvisim.Prescribed(pelvic_tilt_deg=5,
+                                                                      lumbar_flexion_deg=3))
+    assert sol.posture["pelvic_tilt_deg"] == pytest.approx(base["pelvic_tilt_deg"] + 5)
+    assert sol.posture["lumbar_flexion_deg"] == pytest.approx(base["lumbar_flexion_deg"] + 3)
+    assert sol.posture["hip_flexion_r_deg"] == pytest.approx(base["hip_flexion_r_deg"] + 5)
+    assert sol.posture["trunk_flexion_deg"] == pytest.approx(48)
+    assert_equilibrium(sol)
+    assert_bounds(sol)
+
+
+def test_prescribed_lumbar_flexion_trunk_statics(model):
+    """Standing with the trunk flexed by theta on an upright pelvis: the demanded
+    L5/S1 flexion moment is minus the trunk's weight times its centre of mass's
+    forward lever, W (c_x cos theta + c_y sin theta) with c in the trunk frame
+    (a rigid body rotating about L5/S1; no other load above L5/S1)."""
+    arr = model.arrays
+    weight = arr.seg_mass[0] * 9.81  # segment 0: trunk (head, arms, trunk)
+    cx, cy = arr.seg_com[0, 0], arr.seg_com[0, 1]
+    standing = pelvisim.task("standing")
+    for theta in (0.0, 15.0, 30.0, 45.0):
+        sol = pelvisim.solve(model, standing,
+                             compensation=pelvisim.Prescribed(lumbar_flexion_deg=theta))
+        assert sol.posture["trunk_flexion_deg"] == pytest.approx(theta)
+        th = np.deg2rad(theta)
+        np.testing.assert_allclose(sol.demanded_moment["lumbar_flexion"],
+                                   -weight * (cx * np.cos(th) + cy * np.sin(th)),
+                                   rtol=1e-9, atol=1e-9)
+        assert_equilibrium(sol)

@@ -26,23 +26,33 @@ class Prescribed:
     """A prescribed compensation [deg]: changes from the task's own posture.
 
     pelvic_list_deg, trunk_lean_deg : frontal tasks (single-leg stance, walking)
-    pelvic_tilt_deg : sagittal tasks (standing: anterior tilt with the trunk kept
-        upright; forward bend: more pelvic tilt, less lumbar flexion at the same
-        trunk inclination)
+    pelvic_tilt_deg : sagittal tasks (standing, forward bend): anterior tilt,
+        the hips flexing with it (thighs keep their orientation)
+    lumbar_flexion_deg : sagittal tasks; None (default) keeps the trunk's
+        inclination, i.e. the lumbar spine flexes by -pelvic_tilt_deg; a number
+        is the lumbar flexion change itself, and the trunk then inclines forward
+        by pelvic_tilt_deg + lumbar_flexion_deg
     """
 
     pelvic_list_deg: float = 0.0
     trunk_lean_deg: float = 0.0
     pelvic_tilt_deg: float = 0.0
+    lumbar_flexion_deg: float | None = None
 
     def vector(self, angles: tuple[str, ...]) -> np.ndarray:
+        """Kernel vector [rad]: frontal [d_list, d_lean]; sagittal [d_tilt,
+        d_trunk_inclination] (see ``pipeline.apply_compensation``)."""
         x = np.zeros(2)
         for k, name in enumerate(angles):
             x[k] = np.deg2rad(getattr(self, name + "_deg"))
-        for name in ("pelvic_list", "trunk_lean", "pelvic_tilt"):
-            if name not in angles and getattr(self, name + "_deg") != 0.0:
+        for name in ("pelvic_list", "trunk_lean", "pelvic_tilt", "lumbar_flexion"):
+            value = getattr(self, name + "_deg")
+            sagittal_lumbar = name == "lumbar_flexion" and "pelvic_tilt" in angles
+            if name not in angles and not sagittal_lumbar and value not in (0.0, None):
                 raise ValueError(f"compensation: {name}_deg: this task compensates only with "
                                  f"{', '.join(angles)}")
+        if "pelvic_tilt" in angles and self.lumbar_flexion_deg is not None:
+            x[1] = np.deg2rad(self.pelvic_tilt_deg + self.lumbar_flexion_deg)
         return x
 
 

@@ -37,7 +37,9 @@ def apply_compensation(task, x, q):
     frontal lean by d_lean; hips follow the pelvis so that the thighs keep their
     orientation. standing (x = [d_tilt]): anterior tilt with the trunk kept
     upright and the thighs vertical. bend (x = [d_tilt]): more pelvic tilt and
-    less lumbar flexion at the same trunk inclination.
+    less lumbar flexion at the same trunk inclination. In both, a prescribed
+    x[1] [rad] inclines the trunk forward by as much, through lumbar flexion
+    (the optimal search keeps x[1] = 0).
     """
     q[:] = task.q0
     k = task.comp_kind
@@ -48,7 +50,7 @@ def apply_compensation(task, x, q):
         q[HIP_Q[1] + 1] -= x[0]
     elif k == COMP_STANDING or k == COMP_BEND:
         q[TILT] += x[0]
-        q[LFLEX] -= x[0]
+        q[LFLEX] += x[1] - x[0]
         q[HIP_Q[0]] += x[0]
         q[HIP_Q[1]] += x[0]
 
