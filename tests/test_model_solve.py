@@ -159,6 +159,12 @@ def test_minmax_criterion_minimises_the_largest_activation(model):
     assert max(minmax.activation.values()) <= max(squared.activation.values()) + 1e-9
     # feasible, so the L1 reserve penalty leaves no reserves worth counting
     assert max(abs(r) for r in minmax.reserve.values()) < 1e-6
+    # objective = largest activation + rho sum|r| (rho = 1e4, |r| ~ 1e-8 N m)
+    np.testing.assert_allclose(minmax.objective, max(minmax.activation.values()), atol=1e-3)
+    # the squared criterion's objective is the sum of squared activations
+    # (feasible: reserve penalty ~ rho r^2 negligible)
+    np.testing.assert_allclose(squared.objective,
+                               sum(a * a for a in squared.activation.values()), rtol=1e-6)
     with pytest.raises(ValueError, match="smooth criterion"):
         pelvisim.solve(model, t, criterion="minmax", compensation="optimal")
 

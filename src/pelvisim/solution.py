@@ -18,6 +18,10 @@ class Solution:
     feasible : bool
         True when every reserve moment is below the solver's feasibility
         tolerance (the muscles can do the task).
+    objective : float [1]
+        The recruitment criterion at the solution, sum_i w_i a_i^p plus the
+        reserve penalty (min-max: the largest weighted activation plus the
+        reserve penalty); without the posture cost of optimal compensation.
     body_weight : float [N]
     muscle_force : dict muscle -> [N] (active + passive)
     activation : dict muscle -> [0..1]
@@ -45,6 +49,7 @@ class Solution:
     criterion: str
     feasible: bool
     status: int
+    objective: float
     body_weight: float
     muscle_force: Mapping[str, float]
     activation: Mapping[str, float]
@@ -67,6 +72,7 @@ class Solution:
         return cls(
             model=model, task=task, compensation=compensation, criterion=criterion,
             feasible=bool(out.feasible[b]), status=int(out.status[b]),
+            objective=float(out.objective[b]),
             body_weight=model.body_weight,
             muscle_force=dict(zip(names, out.force[b].tolist())),
             activation=dict(zip(names, out.activation[b].tolist())),
@@ -125,7 +131,8 @@ class Solution:
         """A plain-text table of the key outputs."""
         hip_bw = self.hip_contact_force_bw
         lines = [f"{self.task.describe()}  compensation={self.compensation!r}  "
-                 f"criterion={self.criterion}  feasible={self.feasible}",
+                 f"criterion={self.criterion}  objective={self.objective:.4g}  "
+                 f"feasible={self.feasible}",
                  f"{'group':<20}{'right [N]':>12}{'left [N]':>12}"]
         for g in self.model.groups:
             lines.append(f"{g:<20}{self.group_force(g, 'r'):>12.1f}{self.group_force(g, 'l'):>12.1f}")
