@@ -84,6 +84,21 @@ def test_cli_solve(capsys):
     assert "swing_hip_flexion_deg=20.0" in out
 
 
+def test_cli_solve_prescribed(capsys):
+    code, base, err = _main(["solve", "forward_bend"], capsys)
+    assert code == 0, err
+    code, out, err = _main(["solve", "forward_bend", "--prescribe", "pelvic_tilt=5",
+                            "--prescribe", "lumbar_flexion=3"], capsys)
+    assert code == 0, err
+    assert "Prescribed(" in out
+    posture = lambda text: dict(kv.split("=") for kv in
+                                text.split("posture [deg]: ")[1].splitlines()[0].split(", "))
+    assert float(posture(out)["pelvic_tilt"]) == pytest.approx(
+        float(posture(base)["pelvic_tilt"]) + 5, abs=0.06)
+    assert float(posture(out)["trunk_flexion"]) == pytest.approx(
+        float(posture(base)["trunk_flexion"]) + 8, abs=0.06)
+
+
 @pytest.mark.parametrize("argv, match", [
     (["solve", "single_leg_stanse"], "did you mean single_leg_stance"),
     (["solve", "standing", "--strength", "glutues_medius=0.5"], "did you mean gluteus_medius"),
@@ -91,6 +106,11 @@ def test_cli_solve(capsys):
     (["solve", "standing", "--strength", "gluteus_medius"], "KEY=VALUE"),
     (["solve", "gait_stance", "--param", "stance_pct=120"], "stance_pct"),
     (["solve", "standing", "--compensation", "maybe"], "none"),
+    (["solve", "standing", "--prescribe", "pelvic_tlt=5"], "did you mean pelvic_tilt"),
+    (["solve", "standing", "--prescribe", "pelvic_tilt=five"], "a number"),
+    (["solve", "standing", "--prescribe", "pelvic_tilt=5", "--compensation", "optimal"],
+     "--compensation none"),
+    (["solve", "single_leg_stance", "--prescribe", "pelvic_tilt=5"], "pelvic_list, trunk_lean"),
     (["run", "gluteus_medius_weaknes"], "did you mean gluteus_medius_weakness"),
     (["run", "missing.toml"], "not found"),
     (["list", "muscels"], "did you mean muscles"),

@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--tightness", action="append", default=[], metavar="GROUP=VALUE",
                    help="passive slack-length shortening in [0, 0.5]")
     s.add_argument("--compensation", default="none", help="none or optimal")
+    s.add_argument("--prescribe", action="append", default=[], metavar="ANGLE=DEG",
+                   help="prescribed compensation [deg] from the task's posture: "
+                        f"{', '.join(PRESCRIBED_ANGLES)} (instead of --compensation)")
     s.add_argument("--criterion", default="activation_squared", help="recruitment criterion")
     s.add_argument("--mass-kg", type=float, help="body mass [kg]")
     s.add_argument("--height-m", type=float, help="body height [m]")
@@ -57,6 +60,24 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("results", help="a results .nc file or a folder of them")
     pl.add_argument("--out", help="output folder (default: beside the results)")
     return p
+
+
+PRESCRIBED_ANGLES = ("pelvic_list", "trunk_lean", "pelvic_tilt", "lumbar_flexion")
+
+
+def _prescribed(items):
+    """``--prescribe`` pairs -> pelvisim.Prescribed (None when none given)."""
+    from .simulate import Prescribed
+
+    angles = _pairs(items, "prescribe")
+    for name in angles:
+        if name not in PRESCRIBED_ANGLES:
+            close = difflib.get_close_matches(name, PRESCRIBED_ANGLES, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise UsageError(f"--prescribe: {name!r}: allowed {', '.join(PRESCRIBED_ANGLES)}{hint}")
+    if not angles:
+        return None
+    return Prescribed(**{f"{k}_deg": _number(v, f"--prescribe {k}") for k, v in angles.items()})
 
 
 def _pairs(items, what) -> dict:
@@ -131,7 +152,12 @@ def cmd_solve(args) -> int:
         model = model.with_tightness(tight)
     if args.compensation not in ("none", "optimal"):
         raise UsageError(f"--compensation: {args.compensation!r}: allowed none, optimal")
-    sol = pelvisim.solve(model, task, compensation=args.compensation, criterion=args.criterion)
+    comp = _prescribed(args.prescribe)
+    if comp is not None and args.compensation != "none":
+        raise UsageError(f"--prescribe: given with --compensation {args.compensation}: "
+                         f"allowed with --compensation none (the default)")
+    sol = pelvisim.solve(model, task, compensation=comp or args.compensation,
+                         criterion=args.criterion)
     print(sol.summary())
     if args.posture_plot:
         _posture_plot(sol, args.posture_plot)
