@@ -468,41 +468,27 @@ def _gram(M, wn, coef, Gc, HL, reset, inv2rho):
                     h32 += x3 * y2
                     h33 += x3 * y3
             if reset:
-                # I/(2 rho) on the diagonal of the diagonal blocks.
+                # H = I/(2 rho) + ...: the block starts from I/(2 rho) or 0
                 dg = inv2rho if kb == jb else 0.0
-                HL[0, jb, kb] = h00 + dg
-                HL[0, jb, kb + 1] = h01
-                HL[0, jb, kb + 2] = h02
-                HL[0, jb, kb + 3] = h03
-                HL[0, jb + 1, kb] = h10
-                HL[0, jb + 1, kb + 1] = h11 + dg
-                HL[0, jb + 1, kb + 2] = h12
-                HL[0, jb + 1, kb + 3] = h13
-                HL[0, jb + 2, kb] = h20
-                HL[0, jb + 2, kb + 1] = h21
-                HL[0, jb + 2, kb + 2] = h22 + dg
-                HL[0, jb + 2, kb + 3] = h23
-                HL[0, jb + 3, kb] = h30
-                HL[0, jb + 3, kb + 1] = h31
-                HL[0, jb + 3, kb + 2] = h32
-                HL[0, jb + 3, kb + 3] = h33 + dg
-            else:
-                HL[0, jb, kb] += h00
-                HL[0, jb, kb + 1] += h01
-                HL[0, jb, kb + 2] += h02
-                HL[0, jb, kb + 3] += h03
-                HL[0, jb + 1, kb] += h10
-                HL[0, jb + 1, kb + 1] += h11
-                HL[0, jb + 1, kb + 2] += h12
-                HL[0, jb + 1, kb + 3] += h13
-                HL[0, jb + 2, kb] += h20
-                HL[0, jb + 2, kb + 1] += h21
-                HL[0, jb + 2, kb + 2] += h22
-                HL[0, jb + 2, kb + 3] += h23
-                HL[0, jb + 3, kb] += h30
-                HL[0, jb + 3, kb + 1] += h31
-                HL[0, jb + 3, kb + 2] += h32
-                HL[0, jb + 3, kb + 3] += h33
+                for a in range(4):
+                    for b in range(4):
+                        HL[0, jb + a, kb + b] = dg if a == b else 0.0
+            HL[0, jb, kb] += h00
+            HL[0, jb, kb + 1] += h01
+            HL[0, jb, kb + 2] += h02
+            HL[0, jb, kb + 3] += h03
+            HL[0, jb + 1, kb] += h10
+            HL[0, jb + 1, kb + 1] += h11
+            HL[0, jb + 1, kb + 2] += h12
+            HL[0, jb + 1, kb + 3] += h13
+            HL[0, jb + 2, kb] += h20
+            HL[0, jb + 2, kb + 1] += h21
+            HL[0, jb + 2, kb + 2] += h22
+            HL[0, jb + 2, kb + 3] += h23
+            HL[0, jb + 3, kb] += h30
+            HL[0, jb + 3, kb + 1] += h31
+            HL[0, jb + 3, kb + 2] += h32
+            HL[0, jb + 3, kb + 3] += h33
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")

@@ -11,6 +11,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+from .params import COMPENSATION_ANGLES
+
 __all__ = ["main"]
 
 LIST_WHAT = ("tasks", "groups", "muscles", "experiments", "params")
@@ -46,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--compensation", default="none", help="none or optimal")
     s.add_argument("--prescribe", action="append", default=[], metavar="ANGLE=DEG",
                    help="prescribed compensation [deg] from the task's posture: "
-                        f"{', '.join(PRESCRIBED_ANGLES)} (instead of --compensation)")
+                        f"{', '.join(COMPENSATION_ANGLES)} (instead of --compensation)")
     s.add_argument("--criterion", default="activation_squared", help="recruitment criterion")
     s.add_argument("--mass-kg", type=float, help="body mass [kg]")
     s.add_argument("--height-m", type=float, help="body height [m]")
@@ -62,19 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-PRESCRIBED_ANGLES = ("pelvic_list", "trunk_lean", "pelvic_tilt", "lumbar_flexion")
-
-
 def _prescribed(items):
     """``--prescribe`` pairs -> pelvisim.Prescribed (None when none given)."""
     from .simulate import Prescribed
 
     angles = _pairs(items, "prescribe")
     for name in angles:
-        if name not in PRESCRIBED_ANGLES:
-            close = difflib.get_close_matches(name, PRESCRIBED_ANGLES, n=1)
+        if name not in COMPENSATION_ANGLES:
+            close = difflib.get_close_matches(name, COMPENSATION_ANGLES, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
-            raise UsageError(f"--prescribe: {name!r}: allowed {', '.join(PRESCRIBED_ANGLES)}{hint}")
+            raise UsageError(f"--prescribe: {name!r}: allowed {', '.join(COMPENSATION_ANGLES)}{hint}")
     if not angles:
         return None
     return Prescribed(**{f"{k}_deg": _number(v, f"--prescribe {k}") for k, v in angles.items()})

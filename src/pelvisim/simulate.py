@@ -10,6 +10,7 @@ import numpy as np
 
 from ._kernels.batch import NONE, OPTIMAL, PRESCRIBED, run_batch
 from .conventions import N_COORD, N_DOF
+from .params import COMPENSATION_ANGLES
 from .recruitment import SolverOptions
 
 # criterion name -> (exponent, weights: "unit" or "volume")
@@ -42,16 +43,16 @@ class Prescribed:
     def vector(self, angles: tuple[str, ...]) -> np.ndarray:
         """Kernel vector [rad]: frontal [d_list, d_lean]; sagittal [d_tilt,
         d_trunk_inclination] (see ``pipeline.apply_compensation``)."""
+        sagittal = "pelvic_tilt" in angles
+        allowed = angles + ("lumbar_flexion",) if sagittal else angles
+        for name in COMPENSATION_ANGLES:
+            if name not in allowed and getattr(self, name + "_deg") not in (0.0, None):
+                raise ValueError(f"compensation: {name}_deg: this task compensates only with "
+                                 f"{', '.join(allowed)}")
         x = np.zeros(2)
         for k, name in enumerate(angles):
             x[k] = np.deg2rad(getattr(self, name + "_deg"))
-        for name in ("pelvic_list", "trunk_lean", "pelvic_tilt", "lumbar_flexion"):
-            value = getattr(self, name + "_deg")
-            sagittal_lumbar = name == "lumbar_flexion" and "pelvic_tilt" in angles
-            if name not in angles and not sagittal_lumbar and value not in (0.0, None):
-                raise ValueError(f"compensation: {name}_deg: this task compensates only with "
-                                 f"{', '.join(angles)}")
-        if "pelvic_tilt" in angles and self.lumbar_flexion_deg is not None:
+        if sagittal and self.lumbar_flexion_deg is not None:
             x[1] = np.deg2rad(self.pelvic_tilt_deg + self.lumbar_flexion_deg)
         return x
 
