@@ -294,21 +294,23 @@ def _weakest_solution(ds, exp, label):
 
     run = next(r for r in exp.runs if r.label == label)
     facs = parse_factors(exp.model, run.task, run.factors, run.sampler, run.n)
-    model, task, comp = exp.model, run.task, run.compensation
+    model, task, comp, crit = exp.model, run.task, run.compensation, exp.criterion
     strength = {}
     for f in facs:
         if f.values is None:
             return None
         v = f.values[-1] if f.kind != "compensation" else (
             "optimal" if "optimal" in f.values else f.values[-1])
-        if f.kind == "strength":
+        if f.kind == "criterion":
+            crit = f.values[0]
+        elif f.kind == "strength":
             strength.update({k: v for k in f.target.split("+")})
         else:
             model, task, c = _apply(f, v, model, task)
             comp = c or comp
     if strength:
         model = model.with_strength(strength)
-    return pelvisim.solve(model, task, compensation=comp, criterion=exp.criterion)
+    return pelvisim.solve(model, task, compensation=comp, criterion=crit)
 
 
 def summary(name, description, datasets, outputs) -> str:
@@ -329,12 +331,16 @@ def summary(name, description, datasets, outputs) -> str:
             x = None
         comps = list(ds["compensation"].values) if "compensation" in ds.dims else [
             ds.attrs.get("compensation", "none")]
+        crits = list(ds["criterion"].values) if "criterion" in ds.dims else [None]
+        cols = [(c, k) for c in comps for k in crits]
         if x is None:
             continue
         x0, x1 = ds[x].values[0], ds[x].values[-1]
         head = f"{'output':<28}{'unit':>6}"
-        for c in comps:
-            head += f"{c + ' @' + format(x0, 'g'):>16}{c + ' @' + format(x1, 'g'):>16}"
+        width = 16 if crits == [None] else 30
+        for c, k in cols:
+            name = c if k is None else f"{c}/{k}"
+            head += f"{name + ' @' + format(x0, 'g'):>{width}}{name + ' @' + format(x1, 'g'):>{width}}"
         lines.append(f"   x = {x}")
         lines.append(head)
         for o in outputs:
@@ -342,12 +348,14 @@ def summary(name, description, datasets, outputs) -> str:
                 continue
             da = select_side(output(ds, o), o, side)
             row = f"{o:<28}{da.attrs.get('units', ''):>6}"
-            for c in comps:
+            for c, k in cols:
                 sub = da.sel(compensation=c) if "compensation" in da.dims else da
+                sub = sub.sel(criterion=k) if k is not None else sub
                 for xv in (x0, x1):
                     v = sub.sel({x: xv})
                     v = v.median() if v.ndim else v
-                    row += f"{float(v):>16.3g}" if abs(float(v)) < 1e4 else f"{float(v):>16.0f}"
+                    row += (f"{float(v):>{width}.3g}" if abs(float(v)) < 1e4
+                            else f"{float(v):>{width}.0f}")
             lines.append(row)
         bw = output(ds, "hip_contact_force_bw").sel(side=side)
         lines.append(f"   hip contact force range {float(bw.min()):.2f}-{float(bw.max()):.2f} BW")
