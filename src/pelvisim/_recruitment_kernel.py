@@ -755,6 +755,11 @@ MINMAX_RESERVE_FACTOR = 1e4
 _MINMAX_FEASIBLE = 1e-8
 _MINMAX_RTOL = 1e-8
 _MINMAX_MAX_STEPS = 60
+# Newton iterations allowed to a QP of the search: feasible caps converge in
+# 1-10 from the multipliers at the smallest feasible cap, caps far below t*
+# (reserves of 10-100 N m, multipliers ~1e9) often not in 100; an unconverged
+# cap counts as infeasible, without a deficit for the secant.
+_MINMAX_SEARCH_ITER = 25
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
@@ -778,12 +783,15 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
 
     ``t`` is found by a search on the reserves ``d(t) = ||r||_2`` of the p = 2
     problem capped at ``t`` (heavy reserve weight): ``d`` is convex and
-    decreasing, zero from the optimum ``t*`` on. Steps: secant through the
-    two largest infeasible caps (from below it never passes ``t*``, by
-    convexity), nudged by half the tolerance; bisection when there is no
-    secant or it leaves the bracket. Each QP starts from the multipliers at
-    the smallest feasible cap. Infeasible tasks (reserves at the full bounds):
-    the p = 2 answer with the ordinary reserve weight.
+    decreasing, zero from the optimum ``t*`` on. The bracket starts from the
+    largest activation of the uncapped p = 2 answer (feasible) and the bound
+    ``t* >= max_j |tau_j| / sum_i max(0, sign(tau_j) M_ji) / w_i`` (each DOF
+    alone with every muscle at its cap). Steps: secant through the two
+    largest infeasible caps whose reserves are known (from below it never
+    passes ``t*``, by convexity), nudged by half the tolerance; bisection when
+    there is no secant or it leaves the bracket. Each QP starts from the
+    multipliers at the smallest feasible cap. Infeasible tasks (reserves at
+    the full bounds): the p = 2 answer with the ordinary reserve weight.
 
     Returns (status, iterations, slot, g) as :func:`_newton` (of the last QP).
     """
@@ -811,12 +819,20 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
         return status, total, cur, g
     for j in range(m):
         wm[_LAM_HI, j] = wm[_LAM + cur, j]
-    # infeasible caps: (t_lo, d_lo) the largest, (t_p, d_p) the one before; at t = 0, r = tau
+    # infeasible caps: (t_lo, d_lo) the largest (d_lo < 0: reserves not known),
+    # (t_p, d_p) the one before (t_p < 0: none); at t = 0, r = tau
     t_lo = 0.0
     d_lo = 0.0
     for j in range(m):
         d_lo += tau[j] * tau[j]
-    d_lo = math.sqrt(d_lo)
+        reach = 0.0
+        for i in range(n):
+            x = M[j, i] if tau[j] > 0.0 else -M[j, i]
+            reach += max(x, 0.0) / weights[i]
+        if reach > 0.0 and abs(tau[j]) / reach > t_lo:
+            t_lo = abs(tau[j]) / reach
+    d_lo = math.sqrt(d_lo) if t_lo == 0.0 else -1.0
+    t_lo = min(t_lo, t_hi)
     t_p = -1.0
     d_p = 0.0
     for _ in range(_MINMAX_MAX_STEPS):
@@ -824,7 +840,7 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
         if t_hi - t_lo <= width:
             break
         t = 0.5 * (t_lo + t_hi)
-        if t_p >= 0.0 and d_p > d_lo:
+        if t_p >= 0.0 and d_lo > 0.0 and d_p > d_lo:
             ts = t_lo + (t_lo - t_p) * d_lo / (d_p - d_lo)
             if ts >= t_hi - width:
                 break  # t* >= ts: t_hi is within the tolerance
@@ -833,8 +849,8 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
         _set_caps(wn, weights, upper, t, n)
         for j in range(m):
             wm[_LAM, j] = wm[_LAM_HI, j]
-        st, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, 2.0, tol, max_iter, inv2rho_cap,
-                                 base_noise, mcm, True)
+        st, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, 2.0, tol,
+                                 min(max_iter, _MINMAX_SEARCH_ITER), inv2rho_cap, base_noise, mcm, True)
         total += it
         d = 0.0
         rmax = 0.0
@@ -847,10 +863,13 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
             for j in range(m):
                 wm[_LAM_HI, j] = wm[_LAM + cur, j]
         elif st == CONVERGED:
-            t_p, d_p = t_lo, d_lo
+            if d_lo > 0.0:
+                t_p, d_p = t_lo, d_lo
+            else:
+                t_p = -1.0
             t_lo, d_lo = t, math.sqrt(d)
         else:
-            t_lo = t  # no reliable reserves: bisect from here
+            t_lo, d_lo = t, -1.0  # no reliable reserves: bisect from here
             t_p = -1.0
     _set_caps(wn, weights, upper, t_hi, n)
     for j in range(m):
