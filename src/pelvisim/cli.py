@@ -337,10 +337,10 @@ def summary(name, description, datasets, outputs) -> str:
             continue
         x0, x1 = ds[x].values[0], ds[x].values[-1]
         head = f"{'output':<28}{'unit':>6}"
-        width = 16 if crits == [None] else 30
-        for c, k in cols:
-            name = c if k is None else f"{c}/{k}"
-            head += f"{name + ' @' + format(x0, 'g'):>{width}}{name + ' @' + format(x1, 'g'):>{width}}"
+        labels = [(c if k is None else f"{c}/{k}") + " @" for c, k in cols]
+        width = max(16, 2 + max(len(lb) for lb in labels) + max(len(format(v, "g")) for v in (x0, x1)))
+        for lb in labels:
+            head += f"{lb + format(x0, 'g'):>{width}}{lb + format(x1, 'g'):>{width}}"
         lines.append(f"   x = {x}")
         lines.append(head)
         for o in outputs:
