@@ -365,7 +365,7 @@ def _is_muscle(model, name) -> bool:
 
 _OUTPUT_VARIABLES = ["itb_tension", "itb_tension_bw", "hip_contact_force", "hip_contact_force_bw",
                      "l5s1_compression", "l5s1_compression_bw", "l5s1_shear_ap", "l5s1_shear_lat",
-                     "ground_pair_force",
+                     "ground_pair_force", "lumbar_passive_moment", "lumbar_passive_share",
                      "pelvic_tilt_deg", "pelvic_list_deg", "trunk_lean_deg", "trunk_flexion_deg",
                      "lumbar_flexion_deg", "lumbar_bending_deg", "hip_adduction_r_deg",
                      "hip_adduction_l_deg", "hip_flexion_r_deg", "hip_flexion_l_deg"]

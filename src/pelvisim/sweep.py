@@ -495,6 +495,13 @@ def _store(results, part):
         arr[idx] = part[key]
 
 
+def _share(part, whole):
+    """part / whole where whole is not 0 (0 there)."""
+    out = np.zeros_like(whole)
+    np.divide(part, whole, out=out, where=np.abs(whole) > 1e-9)
+    return out
+
+
 def _dataset(model, facs, dims, shape, sample, r) -> xr.Dataset:
     dim_names = [d for d, _ in dims]
     groups = list(model.groups)
@@ -524,6 +531,8 @@ def _dataset(model, facs, dims, shape, sample, r) -> xr.Dataset:
         "ground_pair_force": var(r["ground_pair_force"]),
         "reserve": var(r["reserve"], ["dof"], [len(DOFS)]),
         "passive_moment": var(r["passive_moment"], ["dof"], [len(DOFS)]),
+        "lumbar_passive_moment": var(-r["passive_moment"][:, 0]),
+        "lumbar_passive_share": var(_share(r["passive_moment"][:, 0], r["demanded_moment"][:, 0])),
         "demanded_moment": var(r["demanded_moment"], ["dof"], [len(DOFS)]),
         "feasible": var(r["feasible"]), "status": var(r["status"]),
         "objective": var(r["objective"]),
@@ -566,6 +575,8 @@ _VARIABLE_ATTRS = {
     "reserve": ("N m", "reserve moment (zero when the muscles can do the task)"),
     "passive_moment": ("N m", "moment of the passive joint tissues (ligaments, discs, capsule)"),
     "demanded_moment": ("N m", "net joint moment the task demands"),
+    "lumbar_passive_moment": ("N m", "lumbar passive tissue moment resisting flexion (extension +)"),
+    "lumbar_passive_share": ("1", "passive tissues' share of the demanded lumbar flexion-extension moment"),
     "feasible": ("1", "all reserve moments below the feasibility tolerance"),
     "status": ("1", "solver status code (0 converged)"),
     "objective": ("1", "static-optimization objective"),
