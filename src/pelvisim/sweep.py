@@ -437,6 +437,9 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
     _execute(chunks, results, P, progress, client)
     ds = _dataset(model, facs, dims, shape, sample, results)
     ds.attrs.update(_provenance(model, task, facs, compensation, criterion, sampler, n, seed))
+    from .results import compensation_at_bound  # flags, after the sweep (issue 12)
+
+    ds["compensation_at_bound"] = compensation_at_bound(ds, model, task)
     return ds
 
 
