@@ -28,6 +28,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="pelvisim", description="Where the load goes when hip muscles are weak.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     r = sub.add_parser("run", help="run an experiment (default: gluteus_medius_weakness)")
@@ -193,6 +194,11 @@ def main(argv=None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
+        if args.version:
+            from . import __version__
+
+            print(f"pelvisim {__version__}")
+            return 0
         if args.command is None:
             parser.print_help()
             return 0

@@ -123,19 +123,19 @@ def make_plots(ds, label, outputs, plots, out: Path, exp=None) -> list[Path]:
         plt.close(fig)
         files.append(path)
 
-    title = f"{ds.attrs.get('experiment', '')} / {label}: {ds.attrs.get('task', '')}"
     if "curves" in plots and numeric and not sampled:
-        save(P.curves(ds, forces, title=title), "curves")
+        if forces:
+            save(P.curves(ds, forces), "curves")
         if angles:
-            save(P.curves(ds, angles, title=title + " (posture)"), "posture_curves")
+            save(P.curves(ds, angles, title=P.title_words(ds, "Posture used")),
+                 "posture_curves")
     if "abductor_share" in plots and numeric and not sampled:
-        save(P.abductor_share(ds, title=f"Share of the hip abductor force: {label}"),
-             "abductor_share")
+        save(P.abductor_share(ds), "abductor_share")
     if "heatmap" in plots and len(numeric) >= 2 and not sampled:
         for o in outputs:
             save(P.heatmap(ds, o), f"heatmap_{o}")
     if "bands" in plots and sampled and numeric:
-        save(P.bands(ds, outputs, title=f"{label}: median and 5-95 % band"), "bands")
+        save(P.bands(ds, outputs), "bands")
     if "sobol" in plots and ds.attrs.get("sampler") == "sobol":
         from .sweep import sensitivity
 
@@ -169,19 +169,34 @@ def _numeric_factors(ds) -> list[str]:
 
 
 def _weakest_solution(ds, exp, label):
-    """Solve the last grid point (weakest strength), optimal compensation if swept."""
+    """Solve the weakest feasible point of the curve factor (the last grid
+    value where the muscles do the task; the last value if none is), other
+    factors at their last value, optimal compensation if swept."""
     import pelvisim
+    from .plots import x_factor
     from .sweep import _apply, parse_factors
 
     run = next(r for r in exp.runs if r.label == label)
     facs = parse_factors(exp.model, run.task, run.factors, run.sampler, run.n)
     model, task, comp = exp.model, run.task, run.compensation
-    strength = {}
+    try:
+        x = x_factor(ds)
+    except ValueError:
+        x = None
+    pick = {}
     for f in facs:
         if f.values is None:
             return None
-        v = f.values[-1] if f.kind != "compensation" else (
-            "optimal" if "optimal" in f.values else f.values[-1])
+        if f.name != x:
+            pick[f.name] = f.values[-1] if f.kind != "compensation" else (
+                "optimal" if "optimal" in f.values else f.values[-1])
+    if x is not None:
+        feas = ds["feasible"].sel({k: v for k, v in pick.items() if k in ds.dims})
+        ok = [v for v, good in zip(ds[x].values, feas.values) if good]
+        pick[x] = ok[-1] if ok else ds[x].values[-1]
+    strength = {}
+    for f in facs:
+        v = pick[f.name]
         if f.kind == "strength":
             strength.update({k: v for k in f.target.split("+")})
         else:
