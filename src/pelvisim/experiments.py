@@ -325,6 +325,14 @@ def load_experiment(name_or_path) -> Experiment:
             parse_factors(model, task, fac, rkind, rn)
         except ValueError as exc:
             raise ExperimentError(f"{file}: factors: {exc}") from None
+        if rkind == "sobol" and "sobol" in plots:
+            from .sensitivity import SOBOL_MIN_N
+
+            if rn < SOBOL_MIN_N:
+                key = f"{where}.sampler.n" if where != "task" else "sampler.n"
+                raise _err(file, key, rn, f"a Sobol analysis (plots = sobol) needs n >= "
+                           f"{SOBOL_MIN_N} base samples for indices within about 0.02 "
+                           f"(pelvisim.sensitivity); allowed {SOBOL_MIN_N} or more")
         runs.append(Run(label, task, fac, rkind, rn, rseed, rcomp[0]))
     return Experiment(name=name, description=str(exp.get("description", "")), path=path,
                       model=model, runs=tuple(runs), criterion=criterion, plots=tuple(plots),

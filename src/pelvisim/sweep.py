@@ -447,6 +447,9 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
     _execute(chunks, results, P, progress, client)
     ds = _dataset(model, facs, dims, shape, sample, results)
     ds.attrs.update(_provenance(model, task, facs, compensation, criterion, sampler, n, seed))
+    from .results import compensation_at_bound  # flags, after the sweep (issue 12)
+
+    ds["compensation_at_bound"] = compensation_at_bound(ds, model, task)
     return ds
 
 
@@ -621,74 +624,6 @@ def _provenance(model, task, facs, compensation, criterion, sampler, n, seed) ->
 
 
 # ------------------------------------------------------------------ sensitivity
-def sensitivity(dataset: xr.Dataset, outputs=("hip_contact_force_bw", "itb_tension",
-                                             "l5s1_compression"), *, num_resamples: int = 100,
-                conf_level: float = 0.95, seed=0) -> xr.Dataset:
-    """First-order and total Sobol' indices of a ``sampler="sobol"`` sweep (SALib).
-
-    Parameters
-    ----------
-    dataset : result of :func:`sweep` with ``sampler="sobol"``
-    outputs : names of data variables (a ``side`` dimension gives one output
-        per side, ``<name>_r`` / ``<name>_l``) or muscle group names (their
-        ``group_force`` per side, ``<group>_r`` / ``<group>_l``)
-
-    Returns
-    -------
-    xarray.Dataset with ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` [1] over
-    (``output``, ``factor``, any other factor dimensions of the sweep).
-    """
-    from SALib.analyze import sobol as salib_sobol
-    import warnings
-
-    if dataset.attrs.get("sampler") != "sobol":
-        raise ValueError(f"sensitivity: the sweep used sampler {dataset.attrs.get('sampler')!r}: "
-                         f"allowed only sobol")
-    names = json.loads(dataset.attrs["sampled_factors"])
-    problem = sampling.sobol_problem(len(names), names)
-    series = {}
-    for out in outputs:
-        if out in dataset.data_vars:
-            da = dataset[out]
-        elif "group" in dataset.coords and out in dataset["group"].values:
-            da = dataset["group_force"].sel(group=out)
-        else:
-            allowed = list(dataset.data_vars) + list(dataset["group"].values)
-            close = difflib.get_close_matches(out, allowed, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ValueError(f"sensitivity: output {out!r}: allowed a data variable or a muscle "
-                             f"group{hint}")
-        if "side" in da.dims:
-            for s in da["side"].values:
-                series[f"{out}_{s}"] = da.sel(side=s).drop_vars("side")
-        else:
-            series[out] = da
-    results = []
-    for label, da in series.items():
-        other = [d for d in da.dims if d != "sample"]
-        stacked = da.transpose(*other, "sample")
-        flat = stacked.values.reshape(-1, stacked.sizes["sample"])
-        S = np.full((4, flat.shape[0], len(names)), np.nan)
-        for i, y in enumerate(flat):
-            if np.ptp(y) <= 1e-12 * max(1.0, np.abs(y).max()):
-                S[:, i] = 0.0  # constant output: no variance to apportion
-                continue
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = salib_sobol.analyze(problem, np.ascontiguousarray(y), calc_second_order=False,
-                                          num_resamples=num_resamples, conf_level=conf_level,
-                                          seed=seed)
-            S[:, i] = [res["S1"], res["S1_conf"], res["ST"], res["ST_conf"]]
-        shape = tuple(stacked.sizes[d] for d in other)
-        coords = {d: stacked[d].values for d in other}
-        ds = xr.Dataset({k: (other + ["factor"], S[j].reshape(shape + (len(names),)))
-                         for j, k in enumerate(("S1", "S1_conf", "ST", "ST_conf"))},
-                        coords={**coords, "factor": names})
-        results.append(ds.expand_dims(output=[label]))
-    ds = xr.concat(results, dim="output")
-    for k, ln in (("S1", "first-order Sobol index"), ("S1_conf", "S1 confidence half-width"),
-                  ("ST", "total Sobol index"), ("ST_conf", "ST confidence half-width")):
-        ds[k].attrs.update(units="1", long_name=ln)
-    ds.attrs.update({k: v for k, v in dataset.attrs.items()})
-    ds.attrs["conf_level"] = float(conf_level)
-    return ds
+# The Sobol' analysis lives in pelvisim.sensitivity (kept importable from here).
+from .sensitivity import (SOBOL_MIN_N, ishigami_indices, sensitivity,  # noqa: E402,F401
+                          sobol_indices_of)
