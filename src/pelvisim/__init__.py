@@ -24,6 +24,11 @@ _API = {
 
 __all__ = sorted(_API) + ["__version__"]
 
+# `sweep` is both a submodule and a function: bind the function now, because the
+# first `import pelvisim.sweep` (anywhere) would otherwise leave the module under
+# that name and `pelvisim.sweep(...)` would fail depending on import order.
+from .sweep import sweep  # noqa: E402
+
 
 def __getattr__(name):
     # imported on first use: `import pelvisim` stays cheap for the command line
