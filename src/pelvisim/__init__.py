@@ -19,6 +19,8 @@ _API = {
     "CRITERIA": "simulate", "Prescribed": "simulate", "solve": "simulate",
     "Model": "model", "load_model": "model", "Solution": "solution",
     "Task": "task_library", "task": "task_library", "tasks": "task_library", "sweep": "sweep",
+    "PelvisimError": "errors", "ParameterError": "errors", "ExperimentError": "errors",
+    "InputFileError": "errors", "TaskError": "errors",
 }
 
 __all__ = sorted(_API) + ["__version__"]

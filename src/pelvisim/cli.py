@@ -8,18 +8,14 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
-import tomllib
 from pathlib import Path
 
+from .errors import MissingFileError, OutputError, PelvisimError, UsageError, one_line
 from .params import COMPENSATION_ANGLES
 
 __all__ = ["main"]
 
 LIST_WHAT = ("tasks", "groups", "muscles", "experiments", "params")
-
-
-class UsageError(ValueError):
-    """A command-line problem (reported as one line, exit code 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -204,11 +200,12 @@ def cmd_plot(args) -> int:
     if src.is_dir():
         paths = sorted(src.glob("*.nc"))
         if not paths:
-            raise FileNotFoundError(f"plot: no .nc results in folder {str(src)!r}")
+            raise UsageError(f"plot: {str(src)!r}: no .nc results in this folder: allowed a "
+                             f"results .nc file or a folder of them")
     elif src.is_file():
         paths = [src]
     else:
-        raise FileNotFoundError(f"plot: results {str(src)!r} not found")
+        raise MissingFileError(f"plot: results {str(src)!r} not found")
     out = Path(args.out) if args.out else (src if src.is_dir() else src.parent)
     out.mkdir(parents=True, exist_ok=True)
     files = []
@@ -357,9 +354,10 @@ def summary(name, description, datasets, outputs) -> str:
 
 # ------------------------------------------------------------------ main
 def main(argv=None) -> int:
-    """Entry point (``pelvisim``). Returns the exit code (0 ok, 2 bad input)."""
-    from .params import ParameterError
-
+    """Entry point (``pelvisim``). Returns the exit code: 0 ok, 2 a user mistake
+    (one line ``pelvisim: error: ...`` on stderr), 130 interrupted (Ctrl-C).
+    Anything but a :class:`pelvisim.errors.PelvisimError` is a bug and keeps
+    its traceback (exit code 1)."""
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -368,13 +366,10 @@ def main(argv=None) -> int:
             return 0
         return {"run": cmd_run, "solve": cmd_solve, "list": cmd_list,
                 "plot": cmd_plot}[args.command](args)
-    except (UsageError, ValueError, KeyError, FileNotFoundError, tomllib.TOMLDecodeError,
-            ParameterError) as exc:
-        msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-        msg = " ".join(msg.split())
-        print(f"pelvisim: error: {msg}", file=sys.stderr)
+    except PelvisimError as exc:
+        print(f"pelvisim: error: {one_line(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # pragma: no cover
+    except KeyboardInterrupt:
         print("pelvisim: interrupted", file=sys.stderr)
         return 130
 

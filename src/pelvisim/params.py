@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pelvisim.errors import ParameterError
 from pelvisim.resources import data_dir, data_file
 
 SEGMENT_NAMES = ("trunk", "pelvis", "thigh", "shank")
@@ -32,10 +33,6 @@ MASS_SUM_TOLERANCE = 1e-3
 
 Vec3 = tuple[float, float, float]
 PathPoints = tuple[tuple[str, Vec3], ...]
-
-
-class ParameterError(ValueError):
-    """A parameter file is malformed or holds a value out of range (one-line message)."""
 
 
 @dataclass(frozen=True)
@@ -262,6 +259,12 @@ def load_params(path: str | Path | None = None, *, preset: str | None = None) ->
             raise ParameterError(f"<presets>: preset: {name!r}: allowed presets: {', '.join(available)}")
         path = data_file("params", f"{name}.toml")
     path = Path(path)
+    if path.suffix.lower() == ".osim":
+        raise ParameterError(f"{path}: <file>: an OpenSim model, not a pelvisim parameter file: "
+                             f"allowed a .toml parameter file; import OpenSim models with "
+                             f"pelvisim.load_model(osim=...)")
+    if path.is_dir():
+        raise ParameterError(f"{path}: <file>: is a folder: allowed a .toml parameter file")
     try:
         raw = path.read_bytes()
     except OSError as exc:

@@ -42,6 +42,7 @@ from typing import Any, Mapping
 import numpy as np
 import xarray as xr
 
+from .errors import ExperimentError
 from . import sampling
 from .conventions import DOFS, N_COORD, SIDES
 from .model import PASSIVE_GROUPS, TUNABLE
@@ -129,7 +130,7 @@ def _factor_names(model, task) -> list[str]:
 def _unknown(name, model, task, why=""):
     close = difflib.get_close_matches(name, _factor_names(model, task), n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return ValueError(
+    return ExperimentError(
         f"factor {name!r}: {why or 'unknown factor'}: allowed a group or muscle name (strength), "
         f"tightness.<group>, task.<parameter> ({', '.join(k for k in task.params if k != 'table')}), "
         f"body.mass_kg, body.height_m, param.<name> ({', '.join(TUNABLE)}), compensation{hint}")
@@ -185,7 +186,7 @@ def parse_factors(model, task, factors: Mapping[str, Any], sampler: str = "grid"
     if sampler not in sampling.SAMPLERS:
         close = difflib.get_close_matches(str(sampler), sampling.SAMPLERS, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
-        raise ValueError(f"sampler: {sampler!r}: allowed {', '.join(sampling.SAMPLERS)}{hint}")
+        raise ExperimentError(f"sampler: {sampler!r}: allowed {', '.join(sampling.SAMPLERS)}{hint}")
     out = []
     for name, spec in factors.items():
         kind, target = _classify(name, model, task)
@@ -193,36 +194,54 @@ def parse_factors(model, task, factors: Mapping[str, Any], sampler: str = "grid"
         if isinstance(spec, Mapping) and "from" in spec:
             missing = {"from", "to", "num"} - set(spec)
             if missing:
-                raise ValueError(f"factor {name!r}: linspace needs from, to, num (missing "
+                raise ExperimentError(f"factor {name!r}: linspace needs from, to, num (missing "
                                  f"{', '.join(sorted(missing))})")
-            values = np.linspace(float(spec["from"]), float(spec["to"]), int(spec["num"]))
+            extra = set(spec) - {"from", "to", "num"}
+            if extra:
+                raise ExperimentError(f"factor {name!r}: {', '.join(sorted(extra))}: unknown key: "
+                                      f"allowed from, to, num")
+            for key in ("from", "to"):
+                v = spec[key]
+                if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) \
+                        or not np.isfinite(v):
+                    raise ExperimentError(f"factor {name!r}: {key} = {v!r}: allowed a finite number")
+            num = spec["num"]
+            if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
+                raise ExperimentError(f"factor {name!r}: num = {num!r}: allowed a positive "
+                                      f"integer (number of points)")
+            values = np.linspace(float(spec["from"]), float(spec["to"]), int(num))
         elif isinstance(spec, (list, np.ndarray)) or (isinstance(spec, tuple) and kind == "compensation"):
-            values = np.asarray(spec)
+            try:
+                values = np.asarray(spec)
+            except ValueError:  # ragged nested lists
+                values = np.empty(0)
             if values.ndim != 1 or values.size == 0:
-                raise ValueError(f"factor {name!r}: {spec!r}: allowed a non-empty 1-D list of values")
+                raise ExperimentError(f"factor {name!r}: {spec!r}: allowed a non-empty 1-D list of values")
         elif isinstance(spec, str):
             values = np.asarray([spec])
         else:
             dist = sampling.as_distribution(spec, where=f"factor {name!r}")
             if sampler == "grid":
                 if n is None:
-                    raise ValueError(f"factor {name!r}: a range on a grid needs n (points per range)")
+                    raise ExperimentError(f"factor {name!r}: a range on a grid needs n (points per range)")
+                n = sampling.check_n(n, "grid")
                 lo, hi = getattr(dist, "bounds", (dist.ppf(0.0), dist.ppf(1.0)))
                 values, dist = np.linspace(lo, hi, int(n)), None
         if values is not None:
-            if kind == "compensation" or values.dtype.kind in "US":
+            if kind == "compensation" or (kind == "task" and values.dtype.kind in "US"):
                 values = values.astype(str)
+            elif values.dtype.kind in "iuf":
+                values = values.astype(float)
             else:
-                try:
-                    values = values.astype(float)
-                except ValueError:
-                    raise ValueError(f"factor {name!r}: {spec!r}: allowed numbers") from None
+                raise ExperimentError(f"factor {name!r}: {spec!r}: allowed a list of numbers")
         f = Factor(name, kind, target, None if values is None else tuple(values.tolist()), dist)
         _check_values(f, model, task)
         out.append(f)
     names = [f.name for f in out]
+    if sampler != "grid":
+        sampling.check_n(n, sampler)
     if sampler != "grid" and not any(f.dist is not None for f in out):
-        raise ValueError(f"sampler {sampler}: needs at least one factor given as a range "
+        raise ExperimentError(f"sampler {sampler}: needs at least one factor given as a range "
                          f"(low, high) or a distribution; factors: {', '.join(names) or 'none'}")
     return out
 
@@ -241,11 +260,11 @@ def _apply(f: Factor, v, model, task, check_only=False):
     where = f"factor {f.name!r}: {v!r}"
     if f.kind == "strength":
         if not (np.isfinite(v) and 0.0 <= v <= 1.0):
-            raise ValueError(f"{where}: allowed strength in [0, 1]")
+            raise ExperimentError(f"{where}: allowed strength in [0, 1]")
         return model, task, None
     if f.kind == "compensation":
         if v not in COMPENSATIONS:
-            raise ValueError(f"{where}: allowed {', '.join(COMPENSATIONS)}")
+            raise ExperimentError(f"{where}: allowed {', '.join(COMPENSATIONS)}")
         return model, task, v
     if f.kind == "tightness":
         return model.with_tightness({k: v for k in f.target.split("+")}), task, None
@@ -417,11 +436,11 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
     if criterion not in CRITERIA:
         close = difflib.get_close_matches(str(criterion), CRITERIA, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
-        raise ValueError(f"criterion: {criterion!r}: allowed {', '.join(CRITERIA)}{hint}")
+        raise ExperimentError(f"criterion: {criterion!r}: allowed {', '.join(CRITERIA)}{hint}")
     if isinstance(compensation, str) and compensation not in COMPENSATIONS:
-        raise ValueError(f"compensation: {compensation!r}: allowed {', '.join(COMPENSATIONS)}")
+        raise ExperimentError(f"compensation: {compensation!r}: allowed {', '.join(COMPENSATIONS)}")
     if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"chunk_size: {chunk_size!r}: allowed a positive integer")
+        raise ExperimentError(f"chunk_size: {chunk_size!r}: allowed a positive integer")
     facs = parse_factors(model, task, factors, sampler, n)
     seed = sampling.resolve_seed(seed)
     dims, shape, values, sample = _design(facs, sampler, n, seed)
@@ -430,7 +449,7 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
         if f.dist is not None and f.kind == "strength":
             v = values[f.name]
             if np.any((v < 0) | (v > 1)):
-                raise ValueError(f"factor {f.name!r}: sampled strengths leave [0, 1]; "
+                raise ExperimentError(f"factor {f.name!r}: sampled strengths leave [0, 1]; "
                                  f"truncate the distribution (low, high)")
     results = _allocate(model, P, muscle_outputs)
     chunks = _chunks(model, task, facs, values, P, compensation, criterion, int(chunk_size))
@@ -614,7 +633,7 @@ def sensitivity(dataset: xr.Dataset, outputs=("hip_contact_force_bw", "itb_tensi
     import warnings
 
     if dataset.attrs.get("sampler") != "sobol":
-        raise ValueError(f"sensitivity: the sweep used sampler {dataset.attrs.get('sampler')!r}: "
+        raise ExperimentError(f"sensitivity: the sweep used sampler {dataset.attrs.get('sampler')!r}: "
                          f"allowed only sobol")
     names = json.loads(dataset.attrs["sampled_factors"])
     problem = sampling.sobol_problem(len(names), names)
@@ -628,7 +647,7 @@ def sensitivity(dataset: xr.Dataset, outputs=("hip_contact_force_bw", "itb_tensi
             allowed = list(dataset.data_vars) + list(dataset["group"].values)
             close = difflib.get_close_matches(out, allowed, n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ValueError(f"sensitivity: output {out!r}: allowed a data variable or a muscle "
+            raise ExperimentError(f"sensitivity: output {out!r}: allowed a data variable or a muscle "
                              f"group{hint}")
         if "side" in da.dims:
             for s in da["side"].values:
