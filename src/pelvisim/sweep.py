@@ -403,7 +403,7 @@ def _chunks(model, task, factors, values, P, compensation, criterion, chunk_size
 def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: int | None = None,
           seed=None, compensation="none", criterion: str = "activation_squared",
           progress: bool = True, chunk_size: int = 4096, client=None,
-          muscle_outputs: bool = True) -> xr.Dataset:
+          muscle_outputs: bool = True, store=None) -> xr.Dataset:
     """Solve ``task`` on ``model`` over a set of factors.
 
     Parameters
@@ -426,6 +426,12 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
     client : dask.distributed.Client, optional; run the chunks on it
     muscle_outputs : keep ``muscle_force`` and ``activation`` (1.3 kB per point;
         False for very large sweeps: group-level outputs only)
+    store : folder, optional
+        Write every finished chunk there (:class:`pelvisim.store.ChunkStore`);
+        if it holds chunks of the same sweep (an interrupted run), they are read
+        instead of solved again (with ``seed=None`` the recorded seed is reused).
+        The result is bitwise the one of an uninterrupted sweep. The caller
+        removes the store once the result is saved.
 
     Returns
     -------
@@ -442,6 +448,18 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
     if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise ExperimentError(f"chunk_size: {chunk_size!r}: allowed a positive integer")
     facs = parse_factors(model, task, factors, sampler, n)
+    chunk_store = None
+    if store is not None:
+        from .store import ChunkStore
+
+        chunk_store = ChunkStore(store)
+        if isinstance(seed, np.random.Generator):
+            raise ExperimentError("seed: a numpy.random.Generator: allowed None or an integer "
+                                  "for a sweep with a store (a resumed sweep must redraw the "
+                                  "same design)")
+        old = chunk_store.recorded()
+        if seed is None and old is not None and isinstance(old.get("spec", {}).get("seed"), int):
+            seed = old["spec"]["seed"]
     seed = sampling.resolve_seed(seed)
     dims, shape, values, sample = _design(facs, sampler, n, seed)
     P = int(np.prod(shape)) if shape else 1
@@ -452,10 +470,16 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
                 raise ExperimentError(f"factor {f.name!r}: sampled strengths leave [0, 1]; "
                                  f"truncate the distribution (low, high)")
     results = _allocate(model, P, muscle_outputs)
-    chunks = _chunks(model, task, facs, values, P, compensation, criterion, int(chunk_size))
-    _execute(chunks, results, P, progress, client)
+    chunks = list(_chunks(model, task, facs, values, P, compensation, criterion, int(chunk_size)))
+    prov = _provenance(model, task, facs, compensation, criterion, sampler, n, seed)
+    done = set()
+    if chunk_store is not None:
+        spec = {k: v for k, v in prov.items() if k != "created_utc"}
+        spec.update(chunk_size=int(chunk_size), points=P, muscle_outputs=bool(muscle_outputs))
+        done = chunk_store.open(spec, len(chunks))
+    _execute(chunks, results, P, progress, client, chunk_store, done)
     ds = _dataset(model, facs, dims, shape, sample, results)
-    ds.attrs.update(_provenance(model, task, facs, compensation, criterion, sampler, n, seed))
+    ds.attrs.update(prov)
     return ds
 
 
@@ -475,24 +499,46 @@ def _allocate(model, P, muscle_outputs=True):
     }
 
 
-def _execute(chunks, results, P, progress, client):
+def _execute(chunks, results, P, progress, client, chunk_store=None, done=()):
+    """Solve the chunks (those in ``done`` are read from ``chunk_store``) into
+    ``results``; each solved chunk is written to the store as it finishes."""
     from tqdm.auto import tqdm
 
     bar = tqdm(total=P, unit="pt", desc="sweep", disable=None if progress else True,
                leave=False)
+    todo = []
+    for i, chunk in enumerate(chunks):
+        if i in done:
+            part = chunk_store.read(i)
+            if not np.array_equal(part["points"], chunk.points):
+                raise AssertionError(f"chunk store {chunk_store.folder}: chunk {i} holds other "
+                                     f"points than the sweep's")
+            _store(results, part)
+            bar.update(len(chunk.points))
+        else:
+            todo.append(i)
+
+    def finished(i, part):
+        if chunk_store is not None:
+            chunk_store.write(i, {k: part[k] for k in ("points", *results)})
+        _store(results, part)
+        bar.update(len(part["points"]))
+
     try:
         if client is None:
-            for chunk in chunks:
-                _store(results, run_chunk(chunk))
-                bar.update(len(chunk.points))
+            for i in todo:
+                finished(i, run_chunk(chunks[i]))
         else:
             from dask.distributed import as_completed  # optional dependency
 
-            futures = client.map(run_chunk, list(chunks), pure=True)
-            for fut in as_completed(futures):
-                part = fut.result()
-                _store(results, part)
-                bar.update(len(part["points"]))
+            futures = client.map(run_chunk, [chunks[i] for i in todo], pure=True)
+            number = {f.key: i for f, i in zip(futures, todo)}
+            try:
+                for fut in as_completed(futures):
+                    finished(number[fut.key], fut.result())
+            except BaseException:
+                client.cancel(futures)
+                raise
     finally:
         bar.close()
 
