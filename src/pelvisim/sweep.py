@@ -633,9 +633,17 @@ def _provenance(model, task, facs, compensation, criterion, sampler, n, seed) ->
     sampled = [f.name for f in facs if f.dist is not None]
     params = {k: (v if isinstance(v, (int, float, str)) or v is None else repr(v))
               for k, v in task.params.items()}
+    import platform
+
+    import llvmlite
+    import numba
+
     return {
         "title": f"pelvisim sweep: {task.describe()}",
         "pelvisim_version": str(__version__),
+        "numba_version": numba.__version__, "llvmlite_version": llvmlite.__version__,
+        "numpy_version": np.__version__, "xarray_version": xr.__version__,
+        "python_version": platform.python_version(),
         "params_path": str(model.params.path),
         "params_sha256": str(model.params.sha256),
         "model_mass_kg": float(model.mass_kg),
