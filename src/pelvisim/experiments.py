@@ -109,6 +109,18 @@ class Experiment:
     outputs: tuple = DEFAULT_OUTPUTS
     raw: dict = field(default_factory=dict, repr=False)
 
+    def run(self, out=None, *, progress: bool = True) -> dict:
+        """Run the experiment and write what ``pelvisim run`` writes.
+
+        Per run: ``<label>.nc``, ``<label>.csv``, the figures in ``plots``; and
+        ``summary.txt``, all in ``out`` (default ``results/<name>``). Returns
+        ``{"datasets", "files", "summary", "out"}`` (see
+        :func:`pelvisim.report.run_and_report`).
+        """
+        from .report import run_and_report
+
+        return run_and_report(self, out, progress=progress)
+
 
 def shipped() -> dict[str, Path]:
     """Shipped experiments: name -> file."""
@@ -372,14 +384,25 @@ _OUTPUT_VARIABLES = ["itb_tension", "itb_tension_bw", "hip_contact_force", "hip_
                      "hip_adduction_l_deg", "hip_flexion_r_deg", "hip_flexion_l_deg"]
 
 
-def run_experiment(exp: Experiment, *, progress: bool = True) -> dict:
-    """Run every run of an experiment: ``{label: xarray.Dataset}``."""
+def run_experiment(exp: Experiment, *, progress: bool = True, client=None, store=None,
+                   chunk_size: int | None = None) -> dict:
+    """Run every run of an experiment: ``{label: xarray.Dataset}``.
+
+    ``client`` (dask.distributed) runs the chunks on a cluster; with a
+    ``store`` folder each run keeps its finished chunks in ``store/<label>``
+    and continues from them (see :func:`pelvisim.sweep.sweep`).
+    """
+    from pathlib import Path
+
     from .sweep import sweep
 
     out = {}
+    extra = {} if chunk_size is None else {"chunk_size": chunk_size}
     for run in exp.runs:
         ds = sweep(exp.model, run.task, run.factors, sampler=run.sampler, n=run.n, seed=run.seed,
-                   compensation=run.compensation, criterion=exp.criterion, progress=progress)
+                   compensation=run.compensation, criterion=exp.criterion, progress=progress,
+                   client=client, store=None if store is None else Path(store) / run.label,
+                   **extra)
         ds.attrs.update(experiment=exp.name, experiment_file=str(exp.path), run=run.label,
                         experiment_outputs=",".join(exp.outputs),
                         experiment_plots=",".join(exp.plots))
