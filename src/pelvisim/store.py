@@ -11,7 +11,8 @@ either is complete or does not exist, whatever kills the process (SIGKILL,
 power, Ctrl-C); a zarr store is written piece by piece and a kill can leave a
 half-written array chunk behind that reads back as data. NetCDF needs no new
 dependency (netCDF4 is one already) and every chunk opens in any NetCDF tool.
-The cost, about 10 ms per chunk, is small beside a chunk's solve.
+The cost, about 35 ms to write and 15 ms to read a chunk (measured on this
+machine), is small beside the solve of a chunk of the default 4096 points.
 
 A resumed sweep reads the finished chunks and solves only the others; the
 chunks are pure functions of the manifest, so the result is bitwise the one
