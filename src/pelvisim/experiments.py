@@ -243,7 +243,7 @@ def load_experiment(name_or_path) -> Experiment:
 
     # top-level options
     criterion = data.get("criterion", "activation_squared")
-    if criterion not in CRITERIA:
+    if not isinstance(criterion, str) or criterion not in CRITERIA:
         close = difflib.get_close_matches(str(criterion), CRITERIA, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
         raise _err(file, "criterion", criterion, f"allowed {', '.join(CRITERIA)}{hint}")
@@ -299,6 +299,10 @@ def load_experiment(name_or_path) -> Experiment:
     else:
         raise _err(file, "task", None, "required: a [task] table or [[runs]]")
     labels = [s[0] for s in specs]
+    for label, *_, where, _, _ in specs:
+        if not isinstance(label, str) or not label or any(c in label for c in "/\\ "):
+            raise _err(file, f"{where}.label" if where != "task" else "task.name", label,
+                       "allowed a name without spaces or /")
     if len(set(labels)) != len(labels):
         raise _err(file, "runs.label", labels, "labels must be unique")
 

@@ -88,7 +88,7 @@ class Prescribed:
 
 def criterion_arrays(model, criterion: str):
     """Kernel arrays of ``model`` for a recruitment criterion looked up by name."""
-    if criterion not in CRITERIA:
+    if not isinstance(criterion, str) or criterion not in CRITERIA:
         close = difflib.get_close_matches(criterion, CRITERIA, n=2)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise TaskError(f"criterion: {criterion!r}: allowed {', '.join(CRITERIA)}{hint}")

@@ -439,7 +439,7 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
     """
     from .simulate import CRITERIA
 
-    if criterion not in CRITERIA:
+    if not isinstance(criterion, str) or criterion not in CRITERIA:
         close = difflib.get_close_matches(str(criterion), CRITERIA, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
         raise ExperimentError(f"criterion: {criterion!r}: allowed {', '.join(CRITERIA)}{hint}")
