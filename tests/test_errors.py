@@ -184,3 +184,19 @@ def test_a_bug_keeps_its_traceback(monkeypatch):
     monkeypatch.setattr(cli, "cmd_list", broken)
     with pytest.raises(ZeroDivisionError):
         cli.main(["list"])
+
+
+def test_ctrl_c_before_any_chunk_leaves_nothing(tmp_path, monkeypatch, capsys):
+    """Ctrl-C before a chunk finished: exit 130, one line, no folder left."""
+    import pelvisim.experiments as E
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(E, "run_experiment", interrupted)
+    out = tmp_path / "new" / "out"
+    code = cli.main(["run", _write(tmp_path, "e.toml", TINY.format(num=2)), "--out", str(out),
+                     "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 130 and len(err) == 1 and "nothing finished" in err[0]
+    assert not (tmp_path / "new").exists()

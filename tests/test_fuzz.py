@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import fuzzing as F
 
-CI = settings(max_examples=25, deadline=None, database=None, derandomize=True,
+CI = settings(max_examples=40, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
 
 
