@@ -2,7 +2,8 @@
 
 Targets (see tests/fuzzing.py): the shipped parameter file, a small experiment
 and the shipped experiments (mutated TOML), command lines, gait tables (CSV)
-and OpenSim .sto/.mot files. Outcomes: ``error`` (a one-line PelvisimError),
+OpenSim .sto/.mot files and damaged
+result files given to ``pelvisim plot``. Outcomes: ``error`` (a one-line PelvisimError),
 ``ok`` (a finite result) and ``BAD:...`` (anything else; listed with an
 example at the end, exit code 1 if any).
 
@@ -24,8 +25,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E
 import fuzzing as F  # noqa: E402
 
 # share of the cases per target
-SHARES = {"params": 0.2, "experiment": 0.2, "shipped_experiments": 0.1, "cli": 0.2,
-          "gait": 0.15, "opensim": 0.15}
+SHARES = {"params": 0.2, "experiment": 0.2, "shipped_experiments": 0.1, "cli": 0.15,
+          "gait": 0.12, "opensim": 0.13, "results_plot": 0.1}
 
 
 def main(argv=None) -> int:
@@ -57,6 +58,7 @@ def main(argv=None) -> int:
         "gait": (F.mutated_csv(), lambda t: F.gait_case(t)),
         "opensim": (st.tuples(F.opensim_text(), st.sampled_from([".sto", ".mot"])),
                     lambda c: F.opensim_case(*c)),
+        "results_plot": (F.mutated_result(), lambda c: F.plot_case(c)),
     }
     timings = {}
     for name, (strategy, case) in targets.items():

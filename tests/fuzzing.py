@@ -13,6 +13,7 @@ parameter file, experiment files, command lines, gait tables and OpenSim
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import math
 import re
@@ -165,25 +166,63 @@ number_text = st.one_of(
 
 @st.composite
 def opensim_text(draw):
-    """A .sto/.mot-like file: header, labels and rows with random defects."""
-    cols = draw(st.lists(st.sampled_from(["time", "pelvis_tilt", "hip_flexion_r", "knee_angle_r",
-                                          "ground_force_vy", "x", "\u00fc", ""]),
-                         min_size=1, max_size=6))
-    if draw(st.booleans()):
+    """A .sto/.mot-like file: header, labels and rows with random defects
+    (about half of them well-formed tables with odd numbers)."""
+    names = ["pelvis_tilt", "hip_flexion_r", "knee_angle_r", "ground_force_vy", "x", "\u00fc", ""]
+    cols = draw(st.lists(st.sampled_from(names + ["time"]), min_size=1, max_size=6))
+    if draw(st.integers(0, 3)):
         cols = ["time"] + cols
-    rows = draw(st.lists(st.lists(number_text, min_size=0, max_size=len(cols) + 1),
-                         min_size=0, max_size=6))
+    if draw(st.booleans()):  # well formed: every row has one number per column
+        num = st.floats(allow_nan=True, allow_infinity=True).map(repr)
+        rows = draw(st.lists(st.lists(num, min_size=len(cols), max_size=len(cols)),
+                             min_size=1, max_size=6))
+    else:
+        rows = draw(st.lists(st.lists(number_text, min_size=0, max_size=len(cols) + 1),
+                             min_size=0, max_size=6))
     text = STO.format(name=draw(st.sampled_from(["walk", "", "#c"])),
-                      rows=draw(st.sampled_from([str(len(rows)), "3", "x", "-1"])),
+                      rows=draw(st.sampled_from([str(len(rows))] * 3 + ["3", "x", "-1"])),
                       cols=len(cols), deg=draw(st.sampled_from(["yes", "no", "maybe"])),
                       header="\t".join(cols),
-                      body="\n".join(draw(st.sampled_from(["\t", " ", ","])).join(r)
+                      body="\n".join(draw(st.sampled_from(["\t", "\t", " ", ","])).join(r)
                                      for r in rows))
-    if draw(st.booleans()):
+    if not draw(st.integers(0, 4)):
         text = text.replace("endheader", draw(st.sampled_from(["", "endheader", "ENDHEADER"])))
-    if draw(st.booleans()):
+    if not draw(st.integers(0, 4)):
         text = text[:draw(st.integers(0, len(text)))]
     return text
+
+
+@functools.lru_cache(maxsize=1)
+def result_bytes() -> bytes:
+    """A small pelvisim result (.nc) to mutate."""
+    from pelvisim import results
+    from pelvisim.sweep import sweep
+
+    ds = sweep(pelvisim.load_model(), pelvisim.task("single_leg_stance"),
+               {"gluteus_medius": [1.0, 0.5], "compensation": ["none", "optimal"]},
+               progress=False, seed=0)
+    ds.attrs.update(experiment_outputs="tfl,itb_tension,hip_contact_force",
+                    experiment_plots="curves,abductor_share,heatmap,bands")
+    path = results.save(ds, _FOLDER / "base.nc")
+    return path.read_bytes()
+
+
+@st.composite
+def mutated_result(draw):
+    """("bytes", data) with truncated or flipped bytes of a real result, or
+    ("drop", names) for a result with variables, coordinates or attributes removed."""
+    if draw(st.booleans()):
+        data = bytearray(result_bytes())
+        if draw(st.booleans()):
+            data = data[:draw(st.integers(0, len(data)))]
+        for _ in range(draw(st.integers(0, 5))):
+            if data:
+                data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+        return ("bytes", bytes(data))
+    names = ["feasible", "group_force", "group", "side", "muscle", "body_weight", "reserve",
+             "itb_tension", "hip_contact_force", "posture", "angle", "muscle_force",
+             "gluteus_medius", "compensation", "attrs", "experiment_outputs", "sampler"]
+    return ("drop", draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True)))
 
 
 TASKS = ["standing", "single_leg_stance", "forward_bend", "gait_stance", "walking", "x"]
@@ -358,6 +397,32 @@ def opensim_case(text: str, suffix: str) -> str:
         read_opensim_table(_tmp(text, suffix))  # values are read as written (nan allowed)
         return True
     return classify(run)
+
+
+def plot_case(case) -> str:
+    """``pelvisim plot`` of a damaged result file."""
+    kind, what = case
+    path = _FOLDER / "result.nc"
+    if kind == "bytes":
+        path.write_bytes(what)
+    else:
+        import xarray as xr
+
+        from pelvisim import results
+
+        base = _FOLDER / "base-copy.nc"
+        base.write_bytes(result_bytes())
+        with xr.open_dataset(base) as ds:
+            ds = ds.load()
+        for name in what:
+            if name == "attrs":
+                ds.attrs = {}
+            elif name in ds.attrs:
+                del ds.attrs[name]
+            elif name in ds.variables:
+                ds = ds.drop_vars(name)
+        results.save(ds, path)
+    return cli_case(["plot", str(path), "--out", str(_FOLDER / "plots")])
 
 
 def cli_case(argv) -> str:

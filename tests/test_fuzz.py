@@ -55,3 +55,9 @@ def test_fuzz_gait_table(text):
 @given(F.opensim_text(), st.sampled_from([".sto", ".mot"]))
 def test_fuzz_opensim_file(text, suffix):
     _check(F.opensim_case(text, suffix))
+
+
+@CI
+@given(F.mutated_result())
+def test_fuzz_result_file_for_plot(case):
+    _check(F.plot_case(case))

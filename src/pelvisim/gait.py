@@ -52,6 +52,11 @@ MOMENT_COLUMNS = (
 )
 GRF_COLUMNS = ("grf_x_bw", "grf_y_bw", "grf_z_bw")
 COLUMNS = ANGLE_COLUMNS + MOMENT_COLUMNS + GRF_COLUMNS
+# Validity limits of a gait table (not model values): angles within half a
+# turn [deg]; joint moments [N m/kg] and ground reactions [BW] within about 50x
+# the largest of walking (about 2 N m/kg and 1.2 BW; Winter 2009), so that a
+# unit slip or a typo (1e308) is an error instead of a non-finite solve.
+TABLE_LIMITS = {"_deg": 180.0, "_moment": 100.0, "_bw": 100.0}
 """Data columns of a gait table (``stance_pct`` [%] comes first in the CSV)."""
 
 # pelvisim coordinate -> (gait2392 coordinate, sign); checked against the joint
@@ -253,6 +258,15 @@ def load_gait_table(path=None) -> GaitTable:
     for j, col in enumerate(header):
         if col not in GRF_COLUMNS and np.any(~np.isfinite(data[:, j])):
             raise InputFileError(f"{name}: column {col!r} has missing or non-finite values; expected numbers")
+        limit = next((v for suffix, v in TABLE_LIMITS.items() if col.endswith(suffix)), None)
+        values = data[:, j][np.isfinite(data[:, j])]
+        if limit is not None and np.any(np.abs(values) > limit):
+            bad = float(values[np.argmax(np.abs(values))])
+            raise InputFileError(f"{name}: column {col!r}: {bad!r}: allowed values within "
+                                 f"+/-{limit:g} (check the units)")
+    if mass is not None and not (np.isfinite(mass) and 20.0 <= mass <= 250.0):
+        raise InputFileError(f"{name}: mass_kg = {mass!r}: allowed a number in [20, 250] [kg] "
+                             f"or unknown")
     columns = {col: data[:, j] for j, col in enumerate(header) if col != "stance_pct"}
     return GaitTable(stance_pct=pct, columns=columns, source="\n".join(source), mass_kg=mass)
 

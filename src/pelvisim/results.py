@@ -107,7 +107,9 @@ def load(path) -> xr.Dataset:
 
 
 # variables every pelvisim result has (load checks them)
-_REQUIRED = ("feasible", "group", "side", "muscle", "group_force", "body_weight")
+_REQUIRED = ("feasible", "status", "reserve", "dof", "group", "side", "muscle", "group_force",
+             "body_weight", "posture", "angle", "itb_tension", "hip_contact_force",
+             "l5s1_compression")
 
 
 def tidy(dataset: xr.Dataset):
@@ -192,6 +194,10 @@ def output(dataset: xr.Dataset, name: str, *, bw: bool = False) -> xr.DataArray:
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise ExperimentError(f"output: {name!r}: allowed a data variable, muscle group, muscle "
                              f"or posture angle{hint}")
+        if "muscle_force" not in dataset:
+            raise ExperimentError(f"output: {name!r}: a muscle output, but the results hold no "
+                                  f"muscle_force (swept with muscle_outputs=False): allowed a "
+                                  f"data variable, muscle group or posture angle")
         f = dataset["muscle_force"].sel(muscle=sel)
         side = xr.DataArray([m[-1] for m in sel], dims="muscle", coords={"muscle": sel})
         da = f.groupby(side.rename("side")).sum("muscle").reindex(side=list(dataset["side"].values))
