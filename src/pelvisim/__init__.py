@@ -20,6 +20,8 @@ _API = {
     "Model": "model", "load_model": "model", "Solution": "solution",
     "Task": "task_library", "task": "task_library", "tasks": "task_library", "sweep": "sweep",
     "validate": "validation", "run_and_report": "report",
+    "PelvisimError": "errors", "ParameterError": "errors", "ExperimentError": "errors",
+    "InputFileError": "errors", "TaskError": "errors",
 }
 
 __all__ = sorted(_API) + ["__version__"]

@@ -23,6 +23,8 @@ from typing import Callable
 
 import numpy as np
 
+from .errors import UsageError
+
 __all__ = ["Target", "TARGETS", "validate", "ValidationResult", "markdown_table",
            "rewrite_readme", "README_START", "README_END"]
 
@@ -432,7 +434,7 @@ def validate(model=None, *, out="docs/validation", recorded="docs/validation/rec
         files.append(rec_path)
     if readme is not None:
         if not rewrite_readme(readme, table):
-            raise ValueError(f"validate: {str(readme)!r}: the markers {README_START!r} and "
+            raise UsageError(f"validate: {str(readme)!r}: the markers {README_START!r} and "
                              f"{README_END!r} are missing: allowed a file with both")
         files.append(Path(readme))
     return ValidationResult(rows=rows, regressions=regressions, files=files)
