@@ -539,13 +539,29 @@ def _median_scale(pairs) -> float:
     return round(float(np.median(ratios)), 4) if ratios else 1.0
 
 
-def convert(osim) -> tuple[str, ImportReport]:
+def _generic_lengths(family, imported, d_muscles, scales) -> bool:
+    """True when a scaled gait2392-family model still carries the generic fibre and
+    tendon lengths (those of the default set, taken from gait2392)."""
+    if family != "gait2392" or max(abs(v - 1.0) for v in scales.values()) < 0.01:
+        return False
+    same = [abs(im["lopt"] - d_muscles[n]["optimal_fiber_length_m"]) < 5e-4
+            and abs(im["lts"] - d_muscles[n]["tendon_slack_length_m"]) < 5e-4
+            for n, im in imported.items() if n in d_muscles and n not in ("psoas", "gastrocnemius")]
+    return bool(same) and sum(same) >= 0.8 * len(same)
+
+
+def convert(osim, *, scale_lengths: bool | None = None) -> tuple[str, ImportReport]:
     """Convert an OpenSim model to the text of a pelvisim parameter file.
 
     Parameters
     ----------
     osim : str or pathlib.Path
         An OpenSim 4 ``.osim`` file of the gait2392/gait2354 or Rajagopal family.
+    scale_lengths : bool, optional
+        Scale the mapped muscles' optimal fibre and tendon slack lengths by their
+        neutral path length ratio to the generic model (what OpenSim's ScaleTool
+        does). Default: only when a scaled gait2392-family model still carries the
+        generic lengths (as ``subject01_simbody.osim`` of the OpenSim example does).
 
     Returns
     -------
@@ -650,6 +666,24 @@ def convert(osim) -> tuple[str, ImportReport]:
     scales["trunk"] = round(float(torso_com[1] / GAIT2392_TORSO_COM_Y), 4) if torso_com[1] > 0.05 \
         else scales["pelvis"]
     report.scales = scales
+    unscaled = _generic_lengths(family, imported, d_muscles, scales) if scale_lengths is None else scale_lengths
+    if unscaled:
+        gen_origin = {"pelvis": np.zeros(3), "trunk": fr.lumbar / scales["pelvis"],
+                      "thigh": fr.hip / scales["pelvis"]}
+        gen_origin["shank"] = gen_origin["thigh"] + fr.knee / scales["thigh"]
+        ks = []
+        for name, im in imported.items():
+            generic = [(s, xyz / scales[s]) for s, xyz in im["path"]]
+            k = _path_length(im["path"], fr.origin) / _path_length(generic, gen_origin)
+            im["lopt"] *= k
+            im["lts"] *= k
+            im["how"] += f"; fibre and tendon lengths x {k:.4f} (scaled to the subject's path length)"
+            ks.append(k)
+        report.notes.append(
+            "the file's optimal fibre and tendon slack lengths are the generic model's although its geometry is "
+            f"scaled (segment factors above): each mapped muscle's lengths were scaled by its neutral path length "
+            f"ratio (model / model with the segment factors undone; {min(ks):.3f}-{max(ks):.3f}), as OpenSim's "
+            "ScaleTool does; convert(..., scale_lengths=False) keeps the file's values")
 
     def scaled(path_list):
         return [(s, np.array(p, float) * scales[s]) for s, *p in ((q[0], *q[1:]) for q in path_list)]
@@ -821,14 +855,14 @@ def _dump(data: dict, header: list[str]) -> str:
     return "\n".join(lines)
 
 
-def import_osim(osim, out=None) -> tuple[ParamSet, ImportReport]:
-    """Import an OpenSim model; write the parameter file to ``out`` if given.
+def import_osim(osim, out=None, *, scale_lengths: bool | None = None) -> tuple[ParamSet, ImportReport]:
+    """Import an OpenSim model (see :func:`convert`); write the parameter file to ``out`` if given.
 
     Returns
     -------
     (ParamSet, ImportReport)
     """
-    text, report = convert(osim)
+    text, report = convert(osim, scale_lengths=scale_lengths)
     if out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
