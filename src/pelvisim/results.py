@@ -73,15 +73,19 @@ def load(path) -> xr.Dataset:
         return ds.load()
 
 
-def tidy(dataset: xr.Dataset):
+def tidy(dataset: xr.Dataset, *, muscles: bool = False, posture: bool = False, reserves: bool = False):
     """Group-level outputs in long format (a pandas DataFrame).
 
     Columns: one per sweep dimension/factor, then ``quantity``, ``group``,
-    ``side``, ``value``, ``unit``.
+    ``side``, ``value``, ``unit``. Opt-in rows (and an ``item`` column, ``-`` on
+    group-level rows): ``muscles`` adds ``muscle_force`` [N] and ``activation``
+    [1] per muscle (``item`` = muscle without side), ``posture`` the posture used
+    (quantity ``posture``, ``item`` = angle, [deg]), ``reserves`` the reserve
+    moments (quantity ``reserve``, ``item`` = degree of freedom, [N m]).
     """
     import pandas as pd
 
-    frames = []
+    frames = _opt_in(dataset, muscles, posture, reserves)
     for name in GROUP_LEVEL:
         if name not in dataset:
             continue
@@ -99,8 +103,36 @@ def tidy(dataset: xr.Dataset):
         df["unit"] = da.attrs.get("units", "")
         frames.append(df)
     out = pd.concat(frames, ignore_index=True)
-    lead = [c for c in out.columns if c not in ("quantity", "group", "side", "value", "unit")]
-    return out[lead + ["quantity", "group", "side", "value", "unit"]]
+    tail = ["quantity", "group", "side"] + (["item"] if "item" in out else []) + ["value", "unit"]
+    if "item" in out:
+        out["item"] = out["item"].fillna("-")
+    lead = [c for c in out.columns if c not in tail]
+    return out[lead + tail]
+
+
+def _opt_in(dataset, muscles, posture, reserves) -> list:
+    """Long-format frames of the opt-in muscle, posture and reserve rows of :func:`tidy`."""
+    frames = []
+    wanted = [("muscle_force", "muscle")] * muscles + [("activation", "muscle")] * muscles + \
+        [("posture", "angle")] * posture + [("reserve", "dof")] * reserves
+    for name, dim in wanted:
+        if name not in dataset:
+            raise ValueError(f"tidy: {name!r} is not in the results (a sweep run with muscle_outputs=False?)")
+        da = dataset[name]
+        df = da.to_dataframe(name="value").reset_index()
+        keep = list(da.dims) + _point_coords(dataset) + ["value"]
+        df = df[[c for c in df.columns if c in keep]]
+        if dim == "muscle":
+            names = df.pop("muscle").astype(str)
+            df["group"] = names.map(dict(zip(map(str, dataset["muscle"].values),
+                                             map(str, dataset["muscle_group"].values))))
+            df["side"], df["item"] = names.str[-1], names.str[:-2]
+        else:
+            df["item"], df["group"], df["side"] = df.pop(dim).astype(str), "-", "-"
+        df.insert(len(df.columns) - 1, "quantity", name)
+        df["unit"] = da.attrs.get("units", "")
+        frames.append(df)
+    return frames
 
 
 def _point_coords(dataset):
@@ -109,11 +141,14 @@ def _point_coords(dataset):
             and c != "muscle_group"]
 
 
-def to_tidy_csv(dataset: xr.Dataset, path) -> Path:
-    """Write :func:`tidy` to CSV (one row per point, output, group and side)."""
+def to_tidy_csv(dataset: xr.Dataset, path, *, muscles: bool = False, posture: bool = False,
+                reserves: bool = False) -> Path:
+    """Write :func:`tidy` to CSV (one row per point, output, group and side; opt-in
+    muscle, posture and reserve rows as in :func:`tidy`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tidy(dataset).to_csv(path, index=False, float_format="%.6g")
+    tidy(dataset, muscles=muscles, posture=posture, reserves=reserves).to_csv(
+        path, index=False, float_format="%.6g")
     return path
 
 
