@@ -181,6 +181,12 @@ def test_rajagopal_mapping_and_frames():
     tib = np.array([float(v) for v in list(semimem.iter("location"))[-1].text.split()])
     expected = tib - np.array([-0.0080895399999999992, -0.0035347999999999998, -0.00148474])
     np.testing.assert_allclose(model.params.muscle("semimembranosus").path[-1][1], expected, atol=1e-9)
+    # trunk = torso + both arms (hanging at their default angles): symmetric, so its centre of mass has z = 0
+    mass = {b.get("name"): float(b.findtext("mass")) for b in root.iter("Body")}
+    arms = sum(mass[f"{b}_{s}"] for b in ("humerus", "ulna", "radius", "hand") for s in "rl")
+    trunk = model.params.segments["trunk"]
+    assert trunk.mass_fraction * model.params.mass_kg == pytest.approx(mass["torso"] + arms, rel=1e-9)
+    assert trunk.com[2] == pytest.approx(0.0, abs=1e-12)
 
 
 @needs_reference

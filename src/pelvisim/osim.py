@@ -484,25 +484,22 @@ class _Frames:
                        "shank": self.hip + self.knee}
 
     def segment(self, body: str) -> str | None:
-        """pelvisim segment a right-side or midline body belongs to (None: left side or unconnected)."""
-        if body.endswith("_l") and body[:-2] + "_r" in self.om.bodies:
+        """pelvisim segment of a body: trunk (torso and everything on it, both arms),
+        pelvis, thigh (femur_r), shank (every body below femur_r); None for the
+        left leg (mirrored from the right) and unconnected bodies."""
+        chain, b = [body], body
+        while b in self.om.parent:
+            b = self.om.parent[b][0]
+            chain.append(b)
+        if chain[-1] != _ROOT:
             return None
-        b = body
-        while True:
-            if b == _ROOT:
-                return "pelvis"
-            if b == _SEG_BODIES_TRUNK:
-                return "trunk"
-            if b == _SEG_BODIES_THIGH:
-                return "thigh"
-            if b == _SEG_BODIES_SHANK:
-                return "shank"
-            if b not in self.om.parent:
-                return None
-            parent = self.om.parent[b][0]
-            if parent == _SEG_BODIES_THIGH:  # patella and tibia ride on the femur: shank
-                return "shank"
-            b = parent
+        if _SEG_BODIES_TRUNK in chain:
+            return "trunk"
+        if _SEG_BODIES_THIGH in chain:
+            return "thigh" if body == _SEG_BODIES_THIGH else "shank"
+        if len(chain) == 1:
+            return "pelvis"
+        return None if chain[-2].endswith("_l") else "pelvis"
 
     def point(self, body, xyz):
         """(segment, xyz in the pelvisim segment frame) of a point fixed in ``body``."""
@@ -587,20 +584,22 @@ def convert(osim, *, scale_lengths: bool | None = None) -> tuple[str, ImportRepo
     src = f"{path.name} (model {om.name!r}; {credit})"
 
     # ---------------------------------------------------------------- masses
+    loose = [b for b in om.bodies if b not in om.pose]
+    if loose:
+        _fail(path, "JointSet", loose[0], "body not connected to the pelvis by a joint")
     total = sum(m for m, _ in om.bodies.values())
-    seg_mass = {s: 0.0 for s in ("trunk", "pelvis", "thigh", "shank", "other")}
+    seg_mass = {s: 0.0 for s in ("trunk", "pelvis", "thigh", "shank")}
     seg_mom = {s: np.zeros(3) for s in seg_mass}
     sides = {"thigh": [], "shank": []}
     for body, (mass, com) in om.bodies.items():
-        if body not in om.pose:
-            continue
         seg = fr.segment(body)
-        if seg is None:
-            mirrored = body[:-2] + "_r" if body.endswith("_l") else None
-            if mirrored and mirrored in om.bodies and fr.segment(mirrored) in ("thigh", "shank"):
+        if seg is None:  # left leg: its mass counts in the two-side mean
+            mirrored = body[:-2] + "_r"
+            if fr.segment(mirrored) in ("thigh", "shank"):
                 sides[fr.segment(mirrored)].append(mass)
                 continue
-            seg = "pelvis"  # anything else hanging on the pelvis
+            _fail(path, "BodySet", body, "body not in the trunk, pelvis or a leg; expected a model whose "
+                  "left leg mirrors the right (femur_l ... like femur_r ...)")
         seg_mass[seg] += mass
         seg_mom[seg] += mass * (om.in_pelvis(body, com) - fr.origin[seg])
     com = {s: seg_mom[s] / seg_mass[s] for s in ("trunk", "pelvis", "thigh", "shank")}
