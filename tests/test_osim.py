@@ -8,6 +8,7 @@ import pytest
 
 import pelvisim
 from pelvisim.osim import _simm_spline, convert, import_osim
+from pelvisim.model import load_model_from
 from pelvisim.params import ParameterError, load_params
 from pelvisim.resources import data_file
 
@@ -157,7 +158,7 @@ _RAJ = {}
 def _rajagopal():
     if not _RAJ:
         params, report = import_osim(RAJAGOPAL)
-        _RAJ["model"] = pelvisim.model.load_model_from(params, mass_kg=params.mass_kg, height_m=params.height_m)
+        _RAJ["model"] = load_model_from(params, mass_kg=params.mass_kg, height_m=params.height_m)
         _RAJ["report"] = report
     return _RAJ["model"]
 
