@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import pelvisim
-from pelvisim.osim import _simm_spline, convert, import_osim
+from pelvisim.osim import convert, import_osim
+from pelvisim.osim_reader import simm_spline
 from pelvisim.model import load_model_from
 from pelvisim.params import ParameterError, load_params
 from pelvisim.resources import data_file
@@ -221,11 +222,11 @@ def test_simm_spline_reproduces_a_cubic_and_its_knots():
     through the end points, so a cubic polynomial is reproduced exactly."""
     x = np.array([-2.0, -1.3, -0.2, 0.4, 1.1, 2.5])
     p = np.poly1d([0.3, -0.5, 0.2, 1.0])
-    f = _simm_spline(x, p(x))
+    f = simm_spline(x, p(x))
     for v in np.linspace(-2.0, 2.5, 23):
         assert f(v) == pytest.approx(p(v), abs=1e-12)
     y = np.sin(x)
-    g = _simm_spline(x, y)
+    g = simm_spline(x, y)
     for xi, yi in zip(x, y):
         assert g(xi) == pytest.approx(yi, abs=1e-15)
     # linear extrapolation with the end slope
