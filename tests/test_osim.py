@@ -234,3 +234,34 @@ def test_simm_spline_reproduces_a_cubic_and_its_knots():
     slope = (g(2.5) - g(2.5 - h)) / h
     assert g(3.0) == pytest.approx(g(2.5) + 0.5 * slope, rel=1e-4)
     assert math.isfinite(g(-10.0))
+
+
+@needs_reference
+@pytest.mark.parametrize("osim", [GAIT2392, RAJAGOPAL], ids=["gait2392", "rajagopal"])
+def test_import_reproduces_opensim_hip_moment_arms(osim):
+    """Hip moment arms and path lengths at the neutral posture equal OpenSim 4.6's own
+    (tests/data/opensim_moment_arms.json, made by docs/validation/osim_import_moment_arms.py)
+    for every mapped single-line muscle without wrap objects. Not compared: the knee
+    (pelvisim's knee is a hinge about a fixed centre; OpenSim's translates with the
+    angle and moves the patella) and the psoas length (pelvisim's lumbar origin)."""
+    import json
+    from pathlib import Path
+
+    from pelvisim.conventions import DOF_INDEX
+    from pelvisim.geometry import geometry, posture_vector
+
+    ref = json.loads((Path(__file__).parent / "data" / "opensim_moment_arms.json").read_text())["models"][osim.name]
+    params, report = import_osim(osim)
+    model = load_model_from(params, mass_kg=params.mass_kg, height_m=params.height_m)
+    g = geometry(model, posture_vector())
+    checked = 0
+    for name, sources in report.mapped.items():
+        if len(sources) > 1 or ref[sources[0]]["wraps"]:
+            continue
+        i = model.muscles.index(f"{name}_r")
+        for dof in ("hip_flexion_r", "hip_adduction_r", "hip_rotation_r"):
+            assert g.moment_arm[DOF_INDEX[dof], i] == pytest.approx(ref[sources[0]][dof], abs=2e-6), (name, dof)
+        if name != "psoas":
+            assert g.length[i] == pytest.approx(ref[sources[0]]["length"], abs=2e-6), name
+        checked += 1
+    assert checked >= (28 if osim == GAIT2392 else 10)
