@@ -112,6 +112,18 @@ class Experiment:
     outputs: tuple = DEFAULT_OUTPUTS
     raw: dict = field(default_factory=dict, repr=False)
 
+    def run(self, out=None, *, progress: bool = True) -> dict:
+        """Run the experiment and write what ``pelvisim run`` writes.
+
+        Per run: ``<label>.nc``, ``<label>.csv``, the figures in ``plots``; and
+        ``summary.txt``, all in ``out`` (default ``results/<name>``). Returns
+        ``{"datasets", "files", "summary", "out"}`` (see
+        :func:`pelvisim.report.run_and_report`).
+        """
+        from .report import run_and_report
+
+        return run_and_report(self, out, progress=progress)
+
 
 def shipped() -> dict[str, Path]:
     """Shipped experiments: name -> file."""
