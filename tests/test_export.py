@@ -6,12 +6,13 @@ import pelvisim
 from pelvisim import results
 from pelvisim.cli import main
 from pelvisim.export import export_sto
+from pelvisim.sweep import sweep
 from pelvisim.io import read_opensim_table, write_opensim_table
 
 
 @pytest.fixture(scope="module")
 def gait_sweep(model):
-    return pelvisim.sweep(model, pelvisim.task("gait_stance"),
+    return sweep(model, pelvisim.task("gait_stance"),
                           {"task.stance_pct": [0.0, 30.0, 60.0, 100.0], "gluteus_medius": [1.0, 0.4]},
                           progress=False)
 
@@ -70,7 +71,7 @@ def test_writer_rejects_bad_tables(tmp_path):
 
 
 def test_export_needs_muscle_outputs(model, tmp_path):
-    ds = pelvisim.sweep(model, pelvisim.task("standing"), {"gluteus_medius": [1.0, 0.5]}, progress=False,
+    ds = sweep(model, pelvisim.task("standing"), {"gluteus_medius": [1.0, 0.5]}, progress=False,
                         muscle_outputs=False)
     with pytest.raises(ValueError, match="muscle-level outputs"):
         export_sto(ds, tmp_path)

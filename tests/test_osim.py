@@ -265,3 +265,21 @@ def test_import_reproduces_opensim_hip_moment_arms(osim):
             assert g.length[i] == pytest.approx(ref[sources[0]]["length"], abs=2e-6), name
         checked += 1
     assert checked >= (28 if osim == GAIT2392 else 10)
+
+
+@needs_reference
+def test_experiment_and_cli_take_an_osim_model(tmp_path, capsys):
+    from pelvisim.cli import main
+    from pelvisim.experiments import load_experiment
+
+    exp = tmp_path / "e.toml"
+    exp.write_text(f'[experiment]\nname = "osim_model"\ndescription = "x"\n\n[model]\nparams = "{SUBJECT01}"\n\n'
+                   '[task]\nname = "standing"\n\n[factors]\ngluteus_medius = [1.0, 0.5]\n', encoding="utf-8")
+    assert load_experiment(exp).model.mass_kg == pytest.approx(72.6, abs=1e-6)
+    out = tmp_path / "s.toml"
+    assert main(["import-osim", str(SUBJECT01), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "mapped (30)" in printed and f"wrote: {out}" in printed
+    assert main(["solve", "standing", "--model", str(out)]) == 0
+    assert main(["solve", "standing", "--model", str(out), "--preset", "female"]) == 2
+    assert main(["import-osim", str(tmp_path / "missing.osim")]) == 2

@@ -9,6 +9,7 @@ import argparse
 import difflib
 import sys
 import tomllib
+from pathlib import Path
 
 from .params import COMPENSATION_ANGLES
 
