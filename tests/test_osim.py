@@ -241,9 +241,11 @@ def test_simm_spline_reproduces_a_cubic_and_its_knots():
 def test_import_reproduces_opensim_hip_moment_arms(osim):
     """Hip moment arms and path lengths at the neutral posture equal OpenSim 4.6's own
     (tests/data/opensim_moment_arms.json, made by docs/validation/osim_import_moment_arms.py)
-    for every mapped single-line muscle without wrap objects. Not compared: the knee
-    (pelvisim's knee is a hinge about a fixed centre; OpenSim's translates with the
-    angle and moves the patella) and the psoas length (pelvisim's lumbar origin)."""
+    for every mapped single-line muscle: to 2 um without wrap objects, to 0.6 mm (arms)
+    and 0.5 mm (lengths) where a wrap cylinder became via points (its arc is a polyline
+    of 20 deg steps). Not compared: the knee (pelvisim's knee is a hinge about a fixed
+    centre; OpenSim's translates with the angle and moves the patella) and the psoas
+    length (pelvisim's lumbar origin)."""
     import json
     from pathlib import Path
 
@@ -256,15 +258,16 @@ def test_import_reproduces_opensim_hip_moment_arms(osim):
     g = geometry(model, posture_vector())
     checked = 0
     for name, sources in report.mapped.items():
-        if len(sources) > 1 or ref[sources[0]]["wraps"]:
+        if len(sources) > 1:
             continue
+        tol_arm, tol_len = (6e-4, 5e-4) if ref[sources[0]]["wraps"] else (2e-6, 2e-6)
         i = model.muscles.index(f"{name}_r")
         for dof in ("hip_flexion_r", "hip_adduction_r", "hip_rotation_r"):
-            assert g.moment_arm[DOF_INDEX[dof], i] == pytest.approx(ref[sources[0]][dof], abs=2e-6), (name, dof)
+            assert g.moment_arm[DOF_INDEX[dof], i] == pytest.approx(ref[sources[0]][dof], abs=tol_arm), (name, dof)
         if name != "psoas":
-            assert g.length[i] == pytest.approx(ref[sources[0]]["length"], abs=2e-6), name
+            assert g.length[i] == pytest.approx(ref[sources[0]]["length"], abs=tol_len), name
         checked += 1
-    assert checked >= (28 if osim == GAIT2392 else 10)
+    assert checked == (28 if osim == GAIT2392 else 26)
 
 
 @needs_reference

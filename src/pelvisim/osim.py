@@ -314,7 +314,8 @@ def convert(osim, *, scale_lengths: bool | None = None) -> tuple[str, ImportRepo
             if m.moving:
                 notes["moving"].append(f"{m.name} ({m.moving})")
             if m.wraps:
-                notes["wraps"].append(m.name)
+                notes["wraps"].append(f"{m.name} ({m.wrapped}/{m.wraps}"
+                                      + (f", {m.unsupported} unsupported dropped" if m.unsupported else "") + ")")
             if any(fr.segment(b) == "shank" and not b.startswith("tibia") for b, _ in m.points):
                 notes["foot"].append(m.name)
         paths = [model_path(m) for m in present]
@@ -443,8 +444,11 @@ def convert(osim, *, scale_lengths: bool | None = None) -> tuple[str, ImportRepo
         report.notes.append("points on the patella/talus/calcaneus/toes fixed in the shank at the neutral posture "
                             "(inextensible patellar tendon; ankle not modelled): " + ", ".join(notes["foot"]))
     if notes["wraps"]:
-        report.notes.append("wrap objects dropped (pelvisim paths are straight lines between the points): "
-                            + ", ".join(notes["wraps"]))
+        report.notes.append("wrap cylinders solved at the neutral posture (shortest path around the cylinder, "
+                            "quadrant respected, infinite length): the tangent and arc points of the ones the path "
+                            "touches are kept as via points fixed on the cylinder's body, so lengths and moment arms "
+                            "are OpenSim's at the neutral posture and approximate away from it; other wrap types are "
+                            "dropped. Per muscle (active at neutral / wrap objects): " + ", ".join(notes["wraps"]))
     if om.left_muscles:
         report.notes.append(f"{om.left_muscles} left-side muscles not read: pelvisim mirrors the right side (z -> -z)")
     rot = max(math.degrees(math.acos(max(-1.0, min(1.0, (np.trace(om.pose[b][0]) - 1) / 2))))

@@ -160,7 +160,9 @@ class _Muscle:
     points: list      # (body, xyz ndarray) after conditional / moving points
     dropped: int      # conditional points dropped at the neutral posture
     moving: int       # moving points evaluated at the neutral posture
-    wraps: int
+    wraps: int        # wrap objects of the path
+    wrapped: int      # cylinder wraps active at the neutral posture (turned into via points)
+    unsupported: int  # wrap objects of other types (dropped)
 
 
 class OsimModel:
@@ -192,6 +194,18 @@ class OsimModel:
                       "(pelvis, femur_r, tibia_r, torso)")
         self._read_joints(model)
         self._pose()
+        self.wrap_objects = {}
+        for b in model.iterfind("BodySet/objects/Body"):
+            if b.get("name") not in self.pose:
+                continue
+            R_b, _ = self.pose[b.get("name")]
+            for w in b.iterfind("WrapObjectSet/objects/*"):
+                self.wrap_objects[w.get("name")] = dict(
+                    type=w.tag, body=b.get("name"),
+                    R=R_b @ _euler_xyz(_floats(w.findtext("xyz_body_rotation", "0 0 0"))),
+                    o=self.in_pelvis(b.get("name"), _floats(w.findtext("translation", "0 0 0"))),
+                    radius=float(w.findtext("radius", "0") or 0.0),
+                    quadrant=(w.findtext("quadrant") or "all").strip())
         self.muscles = {}
         self.left_muscles = 0
         for m in model.iterfind("ForceSet/objects/*"):
@@ -327,11 +341,83 @@ class OsimModel:
             if body not in self.pose:
                 _fail(where, p.get("name"), body, "path point on a body that is not connected to the pelvis")
             pts.append((body, xyz))
-        wraps = len(list(gp.iterfind("PathWrapSet/objects/*")))
+        wraps = list(gp.iterfind("PathWrapSet/objects/*"))
+        wrapped = unsupported = 0
+        for pw in wraps:
+            w = self.wrap_objects.get((pw.findtext("wrap_object") or "").strip())
+            if w is None or w["type"] != "WrapCylinder" or w["radius"] <= 0:
+                unsupported += 1
+                continue
+            rng = [int(v) for v in _floats(pw.findtext("range", "-1 -1"))[:2]]
+            pts, did = self._wrap_cylinder(pts, w, rng)
+            wrapped += did
         return _Muscle(m.get("name"), float(m.findtext("max_isometric_force")),
                        float(m.findtext("optimal_fiber_length", "0")), float(m.findtext("tendon_slack_length", "0")),
                        float(m.findtext("pennation_angle_at_optimal", m.findtext("pennation_angle", "0")) or 0.0),
-                       pts, dropped, moving, wraps)
+                       pts, dropped, moving, len(wraps), wrapped, unsupported)
+
+    def _wrap_cylinder(self, pts, w, rng):
+        """Wrap the path over cylinder ``w`` at the neutral posture: the tangent and
+        arc points of the first path segment it wraps become via points fixed on
+        the cylinder's body. Returns (points, 1 if it wrapped else 0)."""
+        R, o = w["R"], w["o"]
+        local = [R.T @ (self.in_pelvis(b, xyz) - o) for b, xyz in pts]
+        first, last = (0, len(pts) - 1) if rng[0] < 1 or rng[1] < 1 else (rng[0] - 1, min(rng[1], len(pts)) - 1)
+        for k in range(first, last):
+            arc = _cylinder_wrap(local[k], local[k + 1], w["radius"], w["quadrant"])
+            if arc is None:
+                continue
+            R_b, p_b = self.pose[w["body"]]
+            via = [(w["body"], R_b.T @ (o + R @ q - p_b)) for q in arc]
+            return pts[:k + 1] + via + pts[k + 1:], 1
+        return pts, 0
+
+
+def _cylinder_wrap(P, S, r, quadrant, step=math.radians(20.0)):
+    """Points of the shortest path from P to S around the cylinder of radius ``r``
+    about the local z axis (its cross-section in xy, a helix along z), or None when
+    the straight line does not wrap: it clears the cylinder (on the allowed side
+    for a constrained ``quadrant`` "x", "-x", "y", "-y") or an end point is inside.
+    Returns the tangent points and arc points at most ``step`` apart [local m]."""
+    p, s = np.asarray(P[:2], float), np.asarray(S[:2], float)
+    a, b = np.linalg.norm(p), np.linalg.norm(s)
+    if a <= r or b <= r:
+        return None
+    d = s - p
+    t = min(1.0, max(0.0, -float(p @ d) / float(d @ d))) if d @ d > 0 else 0.0
+    c = p + t * d
+    axis = {"x": (0, 1.0), "-x": (0, -1.0), "y": (1, 1.0), "-y": (1, -1.0)}.get(quadrant.replace("+", ""))
+    if np.linalg.norm(c) >= r and (axis is None or c[axis[0]] * axis[1] >= 0.0):
+        return None
+    th_p, th_s = math.atan2(p[1], p[0]), math.atan2(s[1], s[0])
+    al_p, al_s = math.acos(r / a), math.acos(r / b)
+    best = None
+    for tp in (th_p + al_p, th_p - al_p):
+        T1 = r * np.array([math.cos(tp), math.sin(tp)])
+        for ts in (th_s + al_s, th_s - al_s):
+            T2 = r * np.array([math.cos(ts), math.sin(ts)])
+            for turn in (1.0, -1.0):
+                tan1 = turn * np.array([-math.sin(tp), math.cos(tp)])
+                tan2 = turn * np.array([-math.sin(ts), math.cos(ts)])
+                if (T1 - p) @ tan1 < 0.99 * np.linalg.norm(T1 - p) or (s - T2) @ tan2 < 0.99 * np.linalg.norm(s - T2):
+                    continue
+                arc = ((ts - tp) * turn) % (2.0 * math.pi)
+                length = np.linalg.norm(T1 - p) + r * arc + np.linalg.norm(s - T2)
+                mid = tp + turn * arc / 2.0
+                side_ok = axis is None or (math.cos(mid), math.sin(mid))[axis[0]] * axis[1] > 0.0
+                key = (not side_ok, length)
+                if best is None or key < best[0]:
+                    best = (key, tp, turn, arc, np.linalg.norm(T1 - p), length)
+    if best is None:
+        return None
+    _, tp, turn, arc, l1, total = best
+    n = max(1, math.ceil(arc / step))
+    out = []
+    for i in range(n + 1):
+        ang = tp + turn * arc * i / n
+        u = (l1 + r * arc * i / n) / total
+        out.append(np.array([r * math.cos(ang), r * math.sin(ang), P[2] + (S[2] - P[2]) * u]))
+    return out
 
 
 def _leg_body(name: str) -> bool:
