@@ -27,8 +27,10 @@ kept when the neutral value of their coordinate lies in their range, else
 dropped; MovingPathPoints are evaluated at the neutral coordinate value and
 then fixed in their body; points on the patella, talus, calcaneus and toes are
 fixed in the shank (the patellar tendon is inextensible, the ankle is not
-modelled); wrap objects are dropped (straight lines between the path points);
-only the right side is read (pelvisim mirrors it). Muscles the model lacks keep
+modelled); wrap cylinders are solved at the neutral posture (shortest helical
+path, quadrant respected) and the tangent and arc points of those the path
+touches kept as via points on the cylinder's body (other wrap types are
+dropped); only the right side is read (pelvisim mirrors it). Muscles the model lacks keep
 pelvisim's defaults, their points scaled per segment by the median ratio of
 the model's mapped attachment points to the default set's (trunk: by the torso
 centre of mass height relative to gait2392's 0.32 m), their fibre and tendon

@@ -7,7 +7,8 @@ as SimmSpline), PolynomialFunction, PiecewiseLinear/Constant and
 MultiplierFunction), ``PinJoint``, ``UniversalJoint``, ``SliderJoint``,
 ``BallJoint``, ``WeldJoint``; ``CoordinateCouplerConstraint`` with one
 independent coordinate; path points (``PathPoint``, ``ConditionalPathPoint``,
-``MovingPathPoint``) and the count of wrap objects of each muscle.
+``MovingPathPoint``); ``WrapCylinder`` wrap objects solved at the neutral
+posture (other wrap types are counted and dropped).
 """
 from __future__ import annotations
 
