@@ -286,3 +286,26 @@ def test_experiment_and_cli_take_an_osim_model(tmp_path, capsys):
     assert main(["solve", "standing", "--model", str(out)]) == 0
     assert main(["solve", "standing", "--model", str(out), "--preset", "female"]) == 2
     assert main(["import-osim", str(tmp_path / "missing.osim")]) == 2
+
+
+def test_cylinder_wrap_analytic():
+    """P and S 2 radii from the axis on opposite sides: tangent length sqrt(3) r each,
+    60 deg of arc, z rising linearly with the unrolled length."""
+    from pelvisim.osim_reader import _cylinder_wrap
+
+    P, S = np.array([-2.0, 0.0, 0.0]), np.array([2.0, 0.0, 1.0])
+    pts = _cylinder_wrap(P, S, 1.0, "y")
+    assert all(q[1] > 0 for q in pts)                       # the +y side, as constrained
+    np.testing.assert_allclose(pts[0][:2], [-0.5, math.sqrt(3) / 2], atol=1e-12)
+    np.testing.assert_allclose(pts[-1][:2], [0.5, math.sqrt(3) / 2], atol=1e-12)
+    total = 2 * math.sqrt(3) + math.pi / 3
+    assert pts[0][2] == pytest.approx(math.sqrt(3) / total, abs=1e-12)
+    assert all(np.linalg.norm(q[:2]) == pytest.approx(1.0) for q in pts)
+    poly = [P[:2]] + [q[:2] for q in pts] + [S[:2]]
+    length2d = sum(np.linalg.norm(b - a) for a, b in zip(poly[:-1], poly[1:]))
+    assert length2d == pytest.approx(total, abs=0.01)       # 20 deg chords of the arc
+    assert _cylinder_wrap(P, S, 1.0, "-y")[1][1] < 0           # the other side when asked
+    clear = np.array([-2.0, 1.5, 0.0]), np.array([2.0, 1.5, 0.0])
+    assert _cylinder_wrap(*clear, 1.0, "all") is None          # the line misses the cylinder
+    assert _cylinder_wrap(*clear, 1.0, "y") is None            # ... on the allowed side
+    assert _cylinder_wrap(*clear, 1.0, "-y") is not None       # on the forbidden side: wraps under
