@@ -76,21 +76,3 @@ def test_export_needs_muscle_outputs(model, tmp_path):
     with pytest.raises(ValueError, match="muscle-level outputs"):
         export_sto(ds, tmp_path)
 
-
-def test_tidy_opt_in_muscles_posture_reserves(gait_sweep, tmp_path):
-    ds = gait_sweep
-    plain = results.tidy(ds)
-    assert "item" not in plain and set(plain["quantity"]) == {q for q in results.GROUP_LEVEL if q in ds}
-    full = results.tidy(ds, muscles=True, posture=True, reserves=True)
-    assert len(full) == len(plain) + 2 * ds["muscle_force"].size + ds["posture"].size + ds["reserve"].size
-    keys = ["task.stance_pct", "gluteus_medius", "group", "side"]
-    muscle_sum = full[full.quantity == "muscle_force"].groupby(keys)["value"].sum()
-    group = full[full.quantity == "group_force"].set_index(keys)["value"]
-    np.testing.assert_allclose(muscle_sum.loc[group.index].values, group.values, rtol=1e-9, atol=1e-9)
-    tilt = full[(full.quantity == "posture") & (full["item"] == "pelvic_tilt_deg")]
-    np.testing.assert_allclose(tilt["value"].values,
-                               ds["posture"].sel(angle="pelvic_tilt_deg").values.ravel(), rtol=1e-12)
-    assert set(full[full.quantity == "reserve"]["unit"]) == {"N m"}
-    path = results.to_tidy_csv(ds, tmp_path / "t.csv", muscles=True)
-    header = path.read_text(encoding="utf-8").splitlines()[0]
-    assert header == "task.stance_pct,gluteus_medius,quantity,group,side,item,value,unit"

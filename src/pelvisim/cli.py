@@ -1,4 +1,4 @@
-"""Command line: ``pelvisim run | solve | list | plot | import-osim | export``.
+"""Command line: ``pelvisim run | solve | list | plot | validate | import-osim | export`` (and ``--version``).
 
 Bad input (unknown name, value out of range, malformed TOML, missing file)
 prints ONE line ``pelvisim: error: ...`` on stderr and exits with code 2.
@@ -29,6 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="pelvisim", description="Where the load goes when hip muscles are weak.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     r = sub.add_parser("run", help="run an experiment (default: gluteus_medius_weakness)")
@@ -43,8 +44,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="task parameter, e.g. stance_pct=25")
     s.add_argument("--strength", action="append", default=[], metavar="GROUP=VALUE",
                    help="strength factor in [0, 1] of a group or muscle")
-    s.add_argument("--tightness", action="append", default=[], metavar="GROUP=VALUE",
-                   help="passive slack-length shortening in [0, 0.5]")
+    s.add_argument("--tightness", action="append", default=[], metavar="GROUP=DEG",
+                   help="clinical tightness [deg] of lost passive range (hip_flexors: "
+                        "modified Thomas test; hamstrings: straight-leg raise)")
+    s.add_argument("--posture-model", default=None, choices=("tissue", "penalty"),
+                   help="posture model: tissue (default) or penalty (earlier versions)")
     s.add_argument("--compensation", default="none", help="none or optimal")
     s.add_argument("--prescribe", action="append", default=[], metavar="ANGLE=DEG",
                    help="prescribed compensation [deg] from the task's posture: "
@@ -58,6 +62,16 @@ def _parser() -> argparse.ArgumentParser:
 
     li = sub.add_parser("list", help="list tasks, groups, muscles, experiments or params")
     li.add_argument("what", nargs="?", default="tasks", help=", ".join(LIST_WHAT))
+
+    v = sub.add_parser("validate", help="measure every published target (SPEC section 10); "
+                       "exit 1 if one regressed from the recorded result")
+    v.add_argument("--out", default="docs/validation", help="report folder (default %(default)s)")
+    v.add_argument("--recorded", default="docs/validation/recorded.json",
+                   help="recorded results to compare with (default %(default)s)")
+    v.add_argument("--record", action="store_true", help="store these results as the record")
+    v.add_argument("--readme", metavar="MD", help="rewrite the validation table in this file")
+    v.add_argument("--no-figures", action="store_true", help="skip the figures")
+    v.add_argument("--preset", help="parameter preset (default, female)")
 
     pl = sub.add_parser("plot", help="draw the figures of saved results")
     pl.add_argument("results", help="a results .nc file or a folder of them")
@@ -163,6 +177,8 @@ def cmd_solve(args) -> int:
         model = model.with_strength(strength)
     if tight:
         model = model.with_tightness(tight)
+    if args.posture_model:
+        model = model.with_posture_model(args.posture_model)
     if args.compensation not in ("none", "optimal"):
         raise UsageError(f"--compensation: {args.compensation!r}: allowed none, optimal")
     comp = _prescribed(args.prescribe)
@@ -242,6 +258,25 @@ def cmd_plot(args) -> int:
     return 0
 
 
+def cmd_validate(args) -> int:
+    import pelvisim
+    from .validation import validate
+
+    model = pelvisim.load_model(preset=args.preset)
+    res = validate(model, out=args.out, recorded=args.recorded, record=args.record,
+                   readme=args.readme, figures=not args.no_figures)
+    for r in res.rows:
+        mark = "inside " if r["inside"] else "OUTSIDE"
+        print(f"{mark} {r['name']}: {r['value']:.4g} {r['unit']} "
+              f"(published {r['published']}){' [informative]' if r['informative'] else ''}")
+    print("wrote: " + ", ".join(str(f) for f in res.files))
+    if res.regressions:
+        print(f"pelvisim: validate: regressed from the record: {', '.join(res.regressions)}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 # ------------------------------------------------------------------ main
 def main(argv=None) -> int:
     """Entry point (``pelvisim``). Returns the exit code (0 ok, 2 bad input)."""
@@ -250,11 +285,16 @@ def main(argv=None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
+        if args.version:
+            from . import __version__
+
+            print(f"pelvisim {__version__}")
+            return 0
         if args.command is None:
             parser.print_help()
             return 0
-        return {"run": cmd_run, "solve": cmd_solve, "list": cmd_list,
-                "plot": cmd_plot, "import-osim": cmd_import_osim,
+        return {"run": cmd_run, "solve": cmd_solve, "list": cmd_list, "plot": cmd_plot,
+                "validate": cmd_validate, "import-osim": cmd_import_osim,
                 "export": cmd_export}[args.command](args)
     except (UsageError, ValueError, KeyError, FileNotFoundError, tomllib.TOMLDecodeError,
             ParameterError) as exc:

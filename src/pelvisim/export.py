@@ -48,7 +48,7 @@ def _label(value) -> str:
 
 
 def _time_dim(ds, time_dim):
-    dims = [d for d in ds.dims if d not in _OUTPUT_DIMS]
+    dims = list(ds["feasible"].dims) if "feasible" in ds else [d for d in ds.dims if d not in _OUTPUT_DIMS]
     if time_dim is not None:
         if time_dim not in dims:
             raise ValueError(f"export: time_dim: {time_dim!r}: allowed one of the result's sweep dimensions "

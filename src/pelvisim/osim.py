@@ -499,7 +499,8 @@ def convert(osim, *, scale_lengths: bool | None = None) -> tuple[str, ImportRepo
         out["itb"] = dict(default["itb"], path=[[s, *map(float, xyz)] for s, xyz in scaled(default["itb"]["path"])])
     out["muscles"] = muscles_out
     header = ["pelvisim parameter set imported from an OpenSim model (pelvisim import-osim).",
-              "Edit freely; the schema and units are those of params/default.toml.",
+              "Edit freely; the schema and units are those of params/default.toml (the sections the model",
+              "does not inform are copied from it unchanged; their comments are in that file).",
               "Geometry: pelvis-aligned segment frames at the neutral posture, subject size (no rescaling).", ""]
     header += report.lines()
     return _dump(out, header), report
@@ -524,9 +525,9 @@ def _toml_value(v) -> str:
 
 def _dump(data: dict, header: list[str]) -> str:
     lines = [f"# {h}".rstrip() for h in header] + [""]
-    for section in ("meta", "body", "segments", "joints", "foot", "muscle_model", "itb", "l5s1",
-                    "posture", "compensation"):
-        table = data[section]
+    for section, table in data.items():
+        if section == "muscles":
+            continue
         if section == "segments":
             for s, t in table.items():
                 lines.append(f"[segments.{s}]")

@@ -123,19 +123,19 @@ def make_plots(ds, label, outputs, plots, out: Path, exp=None) -> list[Path]:
         plt.close(fig)
         files.append(path)
 
-    title = f"{ds.attrs.get('experiment', '')} / {label}: {ds.attrs.get('task', '')}"
     if "curves" in plots and numeric and not sampled:
-        save(P.curves(ds, forces, title=title), "curves")
+        if forces:
+            save(P.curves(ds, forces), "curves")
         if angles:
-            save(P.curves(ds, angles, title=title + " (posture)"), "posture_curves")
+            save(P.curves(ds, angles, title=P.title_words(ds, "Posture used")),
+                 "posture_curves")
     if "abductor_share" in plots and numeric and not sampled:
-        save(P.abductor_share(ds, title=f"Share of the hip abductor force: {label}"),
-             "abductor_share")
+        save(P.abductor_share(ds), "abductor_share")
     if "heatmap" in plots and len(numeric) >= 2 and not sampled:
         for o in outputs:
             save(P.heatmap(ds, o), f"heatmap_{o}")
     if "bands" in plots and sampled and numeric:
-        save(P.bands(ds, outputs, title=f"{label}: median and 5-95 % band"), "bands")
+        save(P.bands(ds, outputs), "bands")
     if "sobol" in plots and ds.attrs.get("sampler") == "sobol":
         from .sweep import sensitivity
 
@@ -169,19 +169,34 @@ def _numeric_factors(ds) -> list[str]:
 
 
 def _weakest_solution(ds, exp, label):
-    """Solve the last grid point (weakest strength), optimal compensation if swept."""
+    """Solve the weakest feasible point of the curve factor (the last grid
+    value where the muscles do the task; the last value if none is), other
+    factors at their last value, optimal compensation if swept."""
     import pelvisim
+    from .plots import x_factor
     from .sweep import _apply, parse_factors
 
     run = next(r for r in exp.runs if r.label == label)
     facs = parse_factors(exp.model, run.task, run.factors, run.sampler, run.n)
     model, task, comp = exp.model, run.task, run.compensation
-    strength = {}
+    try:
+        x = x_factor(ds)
+    except ValueError:
+        x = None
+    pick = {}
     for f in facs:
         if f.values is None:
             return None
-        v = f.values[-1] if f.kind != "compensation" else (
-            "optimal" if "optimal" in f.values else f.values[-1])
+        if f.name != x:
+            pick[f.name] = f.values[-1] if f.kind != "compensation" else (
+                "optimal" if "optimal" in f.values else f.values[-1])
+    if x is not None:
+        feas = ds["feasible"].sel({k: v for k, v in pick.items() if k in ds.dims})
+        ok = [v for v, good in zip(ds[x].values, feas.values) if good]
+        pick[x] = ok[-1] if ok else ds[x].values[-1]
+    strength = {}
+    for f in facs:
+        v = pick[f.name]
         if f.kind == "strength":
             strength.update({k: v for k in f.target.split("+")})
         else:
@@ -192,45 +207,235 @@ def _weakest_solution(ds, exp, label):
     return pelvisim.solve(model, task, compensation=comp, criterion=exp.criterion)
 
 
-def summary(name, description, datasets, outputs) -> str:
-    """Key numbers of an experiment as text: each output at the first and the
-    last value of the curve factor, per compensation (median for samples)."""
-    from .plots import _side, select_side, x_factor
-    from .results import output
+MAX_LEVELS = 3  # levels of a secondary factor shown in full; more: first and last
 
-    lines = [f"experiment: {name}", description, ""]
+
+def summary(name, description, datasets, outputs) -> str:
+    """Key numbers of an experiment as text, every number with its condition.
+
+    Per run: the task, what is fixed and what is swept, how many points are
+    feasible (and which are not), where optimal compensation sits on a bound;
+    then a block per combination of the other factors (compensation, load,
+    a second strength, ...; a factor with more than ``MAX_LEVELS`` levels is
+    shown at its first and last, the rest is in the CSV) with each output at
+    the first and the last value of the curve factor and the change. Values
+    marked ``*`` are infeasible (reserve moments help; not results), ``^``
+    with compensation at a bound. Sampled factors give the median and the
+    5-95 % range over the feasible samples. Ranges are over feasible points
+    only, with the number left out.
+    """
+    lines = [f"experiment: {name}", description, "",
+             "* infeasible: reserve moments help, the value is not a result; "
+             "^ optimal compensation at a bound", ""]
     for label, ds in datasets.items():
-        side = _side(ds)
-        lines.append(f"== {label}: {ds.attrs.get('task', '')} (stance side {side}; trunk "
-                     f"groups both sides); "
-                     f"{int(ds['feasible'].sum())}/{ds['feasible'].size} points feasible")
-        try:
-            x = x_factor(ds)
-        except ValueError:
-            x = None
-        comps = list(ds["compensation"].values) if "compensation" in ds.dims else [
-            ds.attrs.get("compensation", "none")]
-        if x is None:
-            continue
-        x0, x1 = ds[x].values[0], ds[x].values[-1]
-        head = f"{'output':<28}{'unit':>6}"
-        for c in comps:
-            head += f"{c + ' @' + format(x0, 'g'):>16}{c + ' @' + format(x1, 'g'):>16}"
-        lines.append(f"   x = {x}")
-        lines.append(head)
-        for o in outputs:
-            if not _has_output(ds, o):
-                continue
-            da = select_side(output(ds, o), o, side)
-            row = f"{o:<28}{da.attrs.get('units', ''):>6}"
-            for c in comps:
-                sub = da.sel(compensation=c) if "compensation" in da.dims else da
-                for xv in (x0, x1):
-                    v = sub.sel({x: xv})
-                    v = v.median() if v.ndim else v
-                    row += f"{float(v):>16.3g}" if abs(float(v)) < 1e4 else f"{float(v):>16.0f}"
-            lines.append(row)
-        bw = output(ds, "hip_contact_force_bw").sel(side=side)
-        lines.append(f"   hip contact force range {float(bw.min()):.2f}-{float(bw.max()):.2f} BW")
+        lines += _run_summary(label, ds, outputs)
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def _run_summary(label, ds, outputs) -> list[str]:
+    import itertools
+    import json
+
+    import numpy as np
+
+    from .labels import factor_words, fixed_conditions, task_words
+    from .plots import BILATERAL, _side, x_factor
+    from .results import at_bound_text
+
+    side = _side(ds)
+    facs = json.loads(ds.attrs.get("factors", "{}"))
+    swept_task = [f["target"] for f in facs.values() if f["kind"] == "task"]
+    tw = task_words(name=ds.attrs.get("task_name", ""), params=ds.attrs.get("task_params", ""),
+                    skip=swept_task)
+    out = [f"== {label}: {tw}", f"   fixed: {fixed_conditions(ds)}"]
+    swept = []
+    for n in facs:
+        if n in ds.dims:
+            v = ds[n].values
+            what = f"{factor_words(ds, n, v[0])} -> {_w(v[-1])}" if len(v) > 1 \
+                else factor_words(ds, n, v[0])
+            swept.append(f"{what} ({len(v)} values)" if v.dtype.kind in "fi" and len(v) > 2
+                         else ", ".join(factor_words(ds, n, x) for x in v))
+        elif n in ds.coords:
+            v = ds[n].values
+            swept.append(f"{n} sampled {v.min():.4g}..{v.max():.4g} ({ds.sizes['sample']} "
+                         f"samples, {ds.attrs.get('sampler', '')})")
+    out.append("   swept: " + "; ".join(swept))
+    stance = " (stance)" if ds.attrs.get("task_name") in ("single_leg_stance", "gait_stance") \
+        else ""
+    out.append(f"   forces: {'right' if side == 'r' else 'left'}{stance} side; trunk groups "
+               f"({', '.join(b.replace('_', ' ') for b in BILATERAL)}) both sides summed")
+    feas = ds["feasible"]
+    nbad = int((~feas).sum())
+    text = f"   feasible: {int(feas.sum())} of {feas.size} points"
+    if nbad:
+        res = np.abs(ds["reserve"]).max("dof").where(~feas)
+        text += (f"; {nbad} infeasible (largest reserve moment {float(res.max()):.3g} N m): "
+                 + _conditions(ds, ~feas))
+    out.append(text)
+    bound = at_bound_text(ds)
+    nb = int((bound != "").sum())
+    if nb:
+        kinds = sorted({k for t in bound.values.reshape(-1) for k in t.split("; ") if k})
+        out.append(f"   compensation at a bound at {nb} points ({', '.join(kinds)}; bounds "
+                   f"{_bounds_words(ds)}): " + _conditions(ds, bound != ""))
+    try:
+        x = x_factor(ds)
+    except ValueError:
+        x = None
+    sampled = "sample" in ds.dims
+    others = [d for d in feas.dims if d not in (x, "sample")]
+    shown = {}
+    for d in others:
+        v = list(ds[d].values)
+        shown[d] = v if len(v) <= MAX_LEVELS else [v[0], v[-1]]
+        if len(v) > MAX_LEVELS:
+            out.append(f"   {d}: shown at {_w(v[0])} and {_w(v[-1])} of {len(v)} levels "
+                       f"(all levels in {label}.csv)")
+    names = [o for o in outputs if _has_output(ds, o)]
+    combos = list(itertools.product(*[shown[d] for d in others])) or [()]
+    xs = [ds[x].values[0], ds[x].values[-1]] if x is not None else [None]
+    if x is not None:
+        out.append(f"   columns: {factor_words(ds, x, xs[0])} and {_w(xs[1])}"
+                   + (" (median [5 %, 95 %] over the feasible samples; (n*) infeasible ones "
+                      "left out)" if sampled else
+                      "; where the last is infeasible, also the last feasible value; "
+                      "change = last feasible - first"))
+    width = 26 if sampled else 12
+    for combo in combos:
+        sel = dict(zip(others, combo))
+        if sel:
+            out.append("   -- " + ", ".join(factor_words(ds, d, v) for d, v in sel.items()))
+        cols = list(xs)
+        if x is not None and not sampled:
+            f = ds["feasible"].sel(sel) if sel else ds["feasible"]
+            ok = [v for v, good in zip(ds[x].values, f.values) if good]
+            if ok and not bool(f.sel({x: xs[-1]})) and ok[-1] != xs[0]:
+                cols = [xs[0], ok[-1], xs[-1]]
+        head = f"   {'output':<28}{'unit':>5}"
+        head += "".join(f"{('at ' + _w(c)) if c is not None else 'value':>{width}}"
+                        for c in cols)
+        if x is not None and not sampled:
+            head += f"{'change':>{width}}"
+        out.append(head)
+        for o in names:
+            da = _named(ds, o, side)
+            row = f"   {o:<28}{da.attrs.get('units', ''):>5}"
+            vals = []
+            for xv in cols:
+                pt = {**sel, **({x: xv} if x is not None else {})}
+                cell, v = _cell(ds, da, pt, bound)
+                row += f"{cell:>{width}}"
+                vals.append(v)
+            if x is not None and not sampled:
+                good = [v for v in vals if v is not None]
+                row += f"{_fmt(good[-1] - vals[0], True, da.attrs.get('units')):>{width}}" \
+                    if vals[0] is not None and len(good) > 1 else f"{'n/a':>{width}}"
+            out.append(row)
+    if not sampled:
+        out += _ranges(ds, side)
+    return out
+
+
+def _w(v):
+    from .labels import value_words
+
+    return value_words(v)
+
+
+def _fmt(v, signed=False, unit=""):
+    """Forces [N] to 1 N (0.1 N below 10 N), angles to 0.1 deg, BW to 0.01."""
+    sign = "+" if signed else ""
+    if unit == "N":
+        return f"{v:{sign}.0f}" if abs(v) >= 10 else f"{v:{sign}.1f}"
+    if unit == "deg":
+        return f"{v:{sign}.1f}"
+    if unit == "BW":
+        return f"{v:{sign}.2f}"
+    if abs(v) >= 1e4:
+        return f"{v:{sign}.0f}"
+    return f"{v:{sign}.4g}"
+
+
+def _named(ds, name, side):
+    from .plots import select_side
+    from .results import output
+
+    return select_side(output(ds, name), name, side)
+
+
+def _cell(ds, da, pt, bound):
+    """Text of one value (marks) and the number (None when infeasible)."""
+    import numpy as np
+
+    unit = da.attrs.get("units", "")
+
+    v = da.sel(pt)
+    f = ds["feasible"].sel(pt)
+    b = bound.sel(pt)
+    if "sample" in v.dims:
+        ok = f.values.astype(bool)
+        if not ok.any():
+            return f"all {ok.size} infeasible", None
+        y = v.values[ok]
+        lo, med, hi = np.percentile(y, [5, 50, 95])
+        n_bad = int((~ok).sum())
+        mark = f" ({n_bad}*)" if n_bad else ""
+        mark += "^" if (b.values != "").any() else ""
+        return f"{_fmt(med, unit=unit)} [{_fmt(lo, unit=unit)}, {_fmt(hi, unit=unit)}]{mark}", \
+            float(med)
+    val = float(v)
+    feasible = bool(f)
+    mark = ("" if feasible else "*") + ("^" if str(b.values) else "")
+    return _fmt(val, unit=unit) + mark, (val if feasible else None)
+
+
+def _conditions(ds, mask, limit=6) -> str:
+    """The conditions (factor values) where ``mask`` holds, in words, at most ``limit``."""
+    from .labels import factor_words
+
+    dims = [d for d in mask.dims if d != "sample"]
+    if "sample" in mask.dims:
+        mask = mask.any("sample")
+    if not dims:
+        return "every point" if bool(mask) else ""
+    flat = mask.stack(_p=dims)
+    hits = [k for k in range(flat.sizes["_p"]) if bool(flat.values[k])]
+    words = [", ".join(factor_words(ds, d, flat[d].values[k]) for d in dims) for k in hits[:limit]]
+    more = f"; and {len(hits) - limit} more" if len(hits) > limit else ""
+    return "; ".join(f"({w})" for w in words) + more
+
+
+def _bounds_words(ds) -> str:
+    import json
+
+    attrs = ds["compensation_at_bound"].attrs
+    b = json.loads(attrs.get("bounds_deg", "{}"))
+    return ", ".join(f"{k} {v[0]:g}..{v[1]:g} deg" for k, v in b.items()) + \
+        " (list and lean: change from the task posture)"
+
+
+def _ranges(ds, side) -> list[str]:
+    """Range of the hip contact force over feasible points, naming where."""
+    from .labels import factor_words
+    from .results import output
+
+    bw = output(ds, "hip_contact_force_bw").sel(side=side)
+    feas = ds["feasible"]
+    good = bw.where(feas)
+    nbad = int((~feas).sum())
+    if not bool(feas.any()):
+        return [f"   hip contact force: no feasible point ({nbad} infeasible)"]
+    dims = list(bw.dims)
+
+    def where(fn):
+        if not dims:
+            return ""
+        idx = getattr(good, fn)(dim=dims)
+        return " (" + ", ".join(factor_words(ds, d, ds[d].values[int(idx[d])]) for d in dims) + ")"
+
+    text = (f"   hip contact force ({side}) over feasible points: {float(good.min()):.2f} BW"
+            f"{where('argmin')} to {float(good.max()):.2f} BW{where('argmax')}")
+    text += f"; {nbad} infeasible points left out" if nbad else "; no infeasible points"
+    return [text]
