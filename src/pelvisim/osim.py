@@ -132,11 +132,11 @@ class ImportReport:
         """The report as text lines (printed by the CLI, written as comments in the file)."""
         out = [f"OpenSim model {self.model_name!r} from {self.source} ({self.family} family): "
                f"{self.mass_kg:.2f} kg, height estimated {self.height_m:.3f} m",
-               f"mapped ({len(self.mapped)}): " + ", ".join(
-                   f"{k} <- {'+'.join(v)}" for k, v in self.mapped.items()),
-               f"kept pelvisim defaults, scaled to the subject ({len(self.defaults)}): "
-               + ", ".join(self.defaults),
-               f"ignored model muscles ({len(self.ignored)}):"]
+               f"mapped ({len(self.mapped)}): pelvisim muscle <- OpenSim muscle(s)"]
+        out += [f"  {k:<32s} <- {' + '.join(v)}" for k, v in self.mapped.items()]
+        out += [f"kept pelvisim defaults, scaled to the subject ({len(self.defaults)}): "
+                + ", ".join(self.defaults),
+                f"ignored model muscles ({len(self.ignored)}):"]
         by_reason: dict[str, list[str]] = {}
         for name, why in self.ignored.items():
             by_reason.setdefault(why, []).append(name)
@@ -368,7 +368,7 @@ def convert(osim, *, scale_lengths: bool | None = None) -> tuple[str, ImportRepo
             "the file's optimal fibre and tendon slack lengths are the generic model's although its geometry is "
             f"scaled (segment factors above): each mapped muscle's lengths were scaled by its neutral path length "
             f"ratio (model / model with the segment factors undone; {min(ks):.3f}-{max(ks):.3f}), as OpenSim's "
-            "ScaleTool does; convert(..., scale_lengths=False) keeps the file's values")
+            "ScaleTool does; import-osim --keep-lengths (scale_lengths=False) keeps the file's values")
 
     def scaled(path_list):
         return [(s, np.array(p, float) * scales[s]) for s, *p in ((q[0], *q[1:]) for q in path_list)]
