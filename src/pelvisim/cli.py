@@ -1,4 +1,4 @@
-"""Command line: ``pelvisim run | solve | list | plot | validate`` (and ``--version``).
+"""Command line: ``pelvisim run | solve | list | plot | validate | import-osim | export`` (and ``--version``).
 
 A user mistake (a :class:`pelvisim.errors.PelvisimError`: unknown name, value
 out of range, malformed file, unusable output folder) prints ONE line
@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--mass-kg", type=float, help="body mass [kg]")
     s.add_argument("--height-m", type=float, help="body height [m]")
     s.add_argument("--preset", help="parameter preset (default, female)")
+    s.add_argument("--model", help="parameter file (.toml) or OpenSim model (.osim)")
     s.add_argument("--posture-plot", metavar="PNG", help="also draw the posture to this file")
 
     li = sub.add_parser("list", help="list tasks, groups, muscles, experiments or params")
@@ -86,6 +87,19 @@ def _parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plot", help="draw the figures of saved results")
     pl.add_argument("results", help="a results .nc file or a folder of them")
     pl.add_argument("--out", help="output folder (default: beside the results)")
+
+    im = sub.add_parser("import-osim", help="turn an OpenSim .osim model into a parameter file")
+    im.add_argument("osim", help="OpenSim 4 model (gait2392/gait2354 or Rajagopal family)")
+    im.add_argument("--out", help="parameter file to write (default <model>.toml here)")
+    im.add_argument("--keep-lengths", action="store_true",
+                    help="keep the file's fibre and tendon lengths even if they look unscaled")
+
+    ex = sub.add_parser("export", help="write saved results as OpenSim storage files")
+    ex.add_argument("results", help="a results .nc file")
+    ex.add_argument("--format", default="sto", help="sto (the only format)")
+    ex.add_argument("--out", help="output folder (default: beside the results)")
+    ex.add_argument("--time-dim", help="sweep dimension used as the time column "
+                                       "(default stance_pct, else the first numeric one)")
     return p
 
 
@@ -167,7 +181,7 @@ def cmd_solve(args) -> int:
         except ValueError:
             params[k] = v
     task = _task(args.task, **params)
-    model = pelvisim.load_model(preset=args.preset, mass_kg=args.mass_kg, height_m=args.height_m)
+    model = _load_model(args.model, preset=args.preset, mass_kg=args.mass_kg, height_m=args.height_m)
     strength = {k: _number(v, f"--strength {k}") for k, v in _pairs(args.strength, "strength").items()}
     tight = {k: _number(v, f"--tightness {k}") for k, v in _pairs(args.tightness, "tightness").items()}
     if strength:
@@ -187,6 +201,48 @@ def cmd_solve(args) -> int:
     print(sol.summary())
     if args.posture_plot:
         _posture_plot(sol, args.posture_plot)
+    return 0
+
+
+def _load_model(path, **kw):
+    """A model from ``--model`` (.toml parameter file or .osim OpenSim model) or a preset."""
+    import pelvisim
+
+    if path is None:
+        return pelvisim.load_model(**kw)
+    if kw.get("preset") is not None:
+        raise UsageError(f"--model: {path!r}: given with --preset {kw['preset']}: allowed one of them")
+    kw.pop("preset", None)
+    if str(path).lower().endswith(".osim"):
+        return pelvisim.load_model(osim=path, **kw)
+    return pelvisim.load_model(path, **kw)
+
+
+def cmd_import_osim(args) -> int:
+    from .osim import import_osim
+
+    src = Path(args.osim)
+    if not src.is_file():
+        raise MissingFileError(f"import-osim: model {str(src)!r} not found")
+    out = Path(args.out) if args.out else Path(src.stem + ".toml")
+    params, report = import_osim(src, out, scale_lengths=False if args.keep_lengths else None)
+    print(report)
+    print(f"wrote: {out} ({len(params.muscles)} muscle lines per side, {params.mass_kg:g} kg)")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from . import results
+    from .export import export_sto
+
+    if args.format != "sto":
+        raise UsageError(f"export: --format: {args.format!r}: allowed sto")
+    src = Path(args.results)
+    if not src.is_file():
+        raise MissingFileError(f"export: results {str(src)!r} not found")
+    out = Path(args.out) if args.out else src.parent
+    files = export_sto(results.load(src), out, prefix=src.stem, time_dim=args.time_dim)
+    print("wrote: " + ", ".join(str(f) for f in files))
     return 0
 
 
@@ -295,7 +351,8 @@ def main(argv=None) -> int:
             parser.print_help()
             return 0
         return {"run": cmd_run, "solve": cmd_solve, "list": cmd_list, "plot": cmd_plot,
-                "validate": cmd_validate}[args.command](args)
+                "validate": cmd_validate, "import-osim": cmd_import_osim,
+                "export": cmd_export}[args.command](args)
     except PelvisimError as exc:
         print(f"pelvisim: error: {one_line(exc)}", file=sys.stderr)
         return 2

@@ -14,8 +14,9 @@ errors (with close matches)::
 
     [model]
     params = "default"               # preset name (pelvisim.params.presets())
-                                     # or a path to a parameter TOML (relative
-                                     # to the experiment file)
+                                     # or a path to a parameter TOML or an
+                                     # OpenSim .osim model (relative to the
+                                     # experiment file)
     mass_kg = 75.0                   # [kg], 20-250
     height_m = 1.75                  # [m], 1.0-2.5
     strength = { deep_rotators = 0.8 }    # group/muscle -> [0, 1], every point
@@ -218,17 +219,17 @@ def load_experiment(name_or_path) -> Experiment:
         body = {k: _number(file, f"model.{k}", mt[k]) for k in ("mass_kg", "height_m") if k in mt}
         if params in presets:
             model = pelvisim.load_model(preset=params, **body)
-        elif params.endswith(".toml"):
+        elif params.endswith((".toml", ".osim")):
             p = Path(params)
             p = p if p.is_absolute() else path.parent / p
             if not p.is_file():
                 raise _err(file, "model.params", params, "parameter file not found")
-            model = pelvisim.load_model(p, **body)
+            model = pelvisim.load_model(**({"osim": p} if params.endswith(".osim") else {"path": p}), **body)
         else:
             close = difflib.get_close_matches(params, presets, n=2)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise _err(file, "model.params", params,
-                       f"allowed a preset ({', '.join(presets)}) or a .toml path{hint}")
+                       f"allowed a preset ({', '.join(presets)}), a .toml or an OpenSim .osim path{hint}")
         if "posture_model" in mt:
             if mt["posture_model"] not in ("tissue", "penalty"):
                 raise _err(file, "model.posture_model", mt["posture_model"],

@@ -445,8 +445,8 @@ def load_model_from(params: ParamSet, *, mass_kg: float, height_m: float,
 
 
 def load_model(path=None, *, mass_kg: float | None = None, height_m: float | None = None,
-               preset: str | None = None) -> Model:
-    """Load a model from a parameter file or a named preset.
+               preset: str | None = None, osim=None) -> Model:
+    """Load a model from a parameter file, a named preset or an OpenSim model.
 
     Parameters
     ----------
@@ -455,7 +455,22 @@ def load_model(path=None, *, mass_kg: float | None = None, height_m: float | Non
     mass_kg : float [kg], optional (default: the file's, 75 kg for the default)
     height_m : float [m], optional (default: the file's, 1.75 m for the default)
     preset : str, optional (e.g. ``"female"``; see :func:`pelvisim.params.presets`)
+    osim : str or Path, optional
+        An OpenSim ``.osim`` model (gait2392/gait2354 or Rajagopal family) read by
+        :func:`pelvisim.osim.convert`: its masses, joint centres and mapped muscles,
+        pelvisim's defaults for the rest (``pelvisim import-osim`` writes the same
+        set as an editable file and prints what was mapped).
     """
-    params = load_params(path, preset=preset)
+    if osim is not None:
+        if path is not None or preset is not None:
+            from .params import ParameterError
+
+            raise ParameterError(f"<arguments>: osim: {str(osim)!r}: give an OpenSim model, a parameter "
+                                 "file or a preset, not several")
+        from .osim import load_osim_params
+
+        params = load_osim_params(osim)
+    else:
+        params = load_params(path, preset=preset)
     return load_model_from(params, mass_kg=params.mass_kg if mass_kg is None else mass_kg,
                            height_m=params.height_m if height_m is None else height_m)
