@@ -73,6 +73,11 @@ class Model:
     strength : ndarray (n,) strength factors s_i in [0, 1] (1 healthy, 0 absent)
     tightness : ndarray (n,) passive fibre slack-length shortening, fraction of l_opt, in [0, 0.5]
     tuned : dict of model parameters changed from the file (see ``TUNABLE``)
+    passive_fibre_force : bool
+        True (default): the passive force-length force of the muscle fibres
+        (groups ``PASSIVE_GROUPS``) loads the joints. False leaves it out, as
+        OpenSim's static optimization does, for comparisons with it (see
+        :meth:`without_passive_fibres`); the ITB's elastic band stays.
     """
 
     params: ParamSet
@@ -81,6 +86,7 @@ class Model:
     strength: np.ndarray = field(repr=False)
     tightness: np.ndarray = field(repr=False)
     tuned: Mapping[str, float] = field(default_factory=dict)
+    passive_fibre_force: bool = True
 
     # ----------------------------------------------------------------- names
     @cached_property
@@ -160,11 +166,17 @@ class Model:
         earlier (Thelen 2003 passive curve); values t in [0, 0.5]."""
         t = self.tightness.copy()
         for key, idx, value in self._edits(dict(mapping or {}, **fractions), "tightness", 0.5):
-            if not self.arrays.has_passive[idx].any():
+            if not any(self.muscle_group[i] in PASSIVE_GROUPS for i in idx):
                 raise ValueError(f"tightness: {key}: has no passive force-length model; allowed: "
                                  f"muscles of the groups {', '.join(PASSIVE_GROUPS)}")
             t[idx] = value
         return replace(self, tightness=t)
+
+    def without_passive_fibres(self) -> "Model":
+        """New model without passive fibre force (OpenSim static optimization's
+        assumption: muscle force = activation x max force x force-length x
+        force-velocity); tightness then has no effect."""
+        return replace(self, passive_fibre_force=False)
 
     def with_params(self, **changes) -> "Model":
         """New model with tunable parameters changed (see ``TUNABLE``)."""
@@ -183,9 +195,11 @@ class Model:
         return replace(self, tuned=tuned)
 
     def with_body(self, *, mass_kg: float | None = None, height_m: float | None = None) -> "Model":
-        return load_model_from(self.params, mass_kg=mass_kg or self.mass_kg,
-                               height_m=height_m or self.height_m,
-                               strength=self.strength, tightness=self.tightness, tuned=self.tuned)
+        return replace(load_model_from(self.params, mass_kg=mass_kg or self.mass_kg,
+                                       height_m=height_m or self.height_m,
+                                       strength=self.strength, tightness=self.tightness,
+                                       tuned=self.tuned),
+                       passive_fibre_force=self.passive_fibre_force)
 
     def param(self, key: str) -> float:
         """Current value of a tunable parameter."""
@@ -254,7 +268,7 @@ def build_arrays(model: Model) -> ModelArrays:
             if gmax_itb is not None and m.name == "gluteus_maximus_superior":
                 frac = gmax_itb
             itb_frac.append(frac)
-            has_passive.append(m.group in PASSIVE_GROUPS)
+            has_passive.append(m.group in PASSIVE_GROUPS and model.passive_fibre_force)
     lopt = np.array(lopt)
     lts = np.array(lts)
     cos_penn = np.array(cos_penn)

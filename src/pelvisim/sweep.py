@@ -578,6 +578,7 @@ def _provenance(model, task, facs, compensation, criterion, sampler, n, seed) ->
         "model_strength": edits(model.strength, 1.0),
         "model_tightness": edits(model.tightness, 0.0),
         "model_params": json.dumps(dict(model.tuned)),
+        "model_passive_fibre_force": int(bool(model.passive_fibre_force)),
         "task": task.describe(),
         "task_name": task.name,
         "task_params": json.dumps(params),
