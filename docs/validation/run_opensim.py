@@ -157,7 +157,7 @@ def main(ref, out_csv):
     names = list(out)
     lines = [f"# {h}" for h in header] + [",".join(names)]
     for i in range(pct.size):
-        lines.append(",".join(f"{out[n][i]:.6g}" for n in names))
+        lines.append(",".join(f"{out[n][i]:.4g}" for n in names))
     Path(out_csv).write_text("\n".join(lines) + "\n")
     print(f"wrote {out_csv}: {n_frames} frames, SO {t_so:.2f} s, JR {t_jr:.2f} s, work dir {work}")
 
