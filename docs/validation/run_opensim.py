@@ -147,7 +147,7 @@ def main(ref, out_csv):
         f"OpenSim {osim.GetVersionAndDate()}; run {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}",
         f"setup: opensim_setup/setup_static_optimization.xml and setup_JointReaction.xml (OpenSim Gait2392_Simbody tutorial) with "
         "model subject01_simbody.osim, coordinates subject01_walk1_ik.mot low-pass 6 Hz, external loads subject01_walk1_grf.xml, "
-        "force set gait2392_SO_Residual_Actuators.xml (pelvis residuals) + reserve CoordinateActuators of {RESERVE_NM:g} N m optimal force on every hip, knee, ankle, subtalar, mtp and lumbar coordinate, step_interval 1, activation exponent 2, use_muscle_physiology true; "
+        f"force set gait2392_SO_Residual_Actuators.xml (pelvis residuals) + reserve CoordinateActuators of {RESERVE_NM:g} N m optimal force on every hip, knee, ankle, subtalar, mtp and lumbar coordinate, step_interval 1, activation exponent 2, use_muscle_physiology true; "
         "JointReaction hip_r hip_l on child (femur) in child frame from the SO forces",
         f"model mass {mass:.2f} kg; heel strike {hs:.4f} s, toe off {to:.4f} s (ground_force_vy through {THRESHOLD_N:g} N)",
         f"{n_frames} SO frames solved in {t_so:.2f} s ({t_so / n_frames * 1000:.1f} ms/frame); joint reaction {t_jr:.2f} s ({t_jr / n_frames * 1000:.1f} ms/frame)",
