@@ -194,10 +194,15 @@ def test_netcdf_round_trip(grid, sobol_ds, tmp_path):
 def test_tidy_csv(grid, tmp_path):
     path = results.to_tidy_csv(grid, tmp_path / "r.csv")
     df = pd.read_csv(path)
-    assert list(df.columns) == ["gluteus_medius", "task.swing_hip_flexion_deg", "quantity",
-                                "group", "side", "value", "unit"]
+    assert list(df.columns) == ["gluteus_medius", "task.swing_hip_flexion_deg", "feasible",
+                                "compensation_at_bound", "quantity", "item", "side", "value",
+                                "unit"]
     assert set(df["quantity"]) >= {"group_force", "itb_tension", "hip_contact_force_bw",
-                                   "l5s1_compression"}
+                                   "l5s1_compression", "posture", "reserve", "muscle_force"}
+    # every row carries its point's feasibility
+    feas = grid["feasible"].to_dataframe().reset_index()
+    merged = df.merge(feas, on=["gluteus_medius", "task.swing_hip_flexion_deg"])
+    assert (merged["feasible_x"] == merged["feasible_y"].astype(int)).all()
     row = df[(df.quantity == "itb_tension") & (df.side == "r") & (df.gluteus_medius == 0.2)
              & (df["task.swing_hip_flexion_deg"] == 20.0)]
     assert len(row) == 1 and row.unit.item() == "N"

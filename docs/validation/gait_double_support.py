@@ -13,7 +13,8 @@ hamstrings, with OpenSim's static optimization (stored curves) for reference:
    other leg's inverse-dynamics moments;
 3. + the knee extensor insertions fitted to gait2392's length curves (the
    shipped model: all fixes);
-4. as 3 without passive fibre force (OpenSim's static-optimization assumption).
+4. as 3 without passive fibre force and without passive joint tissues and
+   tone (OpenSim's static-optimization assumptions).
 
 Writes ``gait_double_support.png`` beside this script and prints the values
 at 10-25 % stance (swing side) and 94 % (second double support).
@@ -65,7 +66,8 @@ def main(ref):
         "1 before: stance foot only, old knee extensor insertion": (old, single),
         "2 + other foot's GRF and other leg's ID moments": (old, full),
         "3 + fitted knee extensor insertion (shipped)": (model, full),
-        "4 = 3 without passive fibre force": (model.without_passive_fibres(), full),
+        "4 = 3 without passive force (fibres, joint tissues, tone)":
+            (model.without_passive_fibres().with_posture_model("penalty"), full),
     }
     data = {k: pelvisim.gait_trial(*files, model=m, table=t) for k, (m, t) in runs.items()}
     _, osim = read_opensim()

@@ -9,7 +9,8 @@ Usage (from the project root)::
 
 Step 2 reads the stored OpenSim curves (``opensim_subject01_walk1.csv``, with
 their provenance), runs :func:`pelvisim.gait_trial` on the trial (default
-model at the subject's 72.6 kg, with and without passive fibre force), and
+model at the subject's 72.6 kg, as shipped and under OpenSim's assumptions:
+no passive fibre force, no passive joint tissues or tone), and
 writes ``opensim_walking.png`` and ``opensim_walking_table.csv`` beside this
 script, printing the table (Pearson correlation over stance, peaks and their
 difference) and the time per frame of both tools. The differences are
@@ -30,12 +31,12 @@ FILES = ("subject01_walk1_inverse_dynamics.sto", "subject01_walk1_ik.mot", "subj
 MASS_KG = 72.6
 # (label, pelvisim output, OpenSim column stem, side, in BW)
 CURVES = (
-    ("hip contact, stance side", "hip_contact_force", "hip_contact", "r", True),
+    ("hip contact (stance side)", "hip_contact_force", "hip_contact", "r", True),
     ("gluteus medius", "gluteus_medius", "gluteus_medius", "r", False),
     ("TFL", "tfl", "tfl", "r", False),
     ("gluteus maximus", "gluteus_maximus", "gluteus_maximus", "r", False),
     ("hamstrings", "hamstrings", "hamstrings", "r", False),
-    ("hip contact, other side", "hip_contact_force", "hip_contact", "l", True),
+    ("hip contact (other side)", "hip_contact_force", "hip_contact", "l", True),
 )
 
 
@@ -62,13 +63,15 @@ def pelvisim_runs(ref: Path):
         label = "pelvisim (subject01_simbody.osim imported)"
     except TypeError:
         model = pelvisim.load_model(mass_kg=MASS_KG)
-        label = "pelvisim (default model, 72.6 kg)"
+        label = "pelvisim (default model 72.6 kg)"
     pelvisim.gait_trial(*files, model=model, table=table)  # warm-up (Numba compile / cache load)
     tic = time.perf_counter()
     default = pelvisim.gait_trial(*files, model=model, table=table)
     per_frame = (time.perf_counter() - tic) / default.sizes["stance_pct"]
-    nopassive = pelvisim.gait_trial(*files, model=model.without_passive_fibres(), table=table)
-    return {label: default, "pelvisim, no passive fibre force": nopassive}, per_frame
+    # OpenSim's assumptions: no passive fibre force, no passive joint tissues or tone
+    bare = model.without_passive_fibres().with_posture_model("penalty")
+    nopassive = pelvisim.gait_trial(*files, model=bare, table=table)
+    return {label: default, "pelvisim without passive force (as OpenSim SO)": nopassive}, per_frame
 
 
 def curve(ds, name, side, bw):
@@ -92,7 +95,11 @@ def compare(runs, osim):
                              pelvisim_peak=float(ours.max()), pelvisim_peak_pct=float(pct[ours.argmax()]),
                              peak_difference=float(ours.max() - ref.max()),
                              peak_difference_pct=float(100.0 * (ours.max() - ref.max()) / ref.max()),
-                             rms_difference=float(np.sqrt(np.mean((ours - ref) ** 2)))))
+                             rms_difference=float(np.sqrt(np.mean((ours - ref) ** 2))),
+                             opensim_peak_0_50=float(ref[pct <= 50].max()),
+                             pelvisim_peak_0_50=float(ours[pct <= 50].max()),
+                             opensim_peak_50_100=float(ref[pct >= 50].max()),
+                             pelvisim_peak_50_100=float(ours[pct >= 50].max())))
     return rows
 
 
@@ -109,8 +116,13 @@ def figure(runs, osim, path):
     for ax, (label, name, stem, side, bw) in zip(axes.ravel(), CURVES):
         ref = osim[f"{stem}_{side}_n"] / (bw_osim if bw else 1.0)
         ax.plot(pct, ref, color="k", lw=2.0, label="OpenSim 4.6 static optimization")
-        for (run, ds), st in zip(runs.items(), styles):
-            ax.plot(ds["stance_pct"].values, curve(ds, name, side, bw), label=run, **st)
+        for k, ((run, ds), st) in enumerate(zip(runs.items(), styles)):
+            y, x = curve(ds, name, side, bw), ds["stance_pct"].values
+            ax.plot(x, y, label=run, **st)
+            bad = ~ds["feasible"].values
+            if bad.any():
+                ax.plot(x[bad], y[bad], "x", color="red", ms=6, mew=1.5,
+                        label="infeasible frame (reserve moments)" if k == 0 else None)
         ax.set_title(f"{label} [{'BW' if bw else 'N'}]")
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
@@ -136,11 +148,15 @@ def main(ref):
     (HERE / "opensim_walking_table.csv").write_text("\n".join(lines) + "\n")
     osim_time = next((l for l in prov if "ms/frame" in l), "")
     print("OpenSim curves: " + prov[1])
-    print(f"{'curve':<26}{'run':<44}{'r':>6}{'OpenSim peak':>14}{'pelvisim peak':>15}{'diff':>8}")
+    print(f"{'curve':<26}{'run':<44}{'r':>6}{'OpenSim peak':>14}{'pelvisim peak':>15}{'diff':>8}"
+          f"{'peaks 0-50 % (OpenSim / pelvisim)':>36}{'peaks 50-100 %':>20}")
     for r in rows:
         print(f"{r['curve']:<26}{r['run']:<44}{r['r']:6.2f}{r['opensim_peak']:9.3g} {r['unit']:<2}"
               f"[{r['opensim_peak_pct']:3.0f}]{r['pelvisim_peak']:9.3g} [{r['pelvisim_peak_pct']:3.0f}]"
-              f"{r['peak_difference_pct']:+7.0f}%")
+              f"{r['peak_difference_pct']:+7.0f}%{r['opensim_peak_0_50']:18.3g} /{r['pelvisim_peak_0_50']:6.3g}"
+              f"{r['opensim_peak_50_100']:12.3g} /{r['pelvisim_peak_50_100']:6.3g}")
+    feas = {k: f"{int(ds['feasible'].sum())}/{ds['feasible'].size}" for k, ds in runs.items()}
+    print(f"feasible frames: {feas}")
     print(f"time per frame: pelvisim {per_frame * 1000:.1f} ms (gait_trial, {len(osim['stance_pct'])} "
           f"frames, this machine, this run); OpenSim: {osim_time}")
     print(f"wrote {HERE / 'opensim_walking.png'}, {HERE / 'opensim_walking_table.csv'}")

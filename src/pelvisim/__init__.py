@@ -19,6 +19,7 @@ _API = {
     "CRITERIA": "simulate", "Prescribed": "simulate", "solve": "simulate",
     "Model": "model", "load_model": "model", "Solution": "solution",
     "Task": "task_library", "task": "task_library", "tasks": "task_library", "sweep": "sweep",
+    "validate": "validation", "run_and_report": "report",
     "gait_trial": "walking", "plot_gait": "walking",
 }
 

@@ -1,4 +1,4 @@
-"""Command line: ``pelvisim run | solve | list | plot | gait``.
+"""Command line: ``pelvisim run | solve | list | plot | validate | gait`` (and ``--version``).
 
 Bad input (unknown name, value out of range, malformed TOML, missing file)
 prints ONE line ``pelvisim: error: ...`` on stderr and exits with code 2.
@@ -9,7 +9,6 @@ import argparse
 import difflib
 import sys
 import tomllib
-from pathlib import Path
 
 from .params import COMPENSATION_ANGLES
 
@@ -29,6 +28,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="pelvisim", description="Where the load goes when hip muscles are weak.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     r = sub.add_parser("run", help="run an experiment (default: gluteus_medius_weakness)")
@@ -43,8 +43,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="task parameter, e.g. stance_pct=25")
     s.add_argument("--strength", action="append", default=[], metavar="GROUP=VALUE",
                    help="strength factor in [0, 1] of a group or muscle")
-    s.add_argument("--tightness", action="append", default=[], metavar="GROUP=VALUE",
-                   help="passive slack-length shortening in [0, 0.5]")
+    s.add_argument("--tightness", action="append", default=[], metavar="GROUP=DEG",
+                   help="clinical tightness [deg] of lost passive range (hip_flexors: "
+                        "modified Thomas test; hamstrings: straight-leg raise)")
+    s.add_argument("--posture-model", default=None, choices=("tissue", "penalty"),
+                   help="posture model: tissue (default) or penalty (earlier versions)")
     s.add_argument("--compensation", default="none", help="none or optimal")
     s.add_argument("--prescribe", action="append", default=[], metavar="ANGLE=DEG",
                    help="prescribed compensation [deg] from the task's posture: "
@@ -57,6 +60,16 @@ def _parser() -> argparse.ArgumentParser:
 
     li = sub.add_parser("list", help="list tasks, groups, muscles, experiments or params")
     li.add_argument("what", nargs="?", default="tasks", help=", ".join(LIST_WHAT))
+
+    v = sub.add_parser("validate", help="measure every published target (SPEC section 10); "
+                       "exit 1 if one regressed from the recorded result")
+    v.add_argument("--out", default="docs/validation", help="report folder (default %(default)s)")
+    v.add_argument("--recorded", default="docs/validation/recorded.json",
+                   help="recorded results to compare with (default %(default)s)")
+    v.add_argument("--record", action="store_true", help="store these results as the record")
+    v.add_argument("--readme", metavar="MD", help="rewrite the validation table in this file")
+    v.add_argument("--no-figures", action="store_true", help="skip the figures")
+    v.add_argument("--preset", help="parameter preset (default, female)")
 
     g = sub.add_parser("gait", help="the whole stance phase of an OpenSim walking trial")
     g.add_argument("id_sto", help="inverse dynamics .sto (joint moments)")
@@ -163,6 +176,8 @@ def cmd_solve(args) -> int:
         model = model.with_strength(strength)
     if tight:
         model = model.with_tightness(tight)
+    if args.posture_model:
+        model = model.with_posture_model(args.posture_model)
     if args.compensation not in ("none", "optimal"):
         raise UsageError(f"--compensation: {args.compensation!r}: allowed none, optimal")
     comp = _prescribed(args.prescribe)
@@ -178,42 +193,25 @@ def cmd_solve(args) -> int:
 
 
 def _posture_plot(sol, path) -> bool:
-    try:
-        from . import posture_plot
-    except ImportError:
-        return False
-    import matplotlib.pyplot as plt
+    from .report import _posture_plot as draw
 
-    fig = posture_plot.plot_posture(sol, path)
-    plt.close(fig)
-    return True
+    return draw(sol, path)
 
 
 def cmd_run(args) -> int:
-    from . import results
-    from .experiments import load_experiment, run_experiment
+    from .report import run_and_report
 
-    exp = load_experiment(args.experiment)
-    out = Path(args.out) if args.out else Path("results") / exp.name
-    out.mkdir(parents=True, exist_ok=True)
-    print(f"pelvisim run {exp.name}: {len(exp.runs)} run(s) -> {out}")
-    datasets = run_experiment(exp, progress=not args.no_progress)
-    files = []
-    for label, ds in datasets.items():
-        files.append(results.save(ds, out / f"{label}.nc"))
-        files.append(results.to_tidy_csv(ds, out / f"{label}.csv"))
-        files += _plots(ds, label, exp.outputs, exp.plots, out, exp=exp)
-    text = summary(exp.name, exp.description, datasets, exp.outputs)
-    (out / "summary.txt").write_text(text + "\n", encoding="utf-8")
-    files.append(out / "summary.txt")
-    print(text)
-    print("wrote: " + ", ".join(str(f) for f in files))
+    rep = run_and_report(args.experiment, args.out, progress=not args.no_progress, echo=print)
+    print(rep["summary"])
+    print("wrote: " + ", ".join(str(f) for f in rep["files"]))
     return 0
 
 
 def cmd_gait(args) -> int:
     """``pelvisim gait ID.sto IK.mot GRF.mot``: solve every % of stance, write
     the dataset, a tidy CSV, the gait figure, and print the peaks."""
+    from pathlib import Path
+
     import pelvisim
 
     from . import results
@@ -287,161 +285,30 @@ def _gait_summary(ds, side) -> str:
 
 
 def cmd_plot(args) -> int:
-    from . import results
+    from .report import plot_results
 
-    src = Path(args.results)
-    if src.is_dir():
-        paths = sorted(src.glob("*.nc"))
-        if not paths:
-            raise FileNotFoundError(f"plot: no .nc results in folder {str(src)!r}")
-    elif src.is_file():
-        paths = [src]
-    else:
-        raise FileNotFoundError(f"plot: results {str(src)!r} not found")
-    out = Path(args.out) if args.out else (src if src.is_dir() else src.parent)
-    out.mkdir(parents=True, exist_ok=True)
-    files = []
-    for p in paths:
-        ds = results.load(p)
-        outputs = [o for o in ds.attrs.get("experiment_outputs", "").split(",") if o] or \
-            ["tfl", "itb_tension", "quadratus_lumborum", "erector_spinae", "hip_contact_force"]
-        plots = [o for o in ds.attrs.get("experiment_plots", "").split(",") if o] or ["curves"]
-        files += _plots(ds, p.stem, outputs, plots, out)
+    files = plot_results(args.results, args.out)
     print("wrote: " + ", ".join(str(f) for f in files))
     return 0
 
 
-# ------------------------------------------------------------------ helpers
-def _plots(ds, label, outputs, plots, out: Path, exp=None) -> list[Path]:
-    import matplotlib.pyplot as plt
-
-    from . import plots as P
-    from .results import output
-
-    files = []
-    outputs = [o for o in outputs if _has_output(ds, o)]
-    forces = [o for o in outputs if output(ds, o).attrs.get("units") == "N"]
-    angles = [o for o in outputs if o not in forces and output(ds, o).attrs.get("units") == "deg"]
-    numeric = _numeric_factors(ds)
-    sampled = "sample" in ds.dims
-
-    def save(fig, name):
-        path = out / f"{label}_{name}.png"
-        fig.savefig(path, bbox_inches="tight")
-        plt.close(fig)
-        files.append(path)
-
-    title = f"{ds.attrs.get('experiment', '')} / {label}: {ds.attrs.get('task', '')}"
-    if "curves" in plots and numeric and not sampled:
-        save(P.curves(ds, forces, title=title), "curves")
-        if angles:
-            save(P.curves(ds, angles, title=title + " (posture)"), "posture_curves")
-    if "abductor_share" in plots and numeric and not sampled:
-        save(P.abductor_share(ds, title=f"Share of the hip abductor force: {label}"),
-             "abductor_share")
-    if "heatmap" in plots and len(numeric) >= 2 and not sampled:
-        for o in outputs:
-            save(P.heatmap(ds, o), f"heatmap_{o}")
-    if "bands" in plots and sampled and numeric:
-        save(P.bands(ds, outputs, title=f"{label}: median and 5-95 % band"), "bands")
-    if "sobol" in plots and ds.attrs.get("sampler") == "sobol":
-        from .sweep import sensitivity
-
-        idx = sensitivity(ds, [o for o in outputs if _sobol_ok(ds, o)])
-        idx = idx.sel(output=[o for o in idx["output"].values if not str(o).endswith("_l")])
-        save(P.sobol_bars(idx, title=f"Sobol indices ({label}, stance side)"), "sobol")
-    if "posture" in plots and exp is not None and not sampled:
-        sol = _weakest_solution(ds, exp, label)
-        if sol is not None and _posture_plot(sol, out / f"{label}_posture.png"):
-            files.append(out / f"{label}_posture.png")
-    return files
-
-
-def _has_output(ds, name) -> bool:
-    from .results import output
-
-    try:
-        output(ds, name)
-        return True
-    except ValueError:
-        return False
-
-
-def _sobol_ok(ds, name) -> bool:
-    return name in ds.data_vars or name in ds["group"].values
-
-
-def _numeric_factors(ds) -> list[str]:
-    return [d for d in ds.dims if d in ds.coords and "factor_kind" in ds[d].attrs
-            and ds[d].dtype.kind in "fi"]
-
-
-def _weakest_solution(ds, exp, label):
-    """Solve the last grid point (weakest strength), optimal compensation if swept."""
+def cmd_validate(args) -> int:
     import pelvisim
-    from .sweep import _apply, parse_factors
+    from .validation import validate
 
-    run = next(r for r in exp.runs if r.label == label)
-    facs = parse_factors(exp.model, run.task, run.factors, run.sampler, run.n)
-    model, task, comp = exp.model, run.task, run.compensation
-    strength = {}
-    for f in facs:
-        if f.values is None:
-            return None
-        v = f.values[-1] if f.kind != "compensation" else (
-            "optimal" if "optimal" in f.values else f.values[-1])
-        if f.kind == "strength":
-            strength.update({k: v for k in f.target.split("+")})
-        else:
-            model, task, c = _apply(f, v, model, task)
-            comp = c or comp
-    if strength:
-        model = model.with_strength(strength)
-    return pelvisim.solve(model, task, compensation=comp, criterion=exp.criterion)
-
-
-def summary(name, description, datasets, outputs) -> str:
-    """Key numbers of an experiment as text: each output at the first and the
-    last value of the curve factor, per compensation (median for samples)."""
-    from .plots import _side, select_side, x_factor
-    from .results import output
-
-    lines = [f"experiment: {name}", description, ""]
-    for label, ds in datasets.items():
-        side = _side(ds)
-        lines.append(f"== {label}: {ds.attrs.get('task', '')} (stance side {side}; trunk "
-                     f"groups both sides); "
-                     f"{int(ds['feasible'].sum())}/{ds['feasible'].size} points feasible")
-        try:
-            x = x_factor(ds)
-        except ValueError:
-            x = None
-        comps = list(ds["compensation"].values) if "compensation" in ds.dims else [
-            ds.attrs.get("compensation", "none")]
-        if x is None:
-            continue
-        x0, x1 = ds[x].values[0], ds[x].values[-1]
-        head = f"{'output':<28}{'unit':>6}"
-        for c in comps:
-            head += f"{c + ' @' + format(x0, 'g'):>16}{c + ' @' + format(x1, 'g'):>16}"
-        lines.append(f"   x = {x}")
-        lines.append(head)
-        for o in outputs:
-            if not _has_output(ds, o):
-                continue
-            da = select_side(output(ds, o), o, side)
-            row = f"{o:<28}{da.attrs.get('units', ''):>6}"
-            for c in comps:
-                sub = da.sel(compensation=c) if "compensation" in da.dims else da
-                for xv in (x0, x1):
-                    v = sub.sel({x: xv})
-                    v = v.median() if v.ndim else v
-                    row += f"{float(v):>16.3g}" if abs(float(v)) < 1e4 else f"{float(v):>16.0f}"
-            lines.append(row)
-        bw = output(ds, "hip_contact_force_bw").sel(side=side)
-        lines.append(f"   hip contact force range {float(bw.min()):.2f}-{float(bw.max()):.2f} BW")
-        lines.append("")
-    return "\n".join(lines).rstrip()
+    model = pelvisim.load_model(preset=args.preset)
+    res = validate(model, out=args.out, recorded=args.recorded, record=args.record,
+                   readme=args.readme, figures=not args.no_figures)
+    for r in res.rows:
+        mark = "inside " if r["inside"] else "OUTSIDE"
+        print(f"{mark} {r['name']}: {r['value']:.4g} {r['unit']} "
+              f"(published {r['published']}){' [informative]' if r['informative'] else ''}")
+    print("wrote: " + ", ".join(str(f) for f in res.files))
+    if res.regressions:
+        print(f"pelvisim: validate: regressed from the record: {', '.join(res.regressions)}",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 # ------------------------------------------------------------------ main
@@ -452,11 +319,16 @@ def main(argv=None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
+        if args.version:
+            from . import __version__
+
+            print(f"pelvisim {__version__}")
+            return 0
         if args.command is None:
             parser.print_help()
             return 0
-        return {"run": cmd_run, "solve": cmd_solve, "list": cmd_list,
-                "plot": cmd_plot, "gait": cmd_gait}[args.command](args)
+        return {"run": cmd_run, "solve": cmd_solve, "list": cmd_list, "plot": cmd_plot,
+                "validate": cmd_validate, "gait": cmd_gait}[args.command](args)
     except (UsageError, ValueError, KeyError, FileNotFoundError, tomllib.TOMLDecodeError,
             ParameterError) as exc:
         msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
