@@ -684,6 +684,7 @@ def _provenance(model, task, facs, compensation, criterion, sampler, n, seed) ->
         "model_slack_shortening": edits(model.slack_shortening, 0.0),
         "posture_model": model.posture,
         "model_params": json.dumps(dict(model.tuned)),
+        "model_passive_fibre_force": int(bool(model.passive_fibre_force)),
         "task": task.describe(),
         "task_name": task.name,
         "task_params": json.dumps(params),
