@@ -81,7 +81,8 @@ def test_cli_solve(capsys):
                             "--param", "swing_hip_flexion_deg=20"], capsys)
     assert code == 0, err
     assert "ITB tension" in out and "hip contact" in out and "L5/S1 compression" in out
-    assert "swing_hip_flexion_deg=20.0" in out
+    assert "swing hip flexion 20 deg" in out and "gluteus medius strength 0.5" in out
+    assert "feasible" in out
 
 
 def test_cli_solve_prescribed(capsys):
@@ -90,7 +91,7 @@ def test_cli_solve_prescribed(capsys):
     code, out, err = _main(["solve", "forward_bend", "--prescribe", "pelvic_tilt=5",
                             "--prescribe", "lumbar_flexion=3"], capsys)
     assert code == 0, err
-    assert "Prescribed(" in out
+    assert "prescribed compensation: pelvic tilt +5 deg, lumbar flexion +3 deg" in out
     posture = lambda text: dict(kv.split("=") for kv in
                                 text.split("posture [deg]: ")[1].splitlines()[0].split(", "))
     assert float(posture(out)["pelvic_tilt"]) == pytest.approx(

@@ -1,5 +1,6 @@
 """Figures (pelvisim.plots) write non-empty PNGs from small real sweeps."""
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
 import pelvisim
@@ -25,14 +26,43 @@ def _check(fig, path):
     plt.close(fig)
 
 
+def _visible(fig):
+    return [ax for ax in fig.axes if ax.get_visible()]
+
+
 def test_curves(curve_ds, tmp_path):
     p = tmp_path / "curves.png"
-    fig = plots.curves(curve_ds, ["tfl", "itb_tension", "erector_spinae", "hip_contact_force"], p)
-    assert len(fig.axes) == 4  # (N, BW) x (none, optimal)
-    assert "[N]" in fig.axes[0].get_ylabel()
+    names = ["tfl", "itb_tension", "erector_spinae", "hip_contact_force"]
+    fig = plots.curves(curve_ds, names, p)
+    axes = _visible(fig)
+    assert len(axes) == 4  # a panel per output, one unit per figure
+    assert all(ax.get_ylabel() == "[N]" for ax in axes)
+    assert "Python" not in fig._suptitle.get_text() and "(" not in fig._suptitle.get_text()
     _check(fig, p)
+    fig = plots.curves(curve_ds, names, bw=True)
+    assert all(ax.get_ylabel() == "[BW]" for ax in _visible(fig))
+    plt.close(fig)
     p = tmp_path / "posture.png"
-    _check(plots.curves(curve_ds, ["pelvic_list_deg", "trunk_lean_deg"], p), p)
+    fig = plots.curves(curve_ds, ["pelvic_list_deg", "trunk_lean_deg"], p)
+    for ax in _visible(fig):  # no axis narrower than 2 deg
+        lo, hi = ax.get_ylim()
+        assert hi - lo >= plots.MIN_SPAN["deg"]
+    _check(fig, p)
+
+
+def test_curves_leave_out_infeasible_and_keep_a_minimum_span(model):
+    ds = sweep(model, SLS, {"gluteus_medius+gluteus_minimus": [1.0, 0.5, 0.0]}, progress=False)
+    assert not bool(ds["feasible"].sel({"gluteus_medius+gluteus_minimus": 0.0}))
+    fig = plots.curves(ds, ["tfl", "quadratus_lumborum"])
+    tfl, ql = _visible(fig)
+    line = tfl.get_lines()[0]
+    assert np.isnan(line.get_ydata()[-1]) and np.isfinite(line.get_ydata()[:2]).all()
+    feasible_max = float(ds["group_force"].sel(group="tfl", side="r").where(ds["feasible"]).max())
+    assert tfl.get_ylim()[1] < 1.2 * feasible_max  # not squashed by the infeasible value
+    lo, hi = ql.get_ylim()  # QL barely changes: the axis spans at least 10 N
+    assert hi - lo >= plots.MIN_SPAN["N"]
+    assert any("within" in t.get_text() for t in ql.texts)
+    plt.close(fig)
 
 
 def test_abductor_share(curve_ds, tmp_path):

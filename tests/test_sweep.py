@@ -194,10 +194,15 @@ def test_netcdf_round_trip(grid, sobol_ds, tmp_path):
 def test_tidy_csv(grid, tmp_path):
     path = results.to_tidy_csv(grid, tmp_path / "r.csv")
     df = pd.read_csv(path)
-    assert list(df.columns) == ["gluteus_medius", "task.swing_hip_flexion_deg", "quantity",
-                                "group", "side", "value", "unit"]
+    assert list(df.columns) == ["gluteus_medius", "task.swing_hip_flexion_deg", "feasible",
+                                "compensation_at_bound", "quantity", "item", "side", "value",
+                                "unit"]
     assert set(df["quantity"]) >= {"group_force", "itb_tension", "hip_contact_force_bw",
-                                   "l5s1_compression"}
+                                   "l5s1_compression", "posture", "reserve", "muscle_force"}
+    # every row carries its point's feasibility
+    feas = grid["feasible"].to_dataframe().reset_index()
+    merged = df.merge(feas, on=["gluteus_medius", "task.swing_hip_flexion_deg"])
+    assert (merged["feasible_x"] == merged["feasible_y"].astype(int)).all()
     row = df[(df.quantity == "itb_tension") & (df.side == "r") & (df.gluteus_medius == 0.2)
              & (df["task.swing_hip_flexion_deg"] == 20.0)]
     assert len(row) == 1 and row.unit.item() == "N"
@@ -229,3 +234,12 @@ def test_sweep_on_dask_matches_local():
         remote = sweep(model, task, factors, progress=False, chunk_size=2, client=client)
     local = sweep(model, task, factors, progress=False, chunk_size=2)
     np.testing.assert_array_equal(remote.muscle_force.values, local.muscle_force.values)
+
+
+def test_pelvisim_sweep_is_the_function_whatever_the_import_order():
+    """`import pelvisim.sweep` (the module) must not shadow pelvisim.sweep (the function)."""
+    import subprocess
+    import sys
+
+    code = "import pelvisim.sweep, pelvisim; assert callable(pelvisim.sweep), pelvisim.sweep"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,25 +1,26 @@
-"""Command line: ``pelvisim run | solve | list | plot``.
+"""Command line: ``pelvisim run | solve | list | plot | validate | gait | import-osim | export`` (and ``--version``).
 
-Bad input (unknown name, value out of range, malformed TOML, missing file)
-prints ONE line ``pelvisim: error: ...`` on stderr and exits with code 2.
+A user mistake (a :class:`pelvisim.errors.PelvisimError`: unknown name, value
+out of range, malformed file, unusable output folder) prints ONE line
+``pelvisim: error: ...`` on stderr and exits with code 2, before any work or
+output folder is made; anything else is a bug and shows its traceback (exit 1).
+``pelvisim run`` keeps finished chunks on disk: after Ctrl-C (exit 130) or a
+kill, ``--resume`` continues; ``--overwrite`` replaces an earlier run's results.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import sys
-import tomllib
 from pathlib import Path
 
+from .errors import MissingFileError, OutputError, PelvisimError, UsageError, one_line
 from .params import COMPENSATION_ANGLES
 
 __all__ = ["main"]
 
 LIST_WHAT = ("tasks", "groups", "muscles", "experiments", "params")
-
-
-class UsageError(ValueError):
-    """A command-line problem (reported as one line, exit code 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,6 +30,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="pelvisim", description="Where the load goes when hip muscles are weak.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     r = sub.add_parser("run", help="run an experiment (default: gluteus_medius_weakness)")
@@ -36,6 +38,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="shipped experiment name or path to a TOML file")
     r.add_argument("--out", help="output folder (default results/<experiment>)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in --out (finished chunks are kept)")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace the results of an earlier run in --out")
+    r.add_argument("--chunk-size", type=int, metavar="N",
+                   help="points per chunk (the unit that is kept when a run is interrupted)")
+    r.add_argument("--workers", type=int, metavar="N",
+                   help="run the chunks on a local Dask cluster of N worker processes")
+    r.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the chunks on the Dask scheduler at ADDRESS (tcp://host:port)")
 
     s = sub.add_parser("solve", help="solve one task and print the summary")
     s.add_argument("task", help="task name (pelvisim list tasks)")
@@ -43,8 +55,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="task parameter, e.g. stance_pct=25")
     s.add_argument("--strength", action="append", default=[], metavar="GROUP=VALUE",
                    help="strength factor in [0, 1] of a group or muscle")
-    s.add_argument("--tightness", action="append", default=[], metavar="GROUP=VALUE",
-                   help="passive slack-length shortening in [0, 0.5]")
+    s.add_argument("--tightness", action="append", default=[], metavar="GROUP=DEG",
+                   help="clinical tightness [deg] of lost passive range (hip_flexors: "
+                        "modified Thomas test; hamstrings: straight-leg raise)")
+    s.add_argument("--posture-model", default=None, choices=("tissue", "penalty"),
+                   help="posture model: tissue (default) or penalty (earlier versions)")
     s.add_argument("--compensation", default="none", help="none or optimal")
     s.add_argument("--prescribe", action="append", default=[], metavar="ANGLE=DEG",
                    help="prescribed compensation [deg] from the task's posture: "
@@ -53,14 +68,52 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--mass-kg", type=float, help="body mass [kg]")
     s.add_argument("--height-m", type=float, help="body height [m]")
     s.add_argument("--preset", help="parameter preset (default, female)")
+    s.add_argument("--model", help="parameter file (.toml) or OpenSim model (.osim)")
     s.add_argument("--posture-plot", metavar="PNG", help="also draw the posture to this file")
 
     li = sub.add_parser("list", help="list tasks, groups, muscles, experiments or params")
     li.add_argument("what", nargs="?", default="tasks", help=", ".join(LIST_WHAT))
 
+    v = sub.add_parser("validate", help="measure every published target (SPEC section 10); "
+                       "exit 1 if one regressed from the recorded result")
+    v.add_argument("--out", default="docs/validation", help="report folder (default %(default)s)")
+    v.add_argument("--recorded", default="docs/validation/recorded.json",
+                   help="recorded results to compare with (default %(default)s)")
+    v.add_argument("--record", action="store_true", help="store these results as the record")
+    v.add_argument("--readme", metavar="MD", help="rewrite the validation table in this file")
+    v.add_argument("--no-figures", action="store_true", help="skip the figures")
+    v.add_argument("--preset", help="parameter preset (default, female)")
+
+    g = sub.add_parser("gait", help="the whole stance phase of an OpenSim walking trial")
+    g.add_argument("id_sto", help="inverse dynamics .sto (joint moments)")
+    g.add_argument("ik_mot", help="inverse kinematics .mot (joint angles)")
+    g.add_argument("grf_mot", help="ground reactions .mot (both feet)")
+    g.add_argument("--model", help="model parameter file (.toml; .osim when import is available)")
+    g.add_argument("--strength", action="append", default=[], metavar="GROUP=V[,V...]",
+                   help="strength factor(s) in [0, 1]; several values are swept")
+    g.add_argument("--side", default="r", help="stance leg: r or l")
+    g.add_argument("--mass-kg", type=float, help="subject mass [kg] (default: from the GRF)")
+    g.add_argument("--step-pct", type=float, default=2.0, help="stance step [%%] (divides 100)")
+    g.add_argument("--no-passive-fibres", action="store_true",
+                   help="leave out passive fibre force (as OpenSim static optimization)")
+    g.add_argument("--out", help="output folder (default results/gait)")
+
     pl = sub.add_parser("plot", help="draw the figures of saved results")
     pl.add_argument("results", help="a results .nc file or a folder of them")
     pl.add_argument("--out", help="output folder (default: beside the results)")
+
+    im = sub.add_parser("import-osim", help="turn an OpenSim .osim model into a parameter file")
+    im.add_argument("osim", help="OpenSim 4 model (gait2392/gait2354 or Rajagopal family)")
+    im.add_argument("--out", help="parameter file to write (default <model>.toml here)")
+    im.add_argument("--keep-lengths", action="store_true",
+                    help="keep the file's fibre and tendon lengths even if they look unscaled")
+
+    ex = sub.add_parser("export", help="write saved results as OpenSim storage files")
+    ex.add_argument("results", help="a results .nc file")
+    ex.add_argument("--format", default="sto", help="sto (the only format)")
+    ex.add_argument("--out", help="output folder (default: beside the results)")
+    ex.add_argument("--time-dim", help="sweep dimension used as the time column "
+                                       "(default stance_pct, else the first numeric one)")
     return p
 
 
@@ -142,13 +195,15 @@ def cmd_solve(args) -> int:
         except ValueError:
             params[k] = v
     task = _task(args.task, **params)
-    model = pelvisim.load_model(preset=args.preset, mass_kg=args.mass_kg, height_m=args.height_m)
+    model = _load_model(args.model, preset=args.preset, mass_kg=args.mass_kg, height_m=args.height_m)
     strength = {k: _number(v, f"--strength {k}") for k, v in _pairs(args.strength, "strength").items()}
     tight = {k: _number(v, f"--tightness {k}") for k, v in _pairs(args.tightness, "tightness").items()}
     if strength:
         model = model.with_strength(strength)
     if tight:
         model = model.with_tightness(tight)
+    if args.posture_model:
+        model = model.with_posture_model(args.posture_model)
     if args.compensation not in ("none", "optimal"):
         raise UsageError(f"--compensation: {args.compensation!r}: allowed none, optimal")
     comp = _prescribed(args.prescribe)
@@ -163,226 +218,236 @@ def cmd_solve(args) -> int:
     return 0
 
 
-def _posture_plot(sol, path) -> bool:
-    try:
-        from . import posture_plot
-    except ImportError:
-        return False
-    import matplotlib.pyplot as plt
+def _load_model(path, **kw):
+    """A model from ``--model`` (.toml parameter file or .osim OpenSim model) or a preset."""
+    import pelvisim
 
-    fig = posture_plot.plot_posture(sol, path)
-    plt.close(fig)
-    return True
+    if path is None:
+        return pelvisim.load_model(**kw)
+    if kw.get("preset") is not None:
+        raise UsageError(f"--model: {path!r}: given with --preset {kw['preset']}: allowed one of them")
+    kw.pop("preset", None)
+    if str(path).lower().endswith(".osim"):
+        return pelvisim.load_model(osim=path, **kw)
+    return pelvisim.load_model(path, **kw)
+
+
+def cmd_import_osim(args) -> int:
+    from .osim import import_osim
+
+    src = Path(args.osim)
+    if not src.is_file():
+        raise MissingFileError(f"import-osim: model {str(src)!r} not found")
+    out = Path(args.out) if args.out else Path(src.stem + ".toml")
+    params, report = import_osim(src, out, scale_lengths=False if args.keep_lengths else None)
+    print(report)
+    print(f"wrote: {out} ({len(params.muscles)} muscle lines per side, {params.mass_kg:g} kg)")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from . import results
+    from .export import export_sto
+
+    if args.format != "sto":
+        raise UsageError(f"export: --format: {args.format!r}: allowed sto")
+    src = Path(args.results)
+    if not src.is_file():
+        raise MissingFileError(f"export: results {str(src)!r} not found")
+    out = Path(args.out) if args.out else src.parent
+    files = export_sto(results.load(src), out, prefix=src.stem, time_dim=args.time_dim)
+    print("wrote: " + ", ".join(str(f) for f in files))
+    return 0
+
+
+def _posture_plot(sol, path) -> bool:
+    from .report import _posture_plot as draw
+
+    return draw(sol, path)
 
 
 def cmd_run(args) -> int:
-    from . import results
-    from .experiments import load_experiment, run_experiment
+    from . import outdir
+    from .experiments import load_experiment
+    from .report import run_and_report
 
+    if args.chunk_size is not None and args.chunk_size < 1:
+        raise UsageError(f"--chunk-size: {args.chunk_size}: allowed a positive integer")
+    if args.workers is not None and (args.workers < 1 or args.scheduler):
+        raise UsageError(f"--workers: {args.workers}: allowed a positive integer, without "
+                         f"--scheduler")
     exp = load_experiment(args.experiment)
     out = Path(args.out) if args.out else Path("results") / exp.name
+    with _dask_client(args) as client:
+        try:
+            rep = run_and_report(exp, out, progress=not args.no_progress, echo=print,
+                                 resume=args.resume, overwrite=args.overwrite, client=client,
+                                 chunk_size=args.chunk_size)
+        except KeyboardInterrupt:
+            kept = outdir.chunks_kept(out)
+            how = (f"{kept} finished chunk(s) kept in {out / outdir.PARTIAL}; continue with: "
+                   f"pelvisim run {args.experiment} --out {out} --resume" if kept else
+                   "nothing finished yet, nothing kept")
+            print(f"pelvisim: interrupted: {how}", file=sys.stderr)
+            return 130
+    print(rep["summary"])
+    print("wrote: " + ", ".join(str(f) for f in rep["files"]))
+    return 0
+
+
+@contextlib.contextmanager
+def _dask_client(args):
+    """A dask.distributed client for --workers / --scheduler (None without them)."""
+    if args.workers is None and args.scheduler is None:
+        yield None
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError("--workers/--scheduler: dask.distributed is not installed: allowed "
+                         "after pip install 'pelvisim[dask]'") from None
+    if args.scheduler:
+        try:
+            client = Client(args.scheduler, timeout="10s")
+        except (OSError, ValueError, TypeError) as exc:
+            raise UsageError(f"--scheduler: {args.scheduler!r}: cannot connect ({one_line(exc)}): "
+                             f"allowed the address of a running Dask scheduler") from None
+        with client:
+            yield client
+        return
+    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=40) as cluster, Client(cluster) as client:
+        yield client
+
+
+def cmd_gait(args) -> int:
+    """``pelvisim gait ID.sto IK.mot GRF.mot``: solve every % of stance, write
+    the dataset, a tidy CSV, the gait figure, and print the peaks."""
+    from pathlib import Path
+
+    import pelvisim
+
+    from . import results
+    from .walking import gait_trial, plot_gait
+
+    for f in (args.id_sto, args.ik_mot, args.grf_mot):
+        if not Path(f).is_file():
+            raise MissingFileError(f"gait: trial file {f!r} not found")
+    if args.side not in ("r", "l"):
+        raise UsageError(f"--side: {args.side!r}: allowed r, l")
+    strength = {}
+    for k, v in _pairs(args.strength, "strength").items():
+        vals = [_number(x, f"--strength {k}") for x in v.split(",")]
+        strength[k] = vals if len(vals) > 1 else vals[0]
+    from .gait import table_from_opensim
+
+    table = table_from_opensim(args.id_sto, args.ik_mot, args.grf_mot, side=args.side,
+                               mass_kg=args.mass_kg, step_pct=args.step_pct)
+    # mass: --mass-kg, else the model file's own, else the trial's (from the GRF)
+    if not args.model:
+        model = pelvisim.load_model(mass_kg=table.mass_kg)
+    elif not Path(args.model).is_file():
+        raise MissingFileError(f"--model: file {args.model!r} not found")
+    elif args.model.lower().endswith(".osim"):
+        try:
+            model = pelvisim.load_model(osim=args.model, mass_kg=args.mass_kg)
+        except TypeError:
+            raise UsageError(f"--model: {args.model!r}: .osim import is not available in "
+                             f"this version; allowed a .toml parameter file") from None
+    else:
+        model = pelvisim.load_model(args.model, mass_kg=args.mass_kg)
+    if args.no_passive_fibres:
+        model = model.without_passive_fibres()
+    ds = gait_trial(args.id_sto, args.ik_mot, args.grf_mot, model=model, strength=strength,
+                    side=args.side, step_pct=args.step_pct, table=table)
+    out = Path(args.out) if args.out else Path("results") / "gait"
     out.mkdir(parents=True, exist_ok=True)
-    print(f"pelvisim run {exp.name}: {len(exp.runs)} run(s) -> {out}")
-    datasets = run_experiment(exp, progress=not args.no_progress)
-    files = []
-    for label, ds in datasets.items():
-        files.append(results.save(ds, out / f"{label}.nc"))
-        files.append(results.to_tidy_csv(ds, out / f"{label}.csv"))
-        files += _plots(ds, label, exp.outputs, exp.plots, out, exp=exp)
-    text = summary(exp.name, exp.description, datasets, exp.outputs)
-    (out / "summary.txt").write_text(text + "\n", encoding="utf-8")
-    files.append(out / "summary.txt")
-    print(text)
+    files = [results.save(ds, out / "gait.nc"), results.to_tidy_csv(ds, out / "gait.csv")]
+    import matplotlib.pyplot as plt
+
+    fig = plot_gait(ds, out / "gait_curves.png")
+    plt.close(fig)
+    files.append(out / "gait_curves.png")
+    print(_gait_summary(ds, args.side))
     print("wrote: " + ", ".join(str(f) for f in files))
     return 0
+
+
+def _gait_summary(ds, side) -> str:
+    """Peak of each gait output over stance (and where), per strength condition."""
+    from .plots import select_side
+    from .results import output
+    from .walking import GAIT_OUTPUTS, _strength_dims
+
+    sdims = _strength_dims(ds)
+    lines = [f"gait trial, {side} stance: {ds.sizes['stance_pct']} frames, "
+             f"{int(ds['feasible'].sum())}/{ds['feasible'].size} points feasible "
+             f"(body weight {float(ds['body_weight'].max()):.0f} N)"]
+    conds = [{}] if not sdims else [dict(zip(sdims, c if isinstance(c, tuple) else (c,)))
+                                    for c in ds.stack(_c=sdims)["_c"].values]
+    for c in conds:
+        label = ", ".join(f"{d}={v:g}" for d, v in c.items()) or "as given"
+        lines.append(f"  {label}: peak over stance [at % stance]")
+        for name, pretty, bw in GAIT_OUTPUTS:
+            da = select_side(output(ds, name, bw=bw), name, side)
+            da = da.sel(c) if c else da
+            i = int(da.argmax("stance_pct"))
+            lines.append(f"    {pretty:<34}{float(da[i]):9.3g} {'BW' if bw else 'N ':<3}"
+                         f"[{float(ds['stance_pct'][i]):g}]")
+    return "\n".join(lines)
 
 
 def cmd_plot(args) -> int:
-    from . import results
+    from .report import plot_results
 
-    src = Path(args.results)
-    if src.is_dir():
-        paths = sorted(src.glob("*.nc"))
-        if not paths:
-            raise FileNotFoundError(f"plot: no .nc results in folder {str(src)!r}")
-    elif src.is_file():
-        paths = [src]
-    else:
-        raise FileNotFoundError(f"plot: results {str(src)!r} not found")
-    out = Path(args.out) if args.out else (src if src.is_dir() else src.parent)
-    out.mkdir(parents=True, exist_ok=True)
-    files = []
-    for p in paths:
-        ds = results.load(p)
-        outputs = [o for o in ds.attrs.get("experiment_outputs", "").split(",") if o] or \
-            ["tfl", "itb_tension", "quadratus_lumborum", "erector_spinae", "hip_contact_force"]
-        plots = [o for o in ds.attrs.get("experiment_plots", "").split(",") if o] or ["curves"]
-        files += _plots(ds, p.stem, outputs, plots, out)
+    files = plot_results(args.results, args.out)
     print("wrote: " + ", ".join(str(f) for f in files))
     return 0
 
 
-# ------------------------------------------------------------------ helpers
-def _plots(ds, label, outputs, plots, out: Path, exp=None) -> list[Path]:
-    import matplotlib.pyplot as plt
-
-    from . import plots as P
-    from .results import output
-
-    files = []
-    outputs = [o for o in outputs if _has_output(ds, o)]
-    forces = [o for o in outputs if output(ds, o).attrs.get("units") == "N"]
-    angles = [o for o in outputs if o not in forces and output(ds, o).attrs.get("units") == "deg"]
-    numeric = _numeric_factors(ds)
-    sampled = "sample" in ds.dims
-
-    def save(fig, name):
-        path = out / f"{label}_{name}.png"
-        fig.savefig(path, bbox_inches="tight")
-        plt.close(fig)
-        files.append(path)
-
-    title = f"{ds.attrs.get('experiment', '')} / {label}: {ds.attrs.get('task', '')}"
-    if "curves" in plots and numeric and not sampled:
-        save(P.curves(ds, forces, title=title), "curves")
-        if angles:
-            save(P.curves(ds, angles, title=title + " (posture)"), "posture_curves")
-    if "abductor_share" in plots and numeric and not sampled:
-        save(P.abductor_share(ds, title=f"Share of the hip abductor force: {label}"),
-             "abductor_share")
-    if "heatmap" in plots and len(numeric) >= 2 and not sampled:
-        for o in outputs:
-            save(P.heatmap(ds, o), f"heatmap_{o}")
-    if "bands" in plots and sampled and numeric:
-        save(P.bands(ds, outputs, title=f"{label}: median and 5-95 % band"), "bands")
-    if "sobol" in plots and ds.attrs.get("sampler") == "sobol":
-        from .sweep import sensitivity
-
-        idx = sensitivity(ds, [o for o in outputs if _sobol_ok(ds, o)])
-        idx = idx.sel(output=[o for o in idx["output"].values if not str(o).endswith("_l")])
-        save(P.sobol_bars(idx, title=f"Sobol indices ({label}, stance side)"), "sobol")
-    if "posture" in plots and exp is not None and not sampled:
-        sol = _weakest_solution(ds, exp, label)
-        if sol is not None and _posture_plot(sol, out / f"{label}_posture.png"):
-            files.append(out / f"{label}_posture.png")
-    return files
-
-
-def _has_output(ds, name) -> bool:
-    from .results import output
-
-    try:
-        output(ds, name)
-        return True
-    except ValueError:
-        return False
-
-
-def _sobol_ok(ds, name) -> bool:
-    return name in ds.data_vars or name in ds["group"].values
-
-
-def _numeric_factors(ds) -> list[str]:
-    return [d for d in ds.dims if d in ds.coords and "factor_kind" in ds[d].attrs
-            and ds[d].dtype.kind in "fi"]
-
-
-def _weakest_solution(ds, exp, label):
-    """Solve the last grid point (weakest strength), optimal compensation if swept."""
+def cmd_validate(args) -> int:
     import pelvisim
-    from .sweep import _apply, parse_factors
+    from .validation import validate
 
-    run = next(r for r in exp.runs if r.label == label)
-    facs = parse_factors(exp.model, run.task, run.factors, run.sampler, run.n)
-    model, task, comp, crit = exp.model, run.task, run.compensation, exp.criterion
-    strength = {}
-    for f in facs:
-        if f.values is None:
-            return None
-        v = f.values[-1] if f.kind != "compensation" else (
-            "optimal" if "optimal" in f.values else f.values[-1])
-        if f.kind == "criterion":
-            crit = f.values[0]
-        elif f.kind == "strength":
-            strength.update({k: v for k in f.target.split("+")})
-        else:
-            model, task, c = _apply(f, v, model, task)
-            comp = c or comp
-    if strength:
-        model = model.with_strength(strength)
-    return pelvisim.solve(model, task, compensation=comp, criterion=crit)
-
-
-def summary(name, description, datasets, outputs) -> str:
-    """Key numbers of an experiment as text: each output at the first and the
-    last value of the curve factor, per compensation (median for samples)."""
-    from .plots import _side, select_side, x_factor
-    from .results import output
-
-    lines = [f"experiment: {name}", description, ""]
-    for label, ds in datasets.items():
-        side = _side(ds)
-        lines.append(f"== {label}: {ds.attrs.get('task', '')} (stance side {side}; trunk "
-                     f"groups both sides); "
-                     f"{int(ds['feasible'].sum())}/{ds['feasible'].size} points feasible")
-        try:
-            x = x_factor(ds)
-        except ValueError:
-            x = None
-        comps = list(ds["compensation"].values) if "compensation" in ds.dims else [
-            ds.attrs.get("compensation", "none")]
-        crits = list(ds["criterion"].values) if "criterion" in ds.dims else [None]
-        cols = [(c, k) for c in comps for k in crits]
-        if x is None:
-            continue
-        x0, x1 = ds[x].values[0], ds[x].values[-1]
-        head = f"{'output':<28}{'unit':>6}"
-        labels = [(c if k is None else f"{c}/{k}") + " @" for c, k in cols]
-        width = max(16, 2 + max(len(lb) for lb in labels) + max(len(format(v, "g")) for v in (x0, x1)))
-        for lb in labels:
-            head += f"{lb + format(x0, 'g'):>{width}}{lb + format(x1, 'g'):>{width}}"
-        lines.append(f"   x = {x}")
-        lines.append(head)
-        for o in outputs:
-            if not _has_output(ds, o):
-                continue
-            da = select_side(output(ds, o), o, side)
-            row = f"{o:<28}{da.attrs.get('units', ''):>6}"
-            for c, k in cols:
-                sub = da.sel(compensation=c) if "compensation" in da.dims else da
-                sub = sub.sel(criterion=k) if k is not None else sub
-                for xv in (x0, x1):
-                    v = sub.sel({x: xv})
-                    v = v.median() if v.ndim else v
-                    row += (f"{float(v):>{width}.3g}" if abs(float(v)) < 1e4
-                            else f"{float(v):>{width}.0f}")
-            lines.append(row)
-        bw = output(ds, "hip_contact_force_bw").sel(side=side)
-        lines.append(f"   hip contact force range {float(bw.min()):.2f}-{float(bw.max()):.2f} BW")
-        lines.append("")
-    return "\n".join(lines).rstrip()
+    model = pelvisim.load_model(preset=args.preset)
+    res = validate(model, out=args.out, recorded=args.recorded, record=args.record,
+                   readme=args.readme, figures=not args.no_figures)
+    for r in res.rows:
+        mark = "inside " if r["inside"] else "OUTSIDE"
+        print(f"{mark} {r['name']}: {r['value']:.4g} {r['unit']} "
+              f"(published {r['published']}){' [informative]' if r['informative'] else ''}")
+    print("wrote: " + ", ".join(str(f) for f in res.files))
+    if res.regressions:
+        print(f"pelvisim: validate: regressed from the record: {', '.join(res.regressions)}",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 # ------------------------------------------------------------------ main
 def main(argv=None) -> int:
-    """Entry point (``pelvisim``). Returns the exit code (0 ok, 2 bad input)."""
-    from .params import ParameterError
-
+    """Entry point (``pelvisim``). Returns the exit code: 0 ok, 2 a user mistake
+    (one line ``pelvisim: error: ...`` on stderr), 130 interrupted (Ctrl-C).
+    Anything but a :class:`pelvisim.errors.PelvisimError` is a bug and keeps
+    its traceback (exit code 1)."""
     parser = _parser()
     try:
         args = parser.parse_args(argv)
+        if args.version:
+            from . import __version__
+
+            print(f"pelvisim {__version__}")
+            return 0
         if args.command is None:
             parser.print_help()
             return 0
-        return {"run": cmd_run, "solve": cmd_solve, "list": cmd_list,
-                "plot": cmd_plot}[args.command](args)
-    except (UsageError, ValueError, KeyError, FileNotFoundError, tomllib.TOMLDecodeError,
-            ParameterError) as exc:
-        msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-        msg = " ".join(msg.split())
-        print(f"pelvisim: error: {msg}", file=sys.stderr)
+        return {"run": cmd_run, "solve": cmd_solve, "list": cmd_list, "plot": cmd_plot,
+                "validate": cmd_validate, "import-osim": cmd_import_osim,
+                "export": cmd_export, "gait": cmd_gait}[args.command](args)
+    except PelvisimError as exc:
+        print(f"pelvisim: error: {one_line(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # pragma: no cover
+    except KeyboardInterrupt:
         print("pelvisim: interrupted", file=sys.stderr)
         return 130
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pelvisim.errors import ParameterError
 from pelvisim.resources import data_dir, data_file
 
 SEGMENT_NAMES = ("trunk", "pelvis", "thigh", "shank")
@@ -29,13 +30,29 @@ GROUPS = (
 )
 COMPENSATION_ANGLES = ("pelvic_list", "trunk_lean", "pelvic_tilt", "lumbar_flexion")
 MASS_SUM_TOLERANCE = 1e-3
+# Validity limits of parameter-file values (what a file may hold, not model
+# values): wide physiological envelopes, so that a typo (0.147 m -> 74816 m,
+# 0.6 -> 1e-320) is an error instead of a non-finite solve. Largest human
+# muscles reach about 5000 N (gait2392 soleus 3549 N); fibres 2-50 cm, tendons
+# up to about 45 cm (gait2392); Thelen 2003 uses width 0.45, strain 0.5-0.6,
+# shape 4; ITB modulus ~ 100-1500 MPa (Otsuka et al. 2020 range widened).
+COORDINATE_LIMIT_M = 2.0  # |x|, |y|, |z| of every point in its segment frame [m]
+LIMITS = {
+    "max_isometric_force_n": (1e-3, 20000.0),
+    "optimal_fiber_length_m": (0.005, 0.6),
+    "tendon_slack_length_m": (0.0, 1.0),
+    "specific_tension_n_per_cm2": (10.0, 150.0),
+    "active_force_length_width": (0.05, 2.0),
+    "passive_strain_at_one_norm_force": (0.05, 2.0),
+    "passive_shape_factor": (0.1, 20.0),
+    "youngs_modulus_mpa": (1.0, 5000.0),
+    "cross_section_mm2": (0.1, 2000.0),
+    "posture_cost_weight": (0.0, 1e6),
+    "angle_scale_deg": (0.1, 90.0),
+}
 
 Vec3 = tuple[float, float, float]
 PathPoints = tuple[tuple[str, Vec3], ...]
-
-
-class ParameterError(ValueError):
-    """A parameter file is malformed or holds a value out of range (one-line message)."""
 
 
 @dataclass(frozen=True)
@@ -104,12 +121,52 @@ class ItbParams:
 
 @dataclass(frozen=True)
 class CompensationParams:
-    """Posture-deviation cost weight [-], ``angle_scale`` [rad], ``bounds`` [rad] per angle."""
+    """Posture model (``POSTURE_MODELS``); trunk-orientation weight [-] (tissue
+    model) and posture-deviation cost weight [-] (penalty model), both per
+    ``angle_scale`` [rad]; ``bounds`` [rad] per angle."""
 
+    posture_model: str
+    frontal_orientation_weight: float
     posture_cost_weight: float
     angle_scale: float
     bounds: dict[str, tuple[float, float]]
     source: str
+
+
+PASSIVE_JOINT_DOFS = ("lumbar_flexion", "lumbar_bending", "lumbar_rotation", "hip_flexion",
+                      "hip_adduction", "hip_rotation", "knee_flexion")
+POSTURE_MODELS = ("tissue", "penalty")
+
+
+@dataclass(frozen=True)
+class PassiveJointParams:
+    """Passive moment-angle curve of one DOF kind (see :mod:`pelvisim._kernels.passive`).
+
+    ``neutral_zone`` (lo, hi) [rad]; ``negative`` / ``positive`` (a [N m], b [-],
+    range [rad]) resist motion below lo / above hi.
+    """
+
+    neutral_zone: tuple[float, float]
+    negative: tuple[float, float, float]
+    positive: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class PassiveTissueParams:
+    """Passive joint tissues and muscle tone.
+
+    ``joints``: curve per DOF kind (``PASSIVE_JOINT_DOFS``); ``ligament_share``
+    [-] of the lumbar passive flexion moment carried by the posterior ligaments
+    at ``ligament_lever_arm`` [m] behind the disc centre (their tension adds
+    L5/S1 compression); ``tone`` [-]: baseline activation per muscle group.
+    """
+
+    joints: dict[str, PassiveJointParams]
+    ligament_share: float
+    ligament_lever_arm: float
+    tone: dict[str, float]
+    source: str
+    tone_source: str
 
 
 @dataclass(frozen=True)
@@ -131,6 +188,7 @@ class ParamSet:
     l5s1_disc_inclination: float
     lumbopelvic_ratio: float
     compensation: CompensationParams
+    passive: PassiveTissueParams
     muscles: tuple[MuscleParams, ...]
     references: dict[str, str]
 
@@ -205,7 +263,8 @@ class _Reader:
     def vec3(self, value: Any, key: str) -> Vec3:
         if not isinstance(value, list) or len(value) != 3:
             self.fail(key, value, "expected a list of 3 numbers [x, y, z] in metres")
-        return tuple(self.number(v, f"{key}[{i}]") for i, v in enumerate(value))  # type: ignore[return-value]
+        return tuple(self.number(v, f"{key}[{i}]", -COORDINATE_LIMIT_M, COORDINATE_LIMIT_M)
+                     for i, v in enumerate(value))  # type: ignore[return-value]
 
     def path(self, value: Any, key: str) -> PathPoints:
         if not isinstance(value, list) or len(value) < 2:
@@ -262,6 +321,12 @@ def load_params(path: str | Path | None = None, *, preset: str | None = None) ->
             raise ParameterError(f"<presets>: preset: {name!r}: allowed presets: {', '.join(available)}")
         path = data_file("params", f"{name}.toml")
     path = Path(path)
+    if path.suffix.lower() == ".osim":
+        raise ParameterError(f"{path}: <file>: an OpenSim model, not a pelvisim parameter file: "
+                             f"allowed a .toml parameter file; import OpenSim models with "
+                             f"pelvisim.load_model(osim=...)")
+    if path.is_dir():
+        raise ParameterError(f"{path}: <file>: is a folder: allowed a .toml parameter file")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -278,7 +343,8 @@ def load_params(path: str | Path | None = None, *, preset: str | None = None) ->
 def _build(data: dict, path: Path, sha: str) -> ParamSet:
     r = _Reader(path)
     r.table(data, "", ("meta", "body", "segments", "joints", "foot", "muscle_model",
-                       "itb", "l5s1", "posture", "compensation", "muscles"))
+                       "itb", "l5s1", "posture", "compensation", "passive_joints", "tone",
+                       "muscles"))
 
     meta = r.table(data["meta"], "meta", ("name", "description", "references"))
     name = r.text(meta["name"], "meta.name")
@@ -322,19 +388,19 @@ def _build(data: dict, path: Path, sha: str) -> ParamSet:
         "passive_strain_at_one_norm_force", "passive_shape_factor", "source"))
     n_per_cm2 = 1.0e4  # N/cm^2 -> Pa
     muscle_model = MuscleModelParams(
-        r.positive(mm["reference_specific_tension_n_per_cm2"], "muscle_model.reference_specific_tension_n_per_cm2") * n_per_cm2,
-        r.positive(mm["specific_tension_n_per_cm2"], "muscle_model.specific_tension_n_per_cm2") * n_per_cm2,
-        r.positive(mm["active_force_length_width"], "muscle_model.active_force_length_width"),
-        r.positive(mm["passive_strain_at_one_norm_force"], "muscle_model.passive_strain_at_one_norm_force"),
-        r.positive(mm["passive_shape_factor"], "muscle_model.passive_shape_factor"),
+        r.number(mm["reference_specific_tension_n_per_cm2"], "muscle_model.reference_specific_tension_n_per_cm2", *LIMITS["specific_tension_n_per_cm2"]) * n_per_cm2,
+        r.number(mm["specific_tension_n_per_cm2"], "muscle_model.specific_tension_n_per_cm2", *LIMITS["specific_tension_n_per_cm2"]) * n_per_cm2,
+        r.number(mm["active_force_length_width"], "muscle_model.active_force_length_width", *LIMITS["active_force_length_width"]),
+        r.number(mm["passive_strain_at_one_norm_force"], "muscle_model.passive_strain_at_one_norm_force", *LIMITS["passive_strain_at_one_norm_force"]),
+        r.number(mm["passive_shape_factor"], "muscle_model.passive_shape_factor", *LIMITS["passive_shape_factor"]),
         r.text(mm["source"], "muscle_model.source"))
 
     it = r.table(data["itb"], "itb", ("youngs_modulus_mpa", "cross_section_mm2", "slack_strain", "path", "source"))
     itb_path = r.path(it["path"], "itb.path")
     if not _crosses_joint(itb_path):
         r.fail("itb.path", [p[0] for p in it["path"]], "the path crosses no joint; it needs points on at least two segments")
-    itb = ItbParams(r.positive(it["youngs_modulus_mpa"], "itb.youngs_modulus_mpa") * 1e6,
-                    r.positive(it["cross_section_mm2"], "itb.cross_section_mm2") * 1e-6,
+    itb = ItbParams(r.number(it["youngs_modulus_mpa"], "itb.youngs_modulus_mpa", *LIMITS["youngs_modulus_mpa"]) * 1e6,
+                    r.number(it["cross_section_mm2"], "itb.cross_section_mm2", *LIMITS["cross_section_mm2"]) * 1e-6,
                     r.number(it["slack_strain"], "itb.slack_strain", -0.5, 0.5),
                     itb_path, r.text(it["source"], "itb.source"))
 
@@ -346,7 +412,10 @@ def _build(data: dict, path: Path, sha: str) -> ParamSet:
     ratio = r.fraction(po["lumbopelvic_ratio"], "posture.lumbopelvic_ratio")
     r.text(po["source"], "posture.source")
 
-    co = r.table(data["compensation"], "compensation", ("posture_cost_weight", "angle_scale_deg", "bounds_deg", "source"))
+    co = r.table(data["compensation"], "compensation", ("posture_model", "frontal_orientation_weight",
+                                                        "posture_cost_weight", "angle_scale_deg", "bounds_deg", "source"))
+    if co["posture_model"] not in POSTURE_MODELS:
+        r.fail("compensation.posture_model", co["posture_model"], f"allowed: {', '.join(POSTURE_MODELS)}")
     bd = r.table(co["bounds_deg"], "compensation.bounds_deg", COMPENSATION_ANGLES)
     bounds = {}
     for a in COMPENSATION_ANGLES:
@@ -358,9 +427,13 @@ def _build(data: dict, path: Path, sha: str) -> ParamSet:
         if not lo < hi:
             r.fail(k, v, "lower bound must be < upper bound")
         bounds[a] = (math.radians(lo), math.radians(hi))
-    compensation = CompensationParams(r.number(co["posture_cost_weight"], "compensation.posture_cost_weight", 0.0),
-                                      math.radians(r.positive(co["angle_scale_deg"], "compensation.angle_scale_deg")),
+    compensation = CompensationParams(co["posture_model"],
+                                      r.number(co["frontal_orientation_weight"], "compensation.frontal_orientation_weight", 0.0),
+                                      r.number(co["posture_cost_weight"], "compensation.posture_cost_weight", *LIMITS["posture_cost_weight"]),
+                                      math.radians(r.number(co["angle_scale_deg"], "compensation.angle_scale_deg", *LIMITS["angle_scale_deg"])),
                                       bounds, r.text(co["source"], "compensation.source"))
+
+    passive = _passive_tissues(r, data["passive_joints"], data["tone"])
 
     if not isinstance(data["muscles"], list) or not data["muscles"]:
         r.fail("muscles", data["muscles"], "expected a non-empty array of [[muscles]] tables")
@@ -385,9 +458,9 @@ def _build(data: dict, path: Path, sha: str) -> ParamSet:
             r.fail(f"{k}.path", [p[0] for p in t["path"]], "the path crosses no joint; it needs points on at least two segments")
         muscles.append(MuscleParams(
             mname, group,
-            r.positive(t["max_isometric_force_n"], f"{k}.max_isometric_force_n"),
-            r.positive(t["optimal_fiber_length_m"], f"{k}.optimal_fiber_length_m"),
-            r.positive(t["tendon_slack_length_m"], f"{k}.tendon_slack_length_m"),
+            r.number(t["max_isometric_force_n"], f"{k}.max_isometric_force_n", *LIMITS["max_isometric_force_n"]),
+            r.number(t["optimal_fiber_length_m"], f"{k}.optimal_fiber_length_m", *LIMITS["optimal_fiber_length_m"]),
+            r.number(t["tendon_slack_length_m"], f"{k}.tendon_slack_length_m", *LIMITS["tendon_slack_length_m"]),
             math.radians(r.number(t["pennation_deg"], f"{k}.pennation_deg", 0.0, 60.0, hi_open=True)),
             r.fraction(t["itb_fraction"], f"{k}.itb_fraction"),
             path_pts, r.text(t["source"], f"{k}.source")))
@@ -396,4 +469,34 @@ def _build(data: dict, path: Path, sha: str) -> ParamSet:
                     reference_height_m=ref_height, segments=segments, joints=joints, foot_contact=foot_contact,
                     foot_friction=foot_friction,
                     muscle_model=muscle_model, itb=itb, l5s1_disc_inclination=disc, lumbopelvic_ratio=ratio,
-                    compensation=compensation, muscles=tuple(muscles), references=references)
+                    compensation=compensation, passive=passive, muscles=tuple(muscles), references=references)
+
+
+def _passive_tissues(r: _Reader, pj: Any, tone: Any) -> PassiveTissueParams:
+    pj = r.table(pj, "passive_joints", PASSIVE_JOINT_DOFS + ("ligament_share_of_flexion",
+                                                            "ligament_lever_arm_m", "source"))
+    joints = {}
+    for d in PASSIVE_JOINT_DOFS:
+        k = f"passive_joints.{d}"
+        t = r.table(pj[d], k, ("neutral_zone_deg", "negative", "positive"))
+        nz = t["neutral_zone_deg"]
+        if not isinstance(nz, list) or len(nz) != 2:
+            r.fail(f"{k}.neutral_zone_deg", nz, "expected [lower, upper] in degrees")
+        lo = r.number(nz[0], f"{k}.neutral_zone_deg[0]", -180.0, 180.0)
+        hi = r.number(nz[1], f"{k}.neutral_zone_deg[1]", lo, 180.0)
+        curves = []
+        for direction in ("negative", "positive"):
+            c = t[direction]
+            kc = f"{k}.{direction}"
+            if not isinstance(c, list) or len(c) != 3:
+                r.fail(kc, c, "expected [a_nm, b, range_deg]: M = a (exp(b theta / range) - 1) beyond the neutral zone")
+            curves.append((r.number(c[0], f"{kc}[0]", 0.0, 1e4), r.number(c[1], f"{kc}[1]", 0.0, 50.0),
+                           math.radians(r.positive(c[2], f"{kc}[2]"))))
+        joints[d] = PassiveJointParams((math.radians(lo), math.radians(hi)), curves[0], curves[1])
+    share = r.fraction(pj["ligament_share_of_flexion"], "passive_joints.ligament_share_of_flexion")
+    arm = r.number(pj["ligament_lever_arm_m"], "passive_joints.ligament_lever_arm_m", 0.0, 0.2, lo_open=True)
+    src = r.text(pj["source"], "passive_joints.source")
+    tt = r.table(tone, "tone", ("activation", "source"))
+    act = r.table(tt["activation"], "tone.activation", GROUPS, required=())
+    levels = {g: r.number(v, f"tone.activation.{g}", 0.0, 0.5) for g, v in act.items()}
+    return PassiveTissueParams(joints, share, arm, levels, src, r.text(tt["source"], "tone.source"))

@@ -14,13 +14,22 @@ def _q_from(sol):
                              if k not in ("trunk_flexion_deg", "trunk_lean_deg")})
 
 
-def plot_posture(sol, path=None, *, title=None, max_force=None):
+KEY_GROUPS = {"gluteus_medius": "gluteus medius", "tfl": "TFL",
+              "quadratus_lumborum": "QL", "erector_spinae": "erector spinae"}
+MIN_FORCE_N = 20.0  # muscles below this force [N] are not drawn
+
+
+def plot_posture(sol, path=None, *, title=None, max_force=None, min_force=MIN_FORCE_N):
     """Draw ``sol`` (a :class:`pelvisim.Solution`) in two panels.
 
     Left: sagittal plane seen from the right (anterior to the right). Right:
     frontal plane seen from behind (the subject's right on the right), the view
-    in which a Trendelenburg drop or a Duchenne lean is judged. Muscle lines are
-    coloured and sized by force [N]; the ITB is drawn dashed.
+    in which a Trendelenburg drop or a Duchenne lean is judged. Muscle lines
+    above ``min_force`` [N] are drawn, coloured and sized by force; the key
+    muscles (gluteus medius, TFL, QL, erector spinae) are labelled with their
+    group force per side, the ITB is drawn dashed with its tension. The title
+    says the condition (task, model, compensation); a box gives the posture,
+    the feasibility and any compensation angle on its bound.
 
     Returns the matplotlib Figure (saved to ``path`` when given).
     """
@@ -47,7 +56,10 @@ def plot_posture(sol, path=None, *, title=None, max_force=None):
     force = np.array([sol.muscle_force[n] for n in model.muscles])
     fmax = max_force or max(force.max(), 1.0)
     segs, vals = [], []
+    shown = force >= min_force
     for i in range(len(force)):
+        if not shown[i]:
+            continue
         pts = g.path_points[arr.path_start[i]:arr.path_start[i + 1]]
         for a, b in zip(pts[:-1], pts[1:]):
             segs.append((a, b))
@@ -76,6 +88,7 @@ def plot_posture(sol, path=None, *, title=None, max_force=None):
         ax.axhline(0.0, color="0.6", lw=1)
         for p in (o[0], hips[0], hips[1]):
             ax.plot(*xy(p), "o", color="0.2", ms=5)
+        _label_key_muscles(ax, sol, g, arr, xy, h)
         ax.set_aspect("equal")
         ax.set_title(label)
         ax.set_xlabel(xlabel)
@@ -91,13 +104,98 @@ def plot_posture(sol, path=None, *, title=None, max_force=None):
     text = (f"pelvic tilt {post['pelvic_tilt_deg']:.1f} deg, list {post['pelvic_list_deg']:.1f} deg\n"
             f"trunk flexion {post['trunk_flexion_deg']:.1f} deg, lean {post['trunk_lean_deg']:.1f} deg\n"
             f"hip contact R {sol.hip_contact_force['r'] / sol.body_weight:.2f} BW, "
+            f"L {sol.hip_contact_force['l'] / sol.body_weight:.2f} BW\n"
             f"L5/S1 compression {sol.l5s1_compression:.0f} N")
+    bounds = sol.compensation_at_bound
+    warn = []
+    if not sol.feasible:
+        worst = max(sol.reserve.items(), key=lambda kv: abs(kv[1]))
+        warn.append(f"INFEASIBLE: reserve {worst[0]} {worst[1]:.2f} N m")
+    warn += [f"AT BOUND: {b}" for b in bounds]
+    if warn:
+        text += "\n" + "\n".join(warn)
     axes[0].text(0.02, 0.02, text, transform=axes[0].transAxes, fontsize=8, va="bottom",
-                 bbox=dict(facecolor="white", alpha=0.8, edgecolor="0.8"))
+                 color="firebrick" if warn else "black",
+                 bbox=dict(facecolor="white", alpha=0.85, edgecolor="0.8"))
+    if any(b.angle in ("pelvic_list", "trunk_lean") for b in bounds):
+        _draw_bounds(axes[1], sol, bounds, g, ground)
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, fmax))
-    fig.colorbar(sm, ax=axes, shrink=0.6, label="muscle force [N]")
-    fig.suptitle(title or f"{sol.task.describe()}, compensation {sol.compensation!r}")
+    fig.colorbar(sm, ax=axes, shrink=0.6,
+                 label=f"muscle force [N] (muscles below {min_force:g} N not drawn)")
+    fig.suptitle(title or _title(sol), fontsize=10)
     if path is not None:
         fig.savefig(path, dpi=130)
         plt.close(fig)
     return fig
+
+
+def _title(sol) -> str:
+    from .labels import compensation_words, model_words, task_words
+
+    return (f"{task_words(sol.task)}\n{model_words(sol.model)}; "
+            f"{compensation_words(sol.compensation)}")
+
+
+def _label_key_muscles(ax, sol, g, arr, xy, h):
+    """Name the key muscles at the middle of their strongest line, with the
+    group force of that side; the ITB at its middle."""
+    model = sol.model
+    for group, text in KEY_GROUPS.items():
+        if group not in model.groups:
+            continue
+        totals = {side: sum(sol.muscle_force[m] for m in model.groups[group]
+                            if m.endswith("_" + side)) for side in ("r", "l")}
+        sides = ("r", "l") if h == 2 else (max(totals, key=totals.get),)
+        for side in sides:
+            names = [m for m in model.groups[group] if m.endswith("_" + side)]
+            total = totals[side]
+            best = max(names, key=lambda m: sol.muscle_force[m])
+            if sol.muscle_force[best] < MIN_FORCE_N:
+                continue  # not drawn
+            i = model.muscles.index(best)
+            pts = g.path_points[arr.path_start[i]:arr.path_start[i + 1]]
+            mid = xy(0.5 * (pts[0] + pts[-1]))
+            dx = 0.1 if (h == 2 and side == "r") or (h == 0 and group != "erector_spinae") \
+                else -0.1
+            ax.annotate(f"{text} {side.upper()} {total:.0f} N", mid,
+                        xytext=(mid[0] + dx * 1.6, mid[1] + 0.03), fontsize=7.5,
+                        ha="left" if dx > 0 else "right", color="0.1",
+                        arrowprops=dict(arrowstyle="-", color="0.4", lw=0.6))
+    itb = g.itb_points
+    for s in range(2):
+        p = itb[arr.itb_start[s]:arr.itb_start[s + 1]]
+        t = sol.itb_tension["rl"[s]]
+        if t < MIN_FORCE_N or (h == 0 and s == 1):
+            continue
+        mid = xy(p[len(p) // 2])
+        dx = 0.12 if (h == 2 and s == 0) or h == 0 else -0.12
+        ax.annotate(f"ITB {'RL'[s]} {t:.0f} N", mid, xytext=(mid[0] + dx, mid[1] - 0.08),
+                    fontsize=7.5, color="tab:green", ha="left" if dx > 0 else "right",
+                    arrowprops=dict(arrowstyle="-", color="tab:green", lw=0.6))
+
+
+def _draw_bounds(ax, sol, bounds, g, ground):
+    """Frontal view: the binding compensation bound as a red line through the
+    pelvis (list) or the trunk (lean) at the bound's angle."""
+    import numpy as np
+
+    o = g.origin
+    for b in bounds:
+        if b.angle == "pelvic_list":
+            c = 0.5 * (o[2] + o[4])
+            ang = np.deg2rad(sol.posture["pelvic_list_deg"])
+            d = 0.16 * np.array([np.cos(ang), np.sin(ang)])
+            ax.plot([c[2] - d[0], c[2] + d[0]], [c[1] - ground - d[1], c[1] - ground + d[1]],
+                    color="firebrick", lw=1.5, ls=":")
+            ax.annotate(f"list at {b.bound} bound", (c[2] + d[0], c[1] - ground + d[1]),
+                        fontsize=7.5, color="firebrick", xytext=(4, -10),
+                        textcoords="offset points")
+        elif b.angle == "trunk_lean":
+            c = o[0]
+            ang = np.deg2rad(sol.posture["trunk_lean_deg"])
+            d = 0.35 * np.array([np.sin(ang), np.cos(ang)])
+            ax.plot([c[2], c[2] + d[0]], [c[1] - ground, c[1] - ground + d[1]],
+                    color="firebrick", lw=1.5, ls=":")
+            ax.annotate(f"lean at {b.bound} bound", (c[2] + d[0], c[1] - ground + d[1]),
+                        fontsize=7.5, color="firebrick", xytext=(4, 0),
+                        textcoords="offset points")

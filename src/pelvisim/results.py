@@ -1,19 +1,28 @@
 """Sweep results on disk: NetCDF with provenance, and tidy CSV for spreadsheets."""
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
-__all__ = ["save", "load", "to_tidy_csv", "tidy", "GROUP_LEVEL"]
+from .errors import ExperimentError, InputFileError, MissingFileError
 
-# Group-level outputs written by :func:`to_tidy_csv` (the muscle-level ones are
-# in the NetCDF file).
+__all__ = ["save", "load", "to_tidy_csv", "tidy", "GROUP_LEVEL", "compensation_at_bound",
+           "at_bound_text", "MAX_CSV_MUSCLE_ROWS", "atomic_path"]
+
+# Outputs written by :func:`to_tidy_csv`, one row per point and item (group,
+# muscle, DOF or posture angle) and side; muscle forces too when the table
+# stays below MAX_CSV_MUSCLE_ROWS rows of them (always in the NetCDF file).
 GROUP_LEVEL = ("group_force", "group_force_bw", "itb_tension", "itb_tension_bw",
                "hip_contact_force", "hip_contact_force_bw", "l5s1_compression",
                "l5s1_compression_bw", "l5s1_shear_ap", "l5s1_shear_lat", "ground_pair_force",
-               "feasible")
+               "reserve", "posture", "objective")
+MAX_CSV_MUSCLE_ROWS = 500_000
+_ITEM_DIMS = ("group", "muscle", "dof", "angle")
 
 
 def _engine() -> str:
@@ -60,47 +69,102 @@ def save(dataset: xr.Dataset, path) -> Path:
         if var.dtype.kind in "fiub" and var.size > 0:
             encoding[name] = {"zlib": True, "complevel": 4} if engine == "netcdf4" else \
                 {"compression": "gzip"}
-    ds.to_netcdf(path, engine=engine, encoding=encoding)
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, engine=engine, encoding=encoding)
     return path
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """A temporary name beside ``path``, renamed onto it (``os.replace``) only
+    when the block finishes: a reader never sees a half-written file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def load(path) -> xr.Dataset:
     """Read a sweep written by :func:`save` (fully loaded into memory)."""
     path = Path(path)
+    if not path.exists():
+        raise MissingFileError(f"{path}: <file>: results file not found")
     if not path.is_file():
-        raise FileNotFoundError(f"results file {str(path)!r} not found")
-    with xr.open_dataset(path, engine=_engine()) as ds:
-        return ds.load()
+        raise InputFileError(f"{path}: <file>: is a folder: allowed a results .nc file")
+    try:
+        with xr.open_dataset(path, engine=_engine()) as ds:
+            ds = ds.load()
+    except (OSError, ValueError, RuntimeError, KeyError, TypeError, IndexError) as exc:
+        # the NetCDF/HDF5 readers raise any of these for a file that is not NetCDF
+        raise InputFileError(f"{path}: <file>: not a pelvisim result (not a NetCDF file: "
+                             f"{' '.join(str(exc).split())[:120]}): allowed a .nc file written "
+                             f"by pelvisim run") from None
+    missing = [k for k in _REQUIRED if k not in ds.variables]
+    if "pelvisim_version" not in ds.attrs or missing:
+        what = f"no variable {missing[0]!r}" if missing else "no pelvisim_version attribute"
+        raise InputFileError(f"{path}: <file>: not a pelvisim result ({what}): allowed a .nc "
+                             f"file written by pelvisim run")
+    return ds
+
+
+# variables every pelvisim result has (load checks them)
+_REQUIRED = ("feasible", "status", "reserve", "dof", "group", "side", "muscle", "group_force",
+             "body_weight", "posture", "angle", "itb_tension", "hip_contact_force",
+             "l5s1_compression")
 
 
 def tidy(dataset: xr.Dataset):
-    """Group-level outputs in long format (a pandas DataFrame).
+    """Outputs in long format (a pandas DataFrame), every row saying its condition.
 
-    Columns: one per sweep dimension/factor, then ``quantity``, ``group``,
-    ``side``, ``value``, ``unit``.
+    Columns: one per sweep dimension/factor; ``feasible`` (1 when the muscles
+    do the task at that point, 0 when reserve moments help: the row's value is
+    then not a result); ``compensation_at_bound`` (e.g. ``pelvic_list lower``,
+    empty when inside the bounds); then ``quantity``, ``item`` (group, muscle,
+    DOF or posture angle; ``-`` when none), ``side``, ``value``, ``unit``.
     """
     import pandas as pd
 
+    point = _point_table(dataset)
+    keys = [c for c in point.columns if c not in ("feasible", "compensation_at_bound")]
+    names = list(GROUP_LEVEL)
+    if "muscle_force" in dataset and \
+            dataset["muscle_force"].size <= MAX_CSV_MUSCLE_ROWS:
+        names.append("muscle_force")
     frames = []
-    for name in GROUP_LEVEL:
+    for name in names:
         if name not in dataset:
             continue
         da = dataset[name]
         df = da.to_dataframe(name="value").reset_index()
         df = df.drop(columns=[c for c in df.columns if c not in da.dims and c != "value"
                               and c not in _point_coords(dataset)], errors="ignore")
-        if name == "feasible":
-            df["value"] = df["value"].astype(int)
+        item = [d for d in _ITEM_DIMS if d in da.dims]
+        df = df.rename(columns={item[0]: "item"}) if item else df.assign(item="-")
         df.insert(len(df.columns) - 1, "quantity", name)
-        if "group" not in df:
-            df["group"] = "-"
         if "side" not in df:
             df["side"] = "-"
         df["unit"] = da.attrs.get("units", "")
         frames.append(df)
     out = pd.concat(frames, ignore_index=True)
-    lead = [c for c in out.columns if c not in ("quantity", "group", "side", "value", "unit")]
-    return out[lead + ["quantity", "group", "side", "value", "unit"]]
+    out = out.merge(point, on=keys, how="left") if keys else \
+        out.assign(**{c: point[c].iloc[0] for c in point.columns})
+    lead = keys + ["feasible", "compensation_at_bound"]
+    return out[lead + ["quantity", "item", "side", "value", "unit"]]
+
+
+def _point_table(dataset):
+    """One row per point: its factor values, feasibility and compensation flags."""
+    feas = dataset["feasible"]
+    df = feas.astype(int).to_dataframe(name="feasible").reset_index()
+    df = df.drop(columns=[c for c in df.columns if c not in feas.dims and c != "feasible"
+                          and c not in _point_coords(dataset)], errors="ignore")
+    df["compensation_at_bound"] = at_bound_text(dataset).values.reshape(-1) \
+        if feas.ndim else at_bound_text(dataset).item()
+    return df
 
 
 def _point_coords(dataset):
@@ -109,11 +173,82 @@ def _point_coords(dataset):
             and c != "muscle_group"]
 
 
+def compensation_at_bound(dataset: xr.Dataset, model, task) -> xr.DataArray:
+    """Per point and compensation angle: -1 at the lower bound of optimal
+    compensation, +1 at the upper, 0 inside (or not optimal compensation).
+
+    ``model`` and ``task`` are those the sweep ran (task factors are applied
+    per point). Bounds: the parameter file's ``[compensation] bounds_deg``, as
+    the solver uses them (:mod:`pelvisim.bounds`).
+    """
+    from .bounds import at_bound, limits
+    from .params import COMPENSATION_ANGLES
+
+    feas = dataset["feasible"]
+    dims = list(feas.dims)
+    flat = feas.stack(_p=dims) if dims else feas.expand_dims(_p=[0])
+    post = dataset["posture"]
+    post = (post.stack(_p=dims) if dims else post.expand_dims(_p=[0])).transpose("_p", "angle")
+    angles = [str(a) for a in dataset["angle"].values]
+    facs = json.loads(dataset.attrs.get("factors", "{}"))
+    task_f = {n: f["target"] for n, f in facs.items() if f["kind"] == "task"}
+    if "compensation" in flat.coords and "compensation" in dims:
+        comps = [str(c) for c in flat["compensation"].values]
+    else:
+        comps = [str(dataset.attrs.get("compensation", "none"))] * flat.sizes["_p"]
+    flags = np.zeros((flat.sizes["_p"], len(COMPENSATION_ANGLES)), dtype=np.int8)
+    cache = {}
+    for p, comp in enumerate(comps):
+        if comp != "optimal":
+            continue
+        changes = {t: _scalar(flat[n].values[p]) for n, t in task_f.items()}
+        key = tuple(sorted(changes.items()))
+        if key not in cache:
+            t = task.replace(**changes) if changes else task
+            cache[key] = (t, limits(model, t))
+        t, lims = cache[key]
+        posture = dict(zip(angles, post.values[p].tolist()))
+        for b in at_bound(model, t, posture, task_limits=lims):
+            flags[p, COMPENSATION_ANGLES.index(b.angle)] = -1 if b.bound == "lower" else 1
+    bounds = model.params.compensation.bounds
+    da = xr.DataArray(flags.reshape(feas.shape + (len(COMPENSATION_ANGLES),)),
+                      dims=dims + ["compensation_angle"],
+                      coords={**{d: dataset[d] for d in dims},
+                              "compensation_angle": list(COMPENSATION_ANGLES)})
+    da.attrs.update(units="1", long_name="compensation angle at a bound of optimal "
+                    "compensation: -1 lower, +1 upper, 0 inside or not optimal",
+                    bounds_deg=json.dumps({a: [round(float(np.rad2deg(v)), 6) for v in bounds[a]]
+                                           for a in COMPENSATION_ANGLES}),
+                    bounds_note="pelvic_list and trunk_lean bound the change from the task's "
+                                "posture; pelvic_tilt and lumbar_flexion the absolute angles")
+    return da
+
+
+def at_bound_text(dataset: xr.Dataset) -> xr.DataArray:
+    """Per point: ``"pelvic_list lower; trunk_lean upper"`` or ``""``."""
+    feas = dataset["feasible"]
+    if "compensation_at_bound" not in dataset:
+        return xr.full_like(feas, "", dtype=object)
+    flags = dataset["compensation_at_bound"]
+    names = [str(a) for a in flags["compensation_angle"].values]
+    arr = flags.transpose(*feas.dims, "compensation_angle").values
+    flat = arr.reshape(-1, len(names))
+    text = np.array(["; ".join(f"{n} {'lower' if v < 0 else 'upper'}"
+                               for n, v in zip(names, row) if v) for row in flat], dtype=object)
+    return xr.DataArray(text.reshape(feas.shape), dims=feas.dims, coords=feas.coords)
+
+
+def _scalar(v):
+    v = v.item() if hasattr(v, "item") else v
+    return v
+
+
 def to_tidy_csv(dataset: xr.Dataset, path) -> Path:
     """Write :func:`tidy` to CSV (one row per point, output, group and side)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tidy(dataset).to_csv(path, index=False, float_format="%.6g")
+    with atomic_path(path) as tmp:
+        tidy(dataset).to_csv(tmp, index=False, float_format="%.6g")
     return path
 
 
@@ -152,8 +287,12 @@ def output(dataset: xr.Dataset, name: str, *, bw: bool = False) -> xr.DataArray:
 
             close = difflib.get_close_matches(name, output_names(dataset), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ValueError(f"output: {name!r}: allowed a data variable, muscle group, muscle "
+            raise ExperimentError(f"output: {name!r}: allowed a data variable, muscle group, muscle "
                              f"or posture angle{hint}")
+        if "muscle_force" not in dataset:
+            raise ExperimentError(f"output: {name!r}: a muscle output, but the results hold no "
+                                  f"muscle_force (swept with muscle_outputs=False): allowed a "
+                                  f"data variable, muscle group or posture angle")
         f = dataset["muscle_force"].sel(muscle=sel)
         side = xr.DataArray([m[-1] for m in sel], dims="muscle", coords={"muscle": sel})
         da = f.groupby(side.rename("side")).sum("muscle").reindex(side=list(dataset["side"].values))

@@ -9,11 +9,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import TaskError
 from ._kernels.batch import NONE, OPTIMAL, PRESCRIBED, run_batch
+from ._kernels.passive import passive_joint_moments_batch
 from .conventions import N_COORD, N_DOF
 from .params import COMPENSATION_ANGLES
 from .recruitment import SolverOptions
 
+# compensation angles that are frontal orientations of a segment in space
+FRONTAL_ORIENTATION_ANGLES = ("pelvic_list", "trunk_lean")
 # criterion name -> (exponent, weights: "unit" or "volume")
 CRITERIA = {
     "activation_squared": (2.0, "unit"),   # OpenSim static optimization
@@ -43,6 +47,34 @@ class Prescribed:
     pelvic_tilt_deg: float = 0.0
     lumbar_flexion_deg: float | None = None
 
+    def __post_init__(self):
+        for name in COMPENSATION_ANGLES:
+            v = getattr(self, name + "_deg")
+            if v is None and name == "lumbar_flexion":
+                continue
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)) \
+                    or not np.isfinite(v):
+                raise TaskError(f"compensation: {name}_deg: {v!r}: allowed a finite number [deg]")
+
+    def check(self, angles, q0, bounds, where="") -> None:
+        """Raise TaskError unless the prescribed posture lies within the
+        compensation bounds [rad] (params ``[compensation] bounds_deg``)."""
+        x = self.vector(angles)
+        if "pelvic_tilt" in angles:
+            tilt = float(np.rad2deg(x[0]))
+            lumbar = (-tilt if self.lumbar_flexion_deg is None else float(self.lumbar_flexion_deg))
+            checks = (("pelvic_tilt", tilt, q0[0]), ("lumbar_flexion", lumbar, q0[2]))
+        else:
+            checks = tuple((a, float(getattr(self, a + "_deg")), 0.0) for a in angles)
+        for name, change, base in checks:
+            lo, hi = (float(np.rad2deg(b - base)) for b in bounds[name])
+            if not lo - 1e-9 <= change <= hi + 1e-9:
+                how = (" (follows -pelvic_tilt_deg unless lumbar_flexion is given)"
+                       if name == "lumbar_flexion" and self.lumbar_flexion_deg is None else "")
+                raise TaskError(f"compensation: {name}_deg: {change:g}{how}: allowed a change of "
+                                f"[{lo:g}, {hi:g}] deg from this task's posture (compensation "
+                                f"bounds_deg.{name} of {where or 'the parameter file'})")
+
     def vector(self, angles: tuple[str, ...]) -> np.ndarray:
         """Kernel vector [rad]: frontal [d_list, d_lean]; sagittal [d_tilt,
         d_trunk_inclination] (see ``pipeline.apply_compensation``)."""
@@ -50,7 +82,7 @@ class Prescribed:
         allowed = angles + ("lumbar_flexion",) if sagittal else angles
         for name in COMPENSATION_ANGLES:
             if name not in allowed and getattr(self, name + "_deg") not in (0.0, None):
-                raise ValueError(f"compensation: {name}_deg: this task compensates only with "
+                raise TaskError(f"compensation: {name}_deg: this task compensates only with "
                                  f"{', '.join(allowed)}")
         x = np.zeros(2)
         for k, name in enumerate(angles):
@@ -62,10 +94,10 @@ class Prescribed:
 
 def criterion_arrays(model, criterion: str):
     """Kernel arrays of ``model`` for a recruitment criterion looked up by name."""
-    if criterion not in CRITERIA:
+    if not isinstance(criterion, str) or criterion not in CRITERIA:
         close = difflib.get_close_matches(criterion, CRITERIA, n=2)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ValueError(f"criterion: {criterion!r}: allowed {', '.join(CRITERIA)}{hint}")
+        raise TaskError(f"criterion: {criterion!r}: allowed {', '.join(CRITERIA)}{hint}")
     exponent, kind = CRITERIA[criterion]
     arr = model.arrays
     if kind == "volume":
@@ -98,16 +130,37 @@ def _compensation_setup(model, task, ta, compensation, B):
         mode = OPTIMAL
     elif isinstance(compensation, Prescribed):
         mode = PRESCRIBED
+        compensation.check(angles, ta.q0, comp.bounds, model.params.path.name)
         x0[:] = compensation.vector(angles)
     else:
-        raise ValueError(f"compensation: {compensation!r}: allowed 'none', 'optimal' or "
+        raise TaskError(f"compensation: {compensation!r}: allowed 'none', 'optimal' or "
                          f"pelvisim.Prescribed(...)")
     return mode, nvar, lo, hi, x0
 
 
+def posture_cost_weights(model, task) -> np.ndarray:
+    """Weight [-] per compensation angle of the posture cost sum_k w_k (x_k / scale)^2.
+
+    Tissue model: ``frontal_orientation_weight`` on the frontal orientation of
+    the trunk and the pelvis in space (trunk lean, pelvic list), which people
+    keep near level for balance and gaze; nothing on the sagittal angles,
+    whose posture the tissues and the effort decide. Penalty model (earlier
+    versions): ``posture_cost_weight`` on every angle.
+    """
+    w = np.zeros(2)
+    angles = task.compensation_angles
+    if model.posture == "penalty":
+        w[:len(angles)] = model.param("posture_cost_weight")
+    else:
+        for k, name in enumerate(angles):
+            if name in FRONTAL_ORIENTATION_ANGLES:
+                w[k] = model.param("frontal_orientation_weight")
+    return w
+
+
 BatchOutput = namedtuple("BatchOutput", [
     "x", "q", "activation", "force", "reserve", "tau", "itb", "hip", "l5s1", "ground_pair",
-    "status", "iterations", "objective", "evaluations", "feasible",
+    "status", "iterations", "objective", "evaluations", "feasible", "passive_moment",
 ])
 
 
@@ -131,19 +184,22 @@ def run_points(model, task, strength=None, *, compensation="none",
     B, n = strength.shape
     mode, nvar, lo, hi, x0 = _compensation_setup(model, task, ta, compensation, B)
     comp = model.params.compensation
-    weight = model.param("posture_cost_weight")
+    weight = posture_cost_weights(model, task)
     out = BatchOutput(
         x=np.zeros((B, 2)), q=np.zeros((B, N_COORD)), activation=np.zeros((B, n)),
         force=np.zeros((B, n)), reserve=np.zeros((B, N_DOF)), tau=np.zeros((B, N_DOF)),
         itb=np.zeros((B, 2)), hip=np.zeros((B, 2, 2, 3)), l5s1=np.zeros((B, 3)),
         ground_pair=np.zeros(B), status=np.zeros(B, dtype=np.int64),
         iterations=np.zeros(B, dtype=np.int64), objective=np.zeros(B),
-        evaluations=np.zeros(B, dtype=np.int64), feasible=np.zeros(B, dtype=bool))
+        evaluations=np.zeros(B, dtype=np.int64), feasible=np.zeros(B, dtype=bool),
+        passive_moment=np.zeros((B, N_DOF)))
     run_batch(arr, ta, strength, x0, mode, nvar, lo, hi, comp.angle_scale, weight,
               options.tol, options.max_iter, 1e-4, 200, out.x, out.q, out.activation,
               out.force, out.reserve, out.tau, out.itb, out.hip, out.l5s1, out.ground_pair,
               out.status, out.iterations, out.objective, out.evaluations)
     out.feasible[:] = np.all(np.abs(out.reserve) <= options.feasibility_tol, axis=1)
+    passive_joint_moments_batch(arr.pj_nz, arr.pj_a, arr.pj_b, arr.pj_range, out.q,
+                                out.passive_moment)
     return out
 
 

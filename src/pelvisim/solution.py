@@ -7,6 +7,7 @@ from typing import Mapping
 import numpy as np
 
 from .conventions import COORDINATES, DOFS, SIDES
+from .errors import ParameterError
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,9 @@ class Solution:
         0 in single stance.
     reserve : dict DOF -> [N m] reserve moment (zero when feasible)
     demanded_moment : dict DOF -> [N m] net joint moment the task demands
+    passive_moment : dict DOF -> [N m] moment of the passive joint tissues
+        (ligaments, discs, capsules; not the passive fibre force of muscles),
+        part of the demanded moment that the muscles do not have to produce
     posture : dict angle name (``*_deg``) -> [deg], the posture actually used
     """
 
@@ -63,6 +67,7 @@ class Solution:
     ground_pair_force: float
     reserve: Mapping[str, float]
     demanded_moment: Mapping[str, float]
+    passive_moment: Mapping[str, float]
     posture: Mapping[str, float]
 
     @classmethod
@@ -86,6 +91,7 @@ class Solution:
             ground_pair_force=float(out.ground_pair[b]),
             reserve=dict(zip(DOFS, out.reserve[b].tolist())),
             demanded_moment=dict(zip(DOFS, out.tau[b].tolist())),
+            passive_moment=dict(zip(DOFS, out.passive_moment[b].tolist())),
             posture=posture_dict(q),
         )
 
@@ -107,9 +113,9 @@ class Solution:
     def group_force(self, group: str, side: str) -> float:
         """Summed force [N] of a muscle group on one side."""
         if group not in self.model.groups:
-            raise ValueError(f"group: {group!r}: allowed {', '.join(self.model.groups)}")
+            raise ParameterError(f"group: {group!r}: allowed {', '.join(self.model.groups)}")
         if side not in SIDES:
-            raise ValueError(f"side: {side!r}: allowed r, l")
+            raise ParameterError(f"side: {side!r}: allowed r, l")
         return float(sum(self.muscle_force[m] for m in self.model.groups[group]
                          if m.endswith("_" + side)))
 
@@ -127,25 +133,52 @@ class Solution:
             rows.append({"quantity": name, "side": "-", "value": getattr(self, name), "unit": "N"})
         return pd.DataFrame(rows)
 
+    @property
+    def compensation_at_bound(self) -> list:
+        """Compensation angles on a bound of optimal compensation
+        (:class:`pelvisim.bounds.AtBound`; empty when inside, or when the
+        compensation is not ``"optimal"``)."""
+        if self.compensation != "optimal":
+            return []
+        from .bounds import at_bound
+
+        return at_bound(self.model, self.task, self.posture)
+
     def summary(self) -> str:
-        """A plain-text table of the key outputs."""
+        """A plain-text table of the key outputs, with the condition it holds
+        for (task, body, strengths, compensation, criterion) and whether the
+        muscles can do it (infeasible values are marked ``*``)."""
+        from .labels import compensation_words, model_words, task_words
+
         hip_bw = self.hip_contact_force_bw
-        lines = [f"{self.task.describe()}  compensation={self.compensation!r}  "
-                 f"criterion={self.criterion}  objective={self.objective:.4g}  "
-                 f"feasible={self.feasible}",
-                 f"{'group':<20}{'right [N]':>12}{'left [N]':>12}"]
+        mark = "" if self.feasible else " *"
+        lines = [f"task: {task_words(self.task)}",
+                 f"model: {model_words(self.model)}",
+                 f"{compensation_words(self.compensation)}; criterion {self.criterion} "
+                 f"(objective {self.objective:.4g})"]
+        big = {k: v for k, v in self.reserve.items() if abs(v) >= 5e-3}
+        if self.feasible:
+            lines.append("feasible: the muscles do the task without reserve moments")
+        else:
+            lines.append("INFEASIBLE: the muscles cannot do the task; reserve moments [N m]: "
+                         + (", ".join(f"{k}={v:.2f}" for k, v in big.items()) or "below 0.005")
+                         + "; values marked * include that help and are not results")
+        for b in self.compensation_at_bound:
+            lines.append(f"compensation AT BOUND: {b} (the effort-least posture lies beyond it)")
+        lines.append(f"{'group':<20}{'right [N]':>12}{'left [N]':>12}")
         for g in self.model.groups:
-            lines.append(f"{g:<20}{self.group_force(g, 'r'):>12.1f}{self.group_force(g, 'l'):>12.1f}")
-        lines.append(f"{'ITB tension':<20}{self.itb_tension['r']:>12.1f}{self.itb_tension['l']:>12.1f}")
+            lines.append(f"{g:<20}{self.group_force(g, 'r'):>12.1f}"
+                         f"{self.group_force(g, 'l'):>12.1f}{mark}")
+        lines.append(f"{'ITB tension':<20}{self.itb_tension['r']:>12.1f}"
+                     f"{self.itb_tension['l']:>12.1f}{mark}")
         lines.append(f"{'hip contact':<20}{self.hip_contact_force['r']:>12.1f}"
                      f"{self.hip_contact_force['l']:>12.1f}   "
-                     f"({hip_bw['r']:.2f} / {hip_bw['l']:.2f} BW)")
+                     f"({hip_bw['r']:.2f} / {hip_bw['l']:.2f} BW){mark}")
         lines.append(f"L5/S1 compression {self.l5s1_compression:.1f} N, shear AP "
-                     f"{self.l5s1_shear_ap:.1f} N, lateral {self.l5s1_shear_lat:.1f} N")
+                     f"{self.l5s1_shear_ap:.1f} N, lateral {self.l5s1_shear_lat:.1f} N{mark}")
         if self.ground_pair_force != 0.0:
             lines.append(f"floor pushing the feet apart {self.ground_pair_force:.1f} N each "
                          "(negative: together)")
-        big = {k: v for k, v in self.reserve.items() if abs(v) >= 5e-3}
         lines.append("reserves [N m]: " + (", ".join(f"{k}={v:.2f}" for k, v in big.items())
                                           if big else "none"))
         lines.append("posture [deg]: " + ", ".join(f"{k[:-4]}={v:.1f}" for k, v in self.posture.items()

@@ -13,7 +13,10 @@ name                           what it changes
 ``<group>`` or ``<muscle>``    strength factor [0..1] (``gluteus_medius``,
                                ``gluteus_medius_r``, ``adductor_magnus``, ...;
                                ``a+b`` sets several to the same value)
-``tightness.<group|muscle>``   passive slack-length shortening [0..0.5]
+``tightness.<group|muscle>``   clinical tightness [deg] of lost passive range
+                               (hip flexors: modified Thomas test; hamstrings:
+                               straight-leg raise), see ``Model.with_tightness``
+``slack_shortening.<g|m>``     passive slack-length shortening [0..0.5]
 ``task.<parameter>``           a task parameter (``task.stance_pct``)
 ``body.mass_kg``               body mass [kg]
 ``body.height_m``              body height [m]
@@ -44,9 +47,10 @@ from typing import Any, Mapping
 import numpy as np
 import xarray as xr
 
+from .errors import ExperimentError
 from . import sampling
 from .conventions import DOFS, N_COORD, SIDES
-from .model import PASSIVE_GROUPS, TUNABLE
+from .model import PASSIVE_GROUPS, TIGHTNESS_TESTS, TUNABLE
 
 __all__ = ["sweep", "sensitivity", "Chunk", "run_chunk", "parse_factors", "Factor"]
 
@@ -81,8 +85,10 @@ class Factor:
 
     @property
     def units(self) -> str:
-        if self.kind in ("strength", "tightness"):
+        if self.kind in ("strength", "slack_shortening"):
             return "1"
+        if self.kind == "tightness":
+            return "deg"
         if self.kind in ("compensation", "criterion"):
             return ""
         return _units_from_name(self.target)
@@ -90,7 +96,8 @@ class Factor:
     @property
     def long_name(self) -> str:
         return {"strength": f"strength factor of {self.target} (1 healthy, 0 absent)",
-                "tightness": f"passive slack-length shortening of {self.target}",
+                "tightness": f"tightness of {self.target}: lost passive range",
+                "slack_shortening": f"passive slack-length shortening of {self.target}",
                 "task": f"task parameter {self.target}",
                 "body": f"body {self.target.split('_')[0]}",
                 "param": f"model parameter {self.target}",
@@ -125,7 +132,8 @@ def _plain(v):
 
 def _factor_names(model, task) -> list[str]:
     base = sorted({m[:-2] for m in model.muscles})
-    return (list(model.groups) + base + [f"tightness.{g}" for g in PASSIVE_GROUPS]
+    return (list(model.groups) + base + [f"tightness.{g}" for g in TIGHTNESS_TESTS]
+            + [f"slack_shortening.{g}" for g in PASSIVE_GROUPS]
             + [f"task.{k}" for k in task.params if k != "table"]
             + [f"body.{b}" for b in BODY] + [f"param.{p}" for p in TUNABLE]
             + ["compensation", "criterion"])
@@ -134,9 +142,9 @@ def _factor_names(model, task) -> list[str]:
 def _unknown(name, model, task, why=""):
     close = difflib.get_close_matches(name, _factor_names(model, task), n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return ValueError(
+    return ExperimentError(
         f"factor {name!r}: {why or 'unknown factor'}: allowed a group or muscle name (strength), "
-        f"tightness.<group>, task.<parameter> ({', '.join(k for k in task.params if k != 'table')}), "
+        f"tightness.<group>, slack_shortening.<group>, task.<parameter> ({', '.join(k for k in task.params if k != 'table')}), "
         f"body.mass_kg, body.height_m, param.<name> ({', '.join(TUNABLE)}), compensation, "
         f"criterion{hint}")
 
@@ -158,12 +166,12 @@ def _classify(name: str, model, task) -> tuple[str, str]:
         except ValueError:
             raise _unknown(name, model, task) from None
         return "strength", name
-    if prefix == "tightness":
+    if prefix in ("tightness", "slack_shortening"):
         try:
             resolve(model, rest)
         except ValueError:
             raise _unknown(name, model, task, "unknown muscle or group") from None
-        return "tightness", rest
+        return prefix, rest
     if prefix == "task":
         if rest not in task.params or rest == "table":
             raise _unknown(name, model, task, f"task {task.name} has no parameter {rest!r}")
@@ -191,7 +199,7 @@ def parse_factors(model, task, factors: Mapping[str, Any], sampler: str = "grid"
     if sampler not in sampling.SAMPLERS:
         close = difflib.get_close_matches(str(sampler), sampling.SAMPLERS, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
-        raise ValueError(f"sampler: {sampler!r}: allowed {', '.join(sampling.SAMPLERS)}{hint}")
+        raise ExperimentError(f"sampler: {sampler!r}: allowed {', '.join(sampling.SAMPLERS)}{hint}")
     out = []
     for name, spec in factors.items():
         kind, target = _classify(name, model, task)
@@ -199,36 +207,54 @@ def parse_factors(model, task, factors: Mapping[str, Any], sampler: str = "grid"
         if isinstance(spec, Mapping) and "from" in spec:
             missing = {"from", "to", "num"} - set(spec)
             if missing:
-                raise ValueError(f"factor {name!r}: linspace needs from, to, num (missing "
+                raise ExperimentError(f"factor {name!r}: linspace needs from, to, num (missing "
                                  f"{', '.join(sorted(missing))})")
-            values = np.linspace(float(spec["from"]), float(spec["to"]), int(spec["num"]))
+            extra = set(spec) - {"from", "to", "num"}
+            if extra:
+                raise ExperimentError(f"factor {name!r}: {', '.join(sorted(extra))}: unknown key: "
+                                      f"allowed from, to, num")
+            for key in ("from", "to"):
+                v = spec[key]
+                if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) \
+                        or not np.isfinite(v):
+                    raise ExperimentError(f"factor {name!r}: {key} = {v!r}: allowed a finite number")
+            num = spec["num"]
+            if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
+                raise ExperimentError(f"factor {name!r}: num = {num!r}: allowed a positive "
+                                      f"integer (number of points)")
+            values = np.linspace(float(spec["from"]), float(spec["to"]), int(num))
         elif isinstance(spec, (list, np.ndarray)) or (isinstance(spec, tuple) and kind in ("compensation", "criterion")):
-            values = np.asarray(spec)
+            try:
+                values = np.asarray(spec)
+            except ValueError:  # ragged nested lists
+                values = np.empty(0)
             if values.ndim != 1 or values.size == 0:
-                raise ValueError(f"factor {name!r}: {spec!r}: allowed a non-empty 1-D list of values")
+                raise ExperimentError(f"factor {name!r}: {spec!r}: allowed a non-empty 1-D list of values")
         elif isinstance(spec, str):
             values = np.asarray([spec])
         else:
             dist = sampling.as_distribution(spec, where=f"factor {name!r}")
             if sampler == "grid":
                 if n is None:
-                    raise ValueError(f"factor {name!r}: a range on a grid needs n (points per range)")
+                    raise ExperimentError(f"factor {name!r}: a range on a grid needs n (points per range)")
+                n = sampling.check_n(n, "grid")
                 lo, hi = getattr(dist, "bounds", (dist.ppf(0.0), dist.ppf(1.0)))
                 values, dist = np.linspace(lo, hi, int(n)), None
         if values is not None:
-            if kind in ("compensation", "criterion") or values.dtype.kind in "US":
+            if kind in ("compensation", "criterion") or (kind == "task" and values.dtype.kind in "US"):
                 values = values.astype(str)
+            elif values.dtype.kind in "iuf":
+                values = values.astype(float)
             else:
-                try:
-                    values = values.astype(float)
-                except ValueError:
-                    raise ValueError(f"factor {name!r}: {spec!r}: allowed numbers") from None
+                raise ExperimentError(f"factor {name!r}: {spec!r}: allowed a list of numbers")
         f = Factor(name, kind, target, None if values is None else tuple(values.tolist()), dist)
         _check_values(f, model, task)
         out.append(f)
     names = [f.name for f in out]
+    if sampler != "grid":
+        sampling.check_n(n, sampler)
     if sampler != "grid" and not any(f.dist is not None for f in out):
-        raise ValueError(f"sampler {sampler}: needs at least one factor given as a range "
+        raise ExperimentError(f"sampler {sampler}: needs at least one factor given as a range "
                          f"(low, high) or a distribution; factors: {', '.join(names) or 'none'}")
     return out
 
@@ -247,11 +273,11 @@ def _apply(f: Factor, v, model, task, check_only=False):
     where = f"factor {f.name!r}: {v!r}"
     if f.kind == "strength":
         if not (np.isfinite(v) and 0.0 <= v <= 1.0):
-            raise ValueError(f"{where}: allowed strength in [0, 1]")
+            raise ExperimentError(f"{where}: allowed strength in [0, 1]")
         return model, task, None
     if f.kind == "compensation":
         if v not in COMPENSATIONS:
-            raise ValueError(f"{where}: allowed {', '.join(COMPENSATIONS)}")
+            raise ExperimentError(f"{where}: allowed {', '.join(COMPENSATIONS)}")
         return model, task, v
     if f.kind == "criterion":  # taken by _chunks, not applied to the model
         from .simulate import CRITERIA
@@ -263,6 +289,8 @@ def _apply(f: Factor, v, model, task, check_only=False):
         return model, task, None
     if f.kind == "tightness":
         return model.with_tightness({k: v for k in f.target.split("+")}), task, None
+    if f.kind == "slack_shortening":
+        return model.with_slack_shortening({k: v for k in f.target.split("+")}), task, None
     if f.kind == "task":
         return model, task.replace(**{f.target: v}), None
     if f.kind == "body":
@@ -314,10 +342,13 @@ def run_chunk(chunk: Chunk) -> dict[str, np.ndarray]:
     return {
         "points": chunk.points,
         "muscle_force": out.force, "activation": out.activation,
-        "group_force": out.force @ _group_matrix(model),
+        # a row-wise sum, not a matrix product: BLAS blocking would make the last
+        # bit depend on the chunk size
+        "group_force": (out.force[:, :, None] * _group_matrix(model)[None]).sum(axis=1),
         "itb_tension": out.itb, "hip_contact_vector": hip_vec,
         "hip_contact_force": np.linalg.norm(hip_vec, axis=-1),
         "l5s1": out.l5s1, "ground_pair_force": out.ground_pair, "reserve": out.reserve,
+        "passive_moment": out.passive_moment, "demanded_moment": out.tau,
         "feasible": out.feasible, "status": out.status, "objective": out.objective, "posture": posture,
         "body_weight": np.full(B, model.body_weight),
     }
@@ -401,7 +432,7 @@ def _chunks(model, task, factors, values, P, compensation, criterion, chunk_size
 def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: int | None = None,
           seed=None, compensation="none", criterion: str = "activation_squared",
           progress: bool = True, chunk_size: int = 4096, client=None,
-          muscle_outputs: bool = True) -> xr.Dataset:
+          muscle_outputs: bool = True, store=None) -> xr.Dataset:
     """Solve ``task`` on ``model`` over a set of factors.
 
     Parameters
@@ -424,6 +455,12 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
     client : dask.distributed.Client, optional; run the chunks on it
     muscle_outputs : keep ``muscle_force`` and ``activation`` (1.3 kB per point;
         False for very large sweeps: group-level outputs only)
+    store : folder, optional
+        Write every finished chunk there (:class:`pelvisim.store.ChunkStore`);
+        if it holds chunks of the same sweep (an interrupted run), they are read
+        instead of solved again (with ``seed=None`` the recorded seed is reused).
+        The result is bitwise the one of an uninterrupted sweep. The caller
+        removes the store once the result is saved.
 
     Returns
     -------
@@ -431,15 +468,27 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
     """
     from .simulate import CRITERIA
 
-    if criterion not in CRITERIA:
+    if not isinstance(criterion, str) or criterion not in CRITERIA:
         close = difflib.get_close_matches(str(criterion), CRITERIA, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
-        raise ValueError(f"criterion: {criterion!r}: allowed {', '.join(CRITERIA)}{hint}")
+        raise ExperimentError(f"criterion: {criterion!r}: allowed {', '.join(CRITERIA)}{hint}")
     if isinstance(compensation, str) and compensation not in COMPENSATIONS:
-        raise ValueError(f"compensation: {compensation!r}: allowed {', '.join(COMPENSATIONS)}")
+        raise ExperimentError(f"compensation: {compensation!r}: allowed {', '.join(COMPENSATIONS)}")
     if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"chunk_size: {chunk_size!r}: allowed a positive integer")
+        raise ExperimentError(f"chunk_size: {chunk_size!r}: allowed a positive integer")
     facs = parse_factors(model, task, factors, sampler, n)
+    chunk_store = None
+    if store is not None:
+        from .store import ChunkStore
+
+        chunk_store = ChunkStore(store)
+        if isinstance(seed, np.random.Generator):
+            raise ExperimentError("seed: a numpy.random.Generator: allowed None or an integer "
+                                  "for a sweep with a store (a resumed sweep must redraw the "
+                                  "same design)")
+        old = chunk_store.recorded()
+        if seed is None and old is not None and isinstance(old.get("spec", {}).get("seed"), int):
+            seed = old["spec"]["seed"]
     seed = sampling.resolve_seed(seed)
     dims, shape, values, sample = _design(facs, sampler, n, seed)
     P = int(np.prod(shape)) if shape else 1
@@ -447,13 +496,22 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
         if f.dist is not None and f.kind == "strength":
             v = values[f.name]
             if np.any((v < 0) | (v > 1)):
-                raise ValueError(f"factor {f.name!r}: sampled strengths leave [0, 1]; "
+                raise ExperimentError(f"factor {f.name!r}: sampled strengths leave [0, 1]; "
                                  f"truncate the distribution (low, high)")
     results = _allocate(model, P, muscle_outputs)
-    chunks = _chunks(model, task, facs, values, P, compensation, criterion, int(chunk_size))
-    _execute(chunks, results, P, progress, client)
+    chunks = list(_chunks(model, task, facs, values, P, compensation, criterion, int(chunk_size)))
+    prov = _provenance(model, task, facs, compensation, criterion, sampler, n, seed)
+    done = set()
+    if chunk_store is not None:
+        spec = {k: v for k, v in prov.items() if k != "created_utc"}
+        spec.update(chunk_size=int(chunk_size), points=P, muscle_outputs=bool(muscle_outputs))
+        done = chunk_store.open(spec, len(chunks))
+    _execute(chunks, results, P, progress, client, chunk_store, done)
     ds = _dataset(model, facs, dims, shape, sample, results)
-    ds.attrs.update(_provenance(model, task, facs, compensation, criterion, sampler, n, seed))
+    ds.attrs.update(prov)
+    from .results import compensation_at_bound  # flags, after the sweep (issue 12)
+
+    ds["compensation_at_bound"] = compensation_at_bound(ds, model, task)
     return ds
 
 
@@ -467,30 +525,53 @@ def _allocate(model, P, muscle_outputs=True):
         "hip_contact_vector": np.zeros((P, 2, 3)), "hip_contact_force": np.zeros((P, 2)),
         "l5s1": np.zeros((P, 3)), "ground_pair_force": np.zeros(P),
         "reserve": np.zeros((P, len(DOFS))),
+        "passive_moment": np.zeros((P, len(DOFS))), "demanded_moment": np.zeros((P, len(DOFS))),
         "feasible": np.zeros(P, dtype=bool), "status": np.zeros(P, dtype=np.int64),
         "objective": np.zeros(P), "posture": np.zeros((P, len(ANGLES))),
         "body_weight": np.zeros(P),
     }
 
 
-def _execute(chunks, results, P, progress, client):
+def _execute(chunks, results, P, progress, client, chunk_store=None, done=()):
+    """Solve the chunks (those in ``done`` are read from ``chunk_store``) into
+    ``results``; each solved chunk is written to the store as it finishes."""
     from tqdm.auto import tqdm
 
     bar = tqdm(total=P, unit="pt", desc="sweep", disable=None if progress else True,
                leave=False)
+    todo = []
+    for i, chunk in enumerate(chunks):
+        if i in done:
+            part = chunk_store.read(i)
+            if not np.array_equal(part["points"], chunk.points):
+                raise AssertionError(f"chunk store {chunk_store.folder}: chunk {i} holds other "
+                                     f"points than the sweep's")
+            _store(results, part)
+            bar.update(len(chunk.points))
+        else:
+            todo.append(i)
+
+    def finished(i, part):
+        if chunk_store is not None:
+            chunk_store.write(i, {k: part[k] for k in ("points", *results)})
+        _store(results, part)
+        bar.update(len(part["points"]))
+
     try:
         if client is None:
-            for chunk in chunks:
-                _store(results, run_chunk(chunk))
-                bar.update(len(chunk.points))
+            for i in todo:
+                finished(i, run_chunk(chunks[i]))
         else:
             from dask.distributed import as_completed  # optional dependency
 
-            futures = client.map(run_chunk, list(chunks), pure=True)
-            for fut in as_completed(futures):
-                part = fut.result()
-                _store(results, part)
-                bar.update(len(part["points"]))
+            futures = client.map(run_chunk, [chunks[i] for i in todo], pure=True)
+            number = {f.key: i for f, i in zip(futures, todo)}
+            try:
+                for fut in as_completed(futures):
+                    finished(number[fut.key], fut.result())
+            except BaseException:
+                client.cancel(futures)
+                raise
     finally:
         bar.close()
 
@@ -499,6 +580,13 @@ def _store(results, part):
     idx = part["points"]
     for key, arr in results.items():
         arr[idx] = part[key]
+
+
+def _share(part, whole):
+    """part / whole where whole is not 0 (0 there)."""
+    out = np.zeros_like(whole)
+    np.divide(part, whole, out=out, where=np.abs(whole) > 1e-9)
+    return out
 
 
 def _dataset(model, facs, dims, shape, sample, r) -> xr.Dataset:
@@ -529,6 +617,10 @@ def _dataset(model, facs, dims, shape, sample, r) -> xr.Dataset:
         "l5s1_compression_bw": var(l5[:, 0] / bw),
         "ground_pair_force": var(r["ground_pair_force"]),
         "reserve": var(r["reserve"], ["dof"], [len(DOFS)]),
+        "passive_moment": var(r["passive_moment"], ["dof"], [len(DOFS)]),
+        "lumbar_passive_moment": var(-r["passive_moment"][:, 0]),
+        "lumbar_passive_share": var(_share(r["passive_moment"][:, 0], r["demanded_moment"][:, 0])),
+        "demanded_moment": var(r["demanded_moment"], ["dof"], [len(DOFS)]),
         "feasible": var(r["feasible"]), "status": var(r["status"]),
         "objective": var(r["objective"]),
         "posture": var(r["posture"], ["angle"], [len(ANGLES)]),
@@ -568,6 +660,10 @@ _VARIABLE_ATTRS = {
     "ground_pair_force": ("N", "double stance: mediolateral force of the floor on each foot, "
                           "pushing the feet apart (+) or together (-); 0 in single stance"),
     "reserve": ("N m", "reserve moment (zero when the muscles can do the task)"),
+    "passive_moment": ("N m", "moment of the passive joint tissues (ligaments, discs, capsule)"),
+    "demanded_moment": ("N m", "net joint moment the task demands"),
+    "lumbar_passive_moment": ("N m", "lumbar passive tissue moment resisting flexion (extension +)"),
+    "lumbar_passive_share": ("1", "passive tissues' share of the demanded lumbar flexion-extension moment"),
     "feasible": ("1", "all reserve moments below the feasibility tolerance"),
     "status": ("1", "solver status code (0 converged)"),
     "objective": ("1", "static-optimization objective"),
@@ -585,16 +681,27 @@ def _provenance(model, task, facs, compensation, criterion, sampler, n, seed) ->
     sampled = [f.name for f in facs if f.dist is not None]
     params = {k: (v if isinstance(v, (int, float, str)) or v is None else repr(v))
               for k, v in task.params.items()}
+    import platform
+
+    import llvmlite
+    import numba
+
     return {
         "title": f"pelvisim sweep: {task.describe()}",
         "pelvisim_version": str(__version__),
+        "numba_version": numba.__version__, "llvmlite_version": llvmlite.__version__,
+        "numpy_version": np.__version__, "xarray_version": xr.__version__,
+        "python_version": platform.python_version(),
         "params_path": str(model.params.path),
         "params_sha256": str(model.params.sha256),
         "model_mass_kg": float(model.mass_kg),
         "model_height_m": float(model.height_m),
         "model_strength": edits(model.strength, 1.0),
-        "model_tightness": edits(model.tightness, 0.0),
+        "model_tightness_deg": edits(model.tightness, 0.0),
+        "model_slack_shortening": edits(model.slack_shortening, 0.0),
+        "posture_model": model.posture,
         "model_params": json.dumps(dict(model.tuned)),
+        "model_passive_fibre_force": int(bool(model.passive_fibre_force)),
         "task": task.describe(),
         "task_name": task.name,
         "task_params": json.dumps(params),
@@ -610,74 +717,6 @@ def _provenance(model, task, facs, compensation, criterion, sampler, n, seed) ->
 
 
 # ------------------------------------------------------------------ sensitivity
-def sensitivity(dataset: xr.Dataset, outputs=("hip_contact_force_bw", "itb_tension",
-                                             "l5s1_compression"), *, num_resamples: int = 100,
-                conf_level: float = 0.95, seed=0) -> xr.Dataset:
-    """First-order and total Sobol' indices of a ``sampler="sobol"`` sweep (SALib).
-
-    Parameters
-    ----------
-    dataset : result of :func:`sweep` with ``sampler="sobol"``
-    outputs : names of data variables (a ``side`` dimension gives one output
-        per side, ``<name>_r`` / ``<name>_l``) or muscle group names (their
-        ``group_force`` per side, ``<group>_r`` / ``<group>_l``)
-
-    Returns
-    -------
-    xarray.Dataset with ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` [1] over
-    (``output``, ``factor``, any other factor dimensions of the sweep).
-    """
-    from SALib.analyze import sobol as salib_sobol
-    import warnings
-
-    if dataset.attrs.get("sampler") != "sobol":
-        raise ValueError(f"sensitivity: the sweep used sampler {dataset.attrs.get('sampler')!r}: "
-                         f"allowed only sobol")
-    names = json.loads(dataset.attrs["sampled_factors"])
-    problem = sampling.sobol_problem(len(names), names)
-    series = {}
-    for out in outputs:
-        if out in dataset.data_vars:
-            da = dataset[out]
-        elif "group" in dataset.coords and out in dataset["group"].values:
-            da = dataset["group_force"].sel(group=out)
-        else:
-            allowed = list(dataset.data_vars) + list(dataset["group"].values)
-            close = difflib.get_close_matches(out, allowed, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ValueError(f"sensitivity: output {out!r}: allowed a data variable or a muscle "
-                             f"group{hint}")
-        if "side" in da.dims:
-            for s in da["side"].values:
-                series[f"{out}_{s}"] = da.sel(side=s).drop_vars("side")
-        else:
-            series[out] = da
-    results = []
-    for label, da in series.items():
-        other = [d for d in da.dims if d != "sample"]
-        stacked = da.transpose(*other, "sample")
-        flat = stacked.values.reshape(-1, stacked.sizes["sample"])
-        S = np.full((4, flat.shape[0], len(names)), np.nan)
-        for i, y in enumerate(flat):
-            if np.ptp(y) <= 1e-12 * max(1.0, np.abs(y).max()):
-                S[:, i] = 0.0  # constant output: no variance to apportion
-                continue
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = salib_sobol.analyze(problem, np.ascontiguousarray(y), calc_second_order=False,
-                                          num_resamples=num_resamples, conf_level=conf_level,
-                                          seed=seed)
-            S[:, i] = [res["S1"], res["S1_conf"], res["ST"], res["ST_conf"]]
-        shape = tuple(stacked.sizes[d] for d in other)
-        coords = {d: stacked[d].values for d in other}
-        ds = xr.Dataset({k: (other + ["factor"], S[j].reshape(shape + (len(names),)))
-                         for j, k in enumerate(("S1", "S1_conf", "ST", "ST_conf"))},
-                        coords={**coords, "factor": names})
-        results.append(ds.expand_dims(output=[label]))
-    ds = xr.concat(results, dim="output")
-    for k, ln in (("S1", "first-order Sobol index"), ("S1_conf", "S1 confidence half-width"),
-                  ("ST", "total Sobol index"), ("ST_conf", "ST confidence half-width")):
-        ds[k].attrs.update(units="1", long_name=ln)
-    ds.attrs.update({k: v for k, v in dataset.attrs.items()})
-    ds.attrs["conf_level"] = float(conf_level)
-    return ds
+# The Sobol' analysis lives in pelvisim.sensitivity (kept importable from here).
+from .sensitivity import (SOBOL_MIN_N, ishigami_indices, sensitivity,  # noqa: E402,F401
+                          sobol_indices_of)

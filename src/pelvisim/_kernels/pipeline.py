@@ -13,6 +13,7 @@ from numba import njit
 from .._recruitment_kernel import objective_one, solve_one
 from .geometry import muscle_paths, path_force_on_set
 from .kinematics import N_SEG, PELVIS, SHANK_R, THIGH_R, matvec3, segment_frames, tmatvec3
+from .passive import passive_joint_moments
 from .statics import demanded_moments, free_side
 
 G = 9.81
@@ -59,7 +60,9 @@ def apply_compensation(task, x, q):
 def _loads(model, task, R, o, seg_out, pt_out, f_out):
     """All external loads in ground: segment weights, task loads, and either the
     ground reactions on both feet (double stance) or d'Alembert forces matching a
-    measured ground reaction (single stance). Returns the number of loads."""
+    measured ground reaction (single stance; in walking's double support with
+    the other foot's measured reaction added as a load). Returns the number of
+    loads."""
     n = 0
     for s in range(N_SEG):
         seg_out[n] = s
@@ -103,16 +106,31 @@ def _loads(model, task, R, o, seg_out, pt_out, f_out):
             n += 1
     else:
         gsum = task.grf[0] * task.grf[0] + task.grf[1] * task.grf[1] + task.grf[2] * task.grf[2]
-        if gsum > 0.0:
+        osum = (task.grf_other[0] * task.grf_other[0] + task.grf_other[1] * task.grf_other[1]
+                + task.grf_other[2] * task.grf_other[2])
+        if gsum > 0.0 or osum > 0.0:
             mass = 0.0
             for s in range(N_SEG):
                 mass += model.seg_mass[s]
-            acc_force = task.grf + total  # = m a of the whole body
+            # = m a of the whole body, from both feet's measured ground reactions
+            acc_force = task.grf + task.grf_other + total
             for s in range(N_SEG):
                 seg_out[n] = s
                 pt_out[n] = pt_out[s]
                 f_out[n] = -model.seg_mass[s] / mass * acc_force
                 n += 1
+        if osum > 0.0:
+            # double support in walking: the other foot's measured ground
+            # reaction on the other shank at its measured centre of pressure
+            # (task.cop_other, ground axes, relative to the pelvis origin). The
+            # stance foot's reaction needs no load (the stance shank is the
+            # root); this one enters the free bodies of the other leg's hip and
+            # knee and of the stance hip and knee (whose free side holds the
+            # other leg), and so their joint reactions.
+            seg_out[n] = SHANK_R + 2 * (1 - task.stance)
+            pt_out[n] = task.cop_other
+            f_out[n] = task.grf_other
+            n += 1
     return n
 
 
@@ -121,7 +139,7 @@ def demand(model, task, R, o, axes, centres, tau):
     """External loads at the placed posture and the moments [N m] they demand
     (without the task's moment offset). Returns the loads (segment, point,
     force, count) for the joint-reaction step."""
-    E = N_SEG * 2 + task.load_seg.shape[0] + 4  # + 2 feet + the pair of free_ground_pair
+    E = N_SEG * 2 + task.load_seg.shape[0] + 4  # + 2 feet (or the other foot) + the pair
     lseg = np.zeros(E, dtype=np.int64)
     lpt = np.zeros((E, 3))
     lf = np.zeros((E, 3))
@@ -309,13 +327,18 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
         st = itb_len[side] - model.itb_slack[side]
         if st > 0.0:
             itb_passive[side] = model.itb_stiffness[side] * st
+    # passive joint tissues (ligaments, discs, capsules)
+    tissue = np.zeros(m)
+    passive_joint_moments(model.pj_nz, model.pj_a, model.pj_b, model.pj_range, q, tissue)
     lseg, lpt, lf, ne = demand(model, task, R, o, axes, centres, tau)
     for j in range(m):
         tau[j] += task.tau_offset[j]
     rhs[:] = tau
     for j in range(m):
+        rhs[j] -= tissue[j]
         for i in range(n):
-            rhs[j] -= arm[j, i] * fp[i]
+            # muscle tone: a fixed baseline activation, not chosen by the recruitment
+            rhs[j] -= arm[j, i] * (fp[i] + model.tone[i] * fa[i])
             M[j, i] = arm[j, i] * fa[i]
         for side in range(2):
             rhs[j] -= itb_arm[j, side] * itb_passive[side]
@@ -373,6 +396,7 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
         ne += 2
     objective = objective_one(act, reserve, model.weights, model.exponent, model.reserve_weight)
     for i in range(n):
+        act[i] += model.tone[i]  # reported activation: tone + recruited
         force[i] = act[i] * fa[i] + fp[i]
     # ITB tension: inserted muscle force plus the passive band
     for side in range(2):
@@ -405,7 +429,9 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
             ant = matvec3(Rp, model.disc_ap)
             lat = Rp[:, 2]
             # force of the pelvis on the trunk is -total
-            l5s1[0] = -np.dot(total, normal)
+            # posterior ligaments resisting flexion pull along the spine at
+            # lig_arm behind the disc: their tension adds compression
+            l5s1[0] = -np.dot(total, normal) + model.lig_share * max(0.0, -tissue[0]) / model.lig_arm
             l5s1[1] = np.dot(total, ant)
             l5s1[2] = total[0] * lat[0] + total[1] * lat[1] + total[2] * lat[2]
         else:
