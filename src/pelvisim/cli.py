@@ -268,7 +268,8 @@ def _gait_summary(ds, side) -> str:
 
     sdims = _strength_dims(ds)
     lines = [f"gait trial, {side} stance: {ds.sizes['stance_pct']} frames, "
-             f"{int(ds['feasible'].sum())}/{ds['feasible'].size} points feasible "
+             f"{int(ds['feasible'].sum())}/{ds['feasible'].size} points feasible, "
+             f"{int((ds['status'] != 0).sum())} not converged "
              f"(body weight {float(ds['body_weight'].max()):.0f} N)"]
     conds = [{}] if not sdims else [dict(zip(sdims, c if isinstance(c, tuple) else (c,)))
                                     for c in ds.stack(_c=sdims)["_c"].values]
