@@ -198,14 +198,11 @@ def _tight_flexor_tilt(ctx):
 
 
 def _rhythm_compression(ctx, ratio, trunk=40.0):
-    """40 deg bend with the lumbar/pelvic ratio prescribed: pelvic tilt
-    trunk/(1+ratio), lumbar flexion the rest (trunk inclination kept)."""
-    import pelvisim
-
-    base = ctx.solve("forward_bend", trunk_flexion_deg=trunk)
-    pelvis = trunk / (1.0 + ratio)
-    comp = pelvisim.Prescribed(pelvic_tilt_deg=pelvis - base.posture["pelvic_tilt_deg"])
-    return ctx.solve("forward_bend", compensation=comp, trunk_flexion_deg=trunk)
+    """40 deg bend with the lumbar/pelvic ratio prescribed through the model's
+    lumbopelvic ratio (the lumbar share of the trunk inclination,
+    ratio / (1 + ratio)); posture otherwise fixed."""
+    model = ctx.model.with_params(lumbopelvic_ratio=ratio / (1.0 + ratio))
+    return ctx.solve("forward_bend", model=model, trunk_flexion_deg=trunk)
 
 
 def _tafazzol_change(ctx):
@@ -253,8 +250,8 @@ TARGETS: list[Target] = [
            _bend40_compression, "forward_bend trunk_flexion_deg=40, posture fixed"),
     Target("tafazzol_rhythm", "40 deg bend: compression change, lumbar/pelvic ratio 0.5 -> 3",
            "Tafazzol et al. 2014", "falls, by up to 21 %", -21.0, 0.0, "%", _tafazzol_change,
-           "forward_bend 40 deg, Prescribed pelvic tilt so that lumbar/pelvic = 0.5 and 3 at "
-           "the same trunk inclination; a known miss (shear falls, compression does not: "
+           "forward_bend 40 deg, model lumbopelvic ratio set so that lumbar/pelvic = 0.5 and 3 "
+           "at the same trunk inclination; a known miss (shear falls, compression does not: "
            "docs/compensation.md)", informative=True),
     Target("piriformis_crossover", "piriformis: external -> internal rotator",
            "Delp et al. 1999 (J Orthop Res 17:455)", "45-70 deg hip flexion", 45.0, 70.0, "deg",
