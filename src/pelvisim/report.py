@@ -230,6 +230,7 @@ def summary(name, description, datasets, outputs) -> str:
     """
     lines = [f"experiment: {name}", description, "",
              "* infeasible: reserve moments help, the value is not a result; "
+             "! a muscle at full activation (near saturation); "
              "^ optimal compensation at a bound", ""]
     for label, ds in datasets.items():
         lines += _run_summary(label, ds, outputs)
@@ -278,6 +279,12 @@ def _run_summary(label, ds, outputs) -> list[str]:
         text += (f"; {nbad} infeasible (largest reserve moment {float(res.max()):.3g} N m): "
                  + _conditions(ds, ~feas))
     out.append(text)
+    if "activation" in ds:
+        sat = (ds["activation"] >= 0.999).any("muscle") & feas
+        if bool(sat.any()):
+            out.append(f"   muscles at full activation at {int(sat.sum())} feasible points "
+                       f"(marked !; the solver is near saturation there): "
+                       + _conditions(ds, sat))
     bound = at_bound_text(ds)
     nb = int((bound != "").sum())
     if nb:
@@ -435,7 +442,10 @@ def _cell(ds, da, pt, bound):
             float(med)
     val = float(v)
     feasible = bool(f)
-    mark = ("" if feasible else "*") + ("^" if str(b.values) else "")
+    saturated = feasible and "activation" in ds and \
+        bool((ds["activation"].sel(pt) >= 0.999).any())
+    mark = ("" if feasible else "*") + ("!" if saturated else "") + \
+        ("^" if str(b.values) else "")
     return _fmt(val, unit=unit) + mark, (val if feasible else None)
 
 
