@@ -15,8 +15,20 @@ def model():
     return pelvisim.load_model()
 
 
+def tissue_moments(arr, q):
+    """Passive joint-tissue moments [N m] per DOF at posture q [rad] (13,),
+    written out independently of the kernel: zero in the neutral zone, an
+    exponential a (exp(b u / range) - 1) beyond it, resisting the motion."""
+    theta = q[2:]
+    lo, hi = arr.pj_nz[:, 0], arr.pj_nz[:, 1]
+    up = np.maximum(theta - hi, 0.0)
+    down = np.maximum(lo - theta, 0.0)
+    return (-arr.pj_a[:, 1] * np.expm1(arr.pj_b[:, 1] * up / arr.pj_range[:, 1])
+            + arr.pj_a[:, 0] * np.expm1(arr.pj_b[:, 0] * down / arr.pj_range[:, 0]))
+
+
 def assert_equilibrium(sol, *, atol=1e-6):
-    """Muscle moments + passive moments + reserves = demanded moments, per DOF."""
+    """Muscle moments + passive tissue moments + reserves = demanded moments, per DOF."""
     from pelvisim.geometry import posture_vector
 
     m = sol.model
@@ -26,7 +38,9 @@ def assert_equilibrium(sol, *, atol=1e-6):
     force = np.array([sol.muscle_force[n] for n in m.muscles])
     arr = m.arrays
     itb_passive = np.maximum(g.itb_length - arr.itb_slack, 0.0) * arr.itb_stiffness
-    produced = g.moment_arm @ force + g.itb_moment_arm @ itb_passive
+    tissue = tissue_moments(arr, q)
+    np.testing.assert_allclose(list(sol.passive_moment.values()), tissue, atol=1e-9, rtol=1e-9)
+    produced = g.moment_arm @ force + g.itb_moment_arm @ itb_passive + tissue
     reserve = np.array(list(sol.reserve.values()))
     demanded = np.array(list(sol.demanded_moment.values()))
     np.testing.assert_allclose(produced + reserve, demanded, atol=atol, rtol=1e-7)

@@ -80,18 +80,14 @@ def test_standing_l5s1_compression(standing):
     assert 400.0 <= standing.l5s1_compression <= 900.0
 
 
-@pytest.mark.parametrize("angle", [
-    30.0,
-    pytest.param(40.0, marks=pytest.mark.xfail(strict=True, reason="measured 4.0x")),
-    pytest.param(50.0, marks=pytest.mark.xfail(strict=True, reason="measured 4.7x")),
-])
+@pytest.mark.parametrize("angle", [30.0, 40.0, 50.0])
 def test_forward_bend_compression_ratio(model, standing, angle):
     """Forward bend of 30-50 deg: L5/S1 compression 2-3.5 x standing, carried
-    mostly by the erector spinae (Wilke 1999: about 2.2x at 36 deg flexion).
-
-    The lumped L1-S1 lumbar joint makes the bend demand the whole trunk moment
-    of the erector spinae at L5/S1 arms of 3-6 cm, without passive ligament or
-    fascia moments, so beyond 30 deg the ratio exceeds the published range."""
+    mostly by the erector spinae (Wilke 1999: about 2.2x at 36 deg flexion;
+    Arjmand & Shirazi-Adl 2006: 1912 / 570 N = 3.35 at 40 deg). Measured 2.48 /
+    2.93 / 3.32 x (before the passive tissues and tone: 3.24 / 3.98 / 4.66 x, as
+    the erector spinae had to carry the whole lumbar moment and standing sat at
+    455 N)."""
     bend = pelvisim.solve(model, pelvisim.task("forward_bend", trunk_flexion_deg=angle))
     ratio = bend.l5s1_compression / standing.l5s1_compression
     assert 2.0 <= ratio <= 3.5, (angle, ratio)
@@ -159,12 +155,14 @@ def test_minmax_criterion_minimises_the_largest_activation(model):
     assert max(minmax.activation.values()) <= max(squared.activation.values()) + 1e-9
     # feasible, so the L1 reserve penalty leaves no reserves worth counting
     assert max(abs(r) for r in minmax.reserve.values()) < 1e-6
+    # the criteria count the activation the recruitment adds above the tone
+    tone = model.arrays.tone
+    recruited = lambda sol: np.array(list(sol.activation.values())) - tone
     # objective = largest activation + rho sum|r| (rho = 1e4, |r| ~ 1e-8 N m)
-    np.testing.assert_allclose(minmax.objective, max(minmax.activation.values()), atol=1e-3)
+    np.testing.assert_allclose(minmax.objective, recruited(minmax).max(), atol=1e-3)
     # the squared criterion's objective is the sum of squared activations
     # (feasible: reserve penalty ~ rho r^2 negligible)
-    np.testing.assert_allclose(squared.objective,
-                               sum(a * a for a in squared.activation.values()), rtol=1e-6)
+    np.testing.assert_allclose(squared.objective, np.sum(recruited(squared) ** 2), rtol=1e-6)
     with pytest.raises(ValueError, match="smooth criterion"):
         pelvisim.solve(model, t, criterion="minmax", compensation="optimal")
 

@@ -43,8 +43,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="task parameter, e.g. stance_pct=25")
     s.add_argument("--strength", action="append", default=[], metavar="GROUP=VALUE",
                    help="strength factor in [0, 1] of a group or muscle")
-    s.add_argument("--tightness", action="append", default=[], metavar="GROUP=VALUE",
-                   help="passive slack-length shortening in [0, 0.5]")
+    s.add_argument("--tightness", action="append", default=[], metavar="GROUP=DEG",
+                   help="clinical tightness [deg] of lost passive range (hip_flexors: "
+                        "modified Thomas test; hamstrings: straight-leg raise)")
+    s.add_argument("--posture-model", default=None, choices=("tissue", "penalty"),
+                   help="posture model: tissue (default) or penalty (earlier versions)")
     s.add_argument("--compensation", default="none", help="none or optimal")
     s.add_argument("--prescribe", action="append", default=[], metavar="ANGLE=DEG",
                    help="prescribed compensation [deg] from the task's posture: "
@@ -159,6 +162,8 @@ def cmd_solve(args) -> int:
         model = model.with_strength(strength)
     if tight:
         model = model.with_tightness(tight)
+    if args.posture_model:
+        model = model.with_posture_model(args.posture_model)
     if args.compensation not in ("none", "optimal"):
         raise UsageError(f"--compensation: {args.compensation!r}: allowed none, optimal")
     comp = _prescribed(args.prescribe)

@@ -19,7 +19,9 @@ errors (with close matches)::
     mass_kg = 75.0                   # [kg], 20-250
     height_m = 1.75                  # [m], 1.0-2.5
     strength = { deep_rotators = 0.8 }    # group/muscle -> [0, 1], every point
-    tightness = { hip_flexors = 0.1 }     # group/muscle -> [0, 0.5], every point
+    tightness = { hip_flexors = 10.0 }    # [deg] lost passive range (Thomas test / SLR)
+    slack_shortening = { tfl = 0.1 }      # group/muscle -> [0, 0.5], every point
+    posture_model = "tissue"              # or "penalty" (earlier versions)
     params_override = { posture_cost_weight = 2.0 }  # pelvisim.model.TUNABLE
 
     [task]                           # one task ...
@@ -75,7 +77,8 @@ __all__ = ["Experiment", "ExperimentError", "load_experiment", "shipped", "run_e
 PLOTS = ("curves", "abductor_share", "heatmap", "bands", "sobol", "posture")
 _TOP = ("experiment", "model", "task", "runs", "factors", "sampler", "compensation", "criterion",
         "plots", "outputs")
-_MODEL = ("params", "mass_kg", "height_m", "strength", "tightness", "params_override")
+_MODEL = ("params", "mass_kg", "height_m", "strength", "tightness", "slack_shortening",
+          "posture_model", "params_override")
 _SAMPLER = ("kind", "n", "seed")
 DEFAULT_OUTPUTS = ("gluteus_medius", "tfl", "itb_tension", "quadratus_lumborum", "erector_spinae",
                    "hip_contact_force", "l5s1_compression")
@@ -226,7 +229,13 @@ def load_experiment(name_or_path) -> Experiment:
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise _err(file, "model.params", params,
                        f"allowed a preset ({', '.join(presets)}) or a .toml path{hint}")
-        for key, method in (("strength", "with_strength"), ("tightness", "with_tightness")):
+        if "posture_model" in mt:
+            if mt["posture_model"] not in ("tissue", "penalty"):
+                raise _err(file, "model.posture_model", mt["posture_model"],
+                           "allowed tissue, penalty")
+            model = model.with_posture_model(mt["posture_model"])
+        for key, method in (("strength", "with_strength"), ("tightness", "with_tightness"),
+                            ("slack_shortening", "with_slack_shortening")):
             if key in mt:
                 if not isinstance(mt[key], dict):
                     raise _err(file, f"model.{key}", mt[key], "allowed a table group = value")
@@ -364,7 +373,7 @@ def _is_muscle(model, name) -> bool:
 
 _OUTPUT_VARIABLES = ["itb_tension", "itb_tension_bw", "hip_contact_force", "hip_contact_force_bw",
                      "l5s1_compression", "l5s1_compression_bw", "l5s1_shear_ap", "l5s1_shear_lat",
-                     "ground_pair_force",
+                     "ground_pair_force", "lumbar_passive_moment", "lumbar_passive_share",
                      "pelvic_tilt_deg", "pelvic_list_deg", "trunk_lean_deg", "trunk_flexion_deg",
                      "lumbar_flexion_deg", "lumbar_bending_deg", "hip_adduction_r_deg",
                      "hip_adduction_l_deg", "hip_flexion_r_deg", "hip_flexion_l_deg"]

@@ -42,13 +42,20 @@ ModelArrays = namedtuple("ModelArrays", [
     "passive_slack", "has_passive", "use_fl", "fl_width", "pe_shape", "pe_strain",
     "itb_frac", "itb_seg", "itb_pt", "itb_start", "itb_stiffness", "itb_slack",
     "disc_normal", "disc_ap", "weights", "upper", "exponent", "reserve_weight", "friction",
+    "pj_nz", "pj_a", "pj_b", "pj_range", "lig_share", "lig_arm", "tone",
 ])
+# Tightness [deg] of lost passive range, per group: the DOF the clinical test
+# measures it on and the direction of the lost motion (modified Thomas test:
+# hip extension, i.e. negative hip flexion; straight-leg raise: hip flexion).
+TIGHTNESS_TESTS = {"hip_flexors": ("hip_flexion", -1.0), "hamstrings": ("hip_flexion", +1.0)}
+TIGHTNESS_MAX_DEG = 40.0
 
 # Model parameters a sweep may change (``param.<name>``), with allowed ranges.
 TUNABLE = {
     "specific_tension_n_per_cm2": (10.0, 150.0),
     "itb_gluteus_maximus_fraction": (0.0, 1.0),
     "posture_cost_weight": (0.0, 1e6),
+    "frontal_orientation_weight": (0.0, 1e6),
     "itb_youngs_modulus_mpa": (1.0, 5000.0),
     "lumbopelvic_ratio": (0.0, 1.0),
     "foot_friction_coefficient": (0.0, 2.0),
@@ -71,8 +78,12 @@ class Model:
     mass_kg : float [kg]
     height_m : float [m]; geometry scales by ``height_m / params.reference_height_m``.
     strength : ndarray (n,) strength factors s_i in [0, 1] (1 healthy, 0 absent)
-    tightness : ndarray (n,) passive fibre slack-length shortening, fraction of l_opt, in [0, 0.5]
+    tightness : ndarray (n,) [deg] lost passive range per muscle (clinical tightness,
+        see :meth:`with_tightness`)
+    slack_shortening : ndarray (n,) passive fibre slack-length shortening, fraction
+        of l_opt, in [0, 0.5] (see :meth:`with_slack_shortening`)
     tuned : dict of model parameters changed from the file (see ``TUNABLE``)
+    posture_model : "tissue" or "penalty"; None: the parameter file's
     """
 
     params: ParamSet
@@ -80,7 +91,9 @@ class Model:
     height_m: float
     strength: np.ndarray = field(repr=False)
     tightness: np.ndarray = field(repr=False)
+    slack_shortening: np.ndarray = field(repr=False)
     tuned: Mapping[str, float] = field(default_factory=dict)
+    posture_model: str | None = None
 
     # ----------------------------------------------------------------- names
     @cached_property
@@ -98,6 +111,10 @@ class Model:
     @cached_property
     def muscle_group(self) -> tuple[str, ...]:
         return tuple(m.group for _ in SIDES for m in self.params.muscles)
+
+    def arrays_side(self, i: int) -> int:
+        """Side index (0 right, 1 left) of muscle i."""
+        return 0 if i < len(self.params.muscles) else 1
 
     @property
     def n_muscles(self) -> int:
@@ -154,17 +171,57 @@ class Model:
             s[idx] = value
         return replace(self, strength=s)
 
-    def with_tightness(self, mapping: Mapping[str, float] | None = None, **fractions) -> "Model":
-        """New model with tight muscles: the fibre length at which passive force
-        starts is shortened from l_opt to (1 - t) l_opt, so tight muscles pull
-        earlier (Thelen 2003 passive curve); values t in [0, 0.5]."""
+    def with_tightness(self, mapping: Mapping[str, float] | None = None, **degrees) -> "Model":
+        """New model with tight muscles, given as clinicians measure it: degrees
+        of lost passive range (``TIGHTNESS_TESTS``): for the hip flexors, hip
+        extension lost in a modified Thomas test; for the hamstrings, hip flexion
+        lost in a straight-leg raise. Each muscle's passive slack length is
+        shortened by its moment arm about the tested DOF times the angle, so its
+        passive force rises that many degrees earlier; for the hip flexors the
+        hip capsule's extension limit moves by the same angle (anterior capsule
+        and iliofemoral ligament, which a Thomas test loads too). Values in
+        [0, ``TIGHTNESS_MAX_DEG``] deg; groups in ``TIGHTNESS_TESTS`` only."""
         t = self.tightness.copy()
-        for key, idx, value in self._edits(dict(mapping or {}, **fractions), "tightness", 0.5):
-            if not self.arrays.has_passive[idx].any():
-                raise ValueError(f"tightness: {key}: has no passive force-length model; allowed: "
-                                 f"muscles of the groups {', '.join(PASSIVE_GROUPS)}")
+        for key, idx, value in self._edits(dict(mapping or {}, **degrees), "tightness",
+                                           TIGHTNESS_MAX_DEG):
+            groups = {self.muscle_group[i] for i in idx}
+            if not groups <= set(TIGHTNESS_TESTS):
+                raise ValueError(f"tightness: {key}: no clinical tightness test for "
+                                 f"{', '.join(sorted(groups - set(TIGHTNESS_TESTS)))}; allowed: "
+                                 f"muscles of the groups {', '.join(TIGHTNESS_TESTS)} "
+                                 f"(with_slack_shortening for others)")
             t[idx] = value
         return replace(self, tightness=t)
+
+    def with_slack_shortening(self, mapping: Mapping[str, float] | None = None,
+                              **fractions) -> "Model":
+        """New model with the fibre length at which passive force starts
+        shortened from l_opt to (1 - t) l_opt (Thelen 2003 passive curve);
+        values t in [0, 0.5]; muscles with a passive force-length model only."""
+        t = self.slack_shortening.copy()
+        for key, idx, value in self._edits(dict(mapping or {}, **fractions), "slack_shortening",
+                                           0.5):
+            if not self.arrays.has_passive[idx].any():
+                raise ValueError(f"slack_shortening: {key}: has no passive force-length model; "
+                                 f"allowed: muscles of the groups {', '.join(PASSIVE_GROUPS)}")
+            t[idx] = value
+        return replace(self, slack_shortening=t)
+
+    def with_posture_model(self, name: str) -> "Model":
+        """New model with another posture model: ``"tissue"`` (passive joint
+        tissues, muscle tone and a trunk-orientation cost; default) or
+        ``"penalty"`` (no tissues or tone, a quadratic pull of every
+        compensation angle toward the task's posture; earlier versions)."""
+        from .params import POSTURE_MODELS
+
+        if name not in POSTURE_MODELS:
+            raise ValueError(f"posture_model: {name!r}: allowed {', '.join(POSTURE_MODELS)}")
+        return replace(self, posture_model=name)
+
+    @property
+    def posture(self) -> str:
+        """The posture model in use (``"tissue"`` or ``"penalty"``)."""
+        return self.posture_model or self.params.compensation.posture_model
 
     def with_params(self, **changes) -> "Model":
         """New model with tunable parameters changed (see ``TUNABLE``)."""
@@ -183,9 +240,10 @@ class Model:
         return replace(self, tuned=tuned)
 
     def with_body(self, *, mass_kg: float | None = None, height_m: float | None = None) -> "Model":
-        return load_model_from(self.params, mass_kg=mass_kg or self.mass_kg,
-                               height_m=height_m or self.height_m,
-                               strength=self.strength, tightness=self.tightness, tuned=self.tuned)
+        m = load_model_from(self.params, mass_kg=mass_kg or self.mass_kg,
+                            height_m=height_m or self.height_m, strength=self.strength,
+                            tightness=self.tightness, tuned=self.tuned)
+        return replace(m, slack_shortening=self.slack_shortening, posture_model=self.posture_model)
 
     def param(self, key: str) -> float:
         """Current value of a tunable parameter."""
@@ -197,6 +255,7 @@ class Model:
             "itb_gluteus_maximus_fraction": next(
                 (m.itb_fraction for m in p.muscles if m.name == "gluteus_maximus_superior"), 0.0),
             "posture_cost_weight": p.compensation.posture_cost_weight,
+            "frontal_orientation_weight": p.compensation.frontal_orientation_weight,
             "itb_youngs_modulus_mpa": p.itb.youngs_modulus / 1e6,
             "lumbopelvic_ratio": p.lumbopelvic_ratio,
             "foot_friction_coefficient": p.foot_friction,
@@ -259,8 +318,8 @@ def build_arrays(model: Model) -> ModelArrays:
     lts = np.array(lts)
     cos_penn = np.array(cos_penn)
     # passive force starts when the fibres pass their slack length, l_opt for a
-    # healthy muscle; tightness t moves it to (1 - t) l_opt
-    passive_slack = lts + lopt * cos_penn * (1.0 - model.tightness)
+    # healthy muscle; slack shortening t moves it to (1 - t) l_opt
+    passive_slack = lts + lopt * cos_penn * (1.0 - model.slack_shortening)
 
     itb_seg, itb_pt = [], []
     for s_i, s in enumerate(SIDES):
@@ -283,6 +342,12 @@ def build_arrays(model: Model) -> ModelArrays:
 
     th = p.l5s1_disc_inclination
     n = len(fmax)
+    tissue = model.posture == "tissue"
+    pj_nz, pj_a, pj_b, pj_range = _passive_joint_arrays(p.passive, tissue)
+    tone = np.array([p.passive.tone.get(g, 0.0) if tissue else 0.0 for g in model.muscle_group])
+    if model.tightness.any():
+        passive_slack, pj_nz = _apply_tightness(model, passive_slack, pj_nz, path_seg, path_pt,
+                                                path_start, lumbar_loc, hip_loc, knee_loc, k)
     return ModelArrays(
         seg_mass=seg_mass, seg_com=seg_com, lumbar_loc=lumbar_loc, hip_loc=hip_loc,
         knee_loc=knee_loc, foot_pt=foot_pt,
@@ -296,10 +361,64 @@ def build_arrays(model: Model) -> ModelArrays:
         itb_stiffness=itb_stiffness, itb_slack=itb_slack,
         disc_normal=np.array([np.sin(th), np.cos(th), 0.0]),
         disc_ap=np.array([np.cos(th), -np.sin(th), 0.0]),
-        weights=np.ones(n), upper=np.ones(n), exponent=2.0,
+        weights=np.ones(n), upper=1.0 - tone, exponent=2.0,
         reserve_weight=float(DEFAULT_RESERVE_WEIGHT),
         friction=float(model.param("foot_friction_coefficient")),
+        pj_nz=pj_nz, pj_a=pj_a, pj_b=pj_b, pj_range=pj_range,
+        lig_share=float(p.passive.ligament_share), lig_arm=float(p.passive.ligament_lever_arm),
+        tone=tone,
     )
+
+
+def _passive_joint_arrays(passive, on: bool):
+    """(m, 2) arrays of the passive joint curves per DOF (zero moments when off)."""
+    from .conventions import DOFS
+
+    nz = np.zeros((N_DOF, 2)); a = np.zeros((N_DOF, 2))
+    b = np.ones((N_DOF, 2)); rng = np.ones((N_DOF, 2))
+    for j, dof in enumerate(DOFS):
+        c = passive.joints[dof[:-2] if dof[-2:] in ("_r", "_l") else dof]
+        nz[j] = c.neutral_zone
+        for col, (aa, bb, rr) in enumerate((c.negative, c.positive)):
+            a[j, col] = aa if on else 0.0
+            b[j, col], rng[j, col] = bb, rr
+    return nz, a, b, rng
+
+
+def _apply_tightness(model, passive_slack, pj_nz, path_seg, path_pt, path_start,
+                     lumbar_loc, hip_loc, knee_loc, k):
+    """Clinical tightness [deg] -> shorter passive slack lengths (moment arm x
+    angle about the tested DOF, at the neutral posture) and, for the hip
+    flexors, the hip capsule's extension limit moved by the largest tightness of
+    the side's hip flexors."""
+    from ._kernels.geometry import muscle_paths
+    from ._kernels.kinematics import segment_frames
+    from .conventions import DOF_INDEX
+
+    seg = np.array(path_seg, dtype=np.int64); pt = np.array(path_pt) * k
+    start = np.array(path_start, dtype=np.int64)
+    n = start.shape[0] - 1
+    R = np.zeros((6, 3, 3)); o = np.zeros((6, 3))
+    axes = np.zeros((N_DOF, 3)); centres = np.zeros((N_DOF, 3))
+    segment_frames(np.zeros(N_COORD), lumbar_loc, hip_loc, knee_loc, R, o, axes, centres)
+    length = np.zeros(n); arm = np.zeros((N_DOF, n)); pts = np.zeros((seg.shape[0], 3))
+    muscle_paths(R, o, axes, centres, seg, pt, start, pts, length, arm)
+    slack = passive_slack.copy()
+    nz = pj_nz.copy()
+    for i in np.flatnonzero(model.tightness):
+        dof, direction = TIGHTNESS_TESTS[model.muscle_group[i]]
+        j = DOF_INDEX[f"{dof}_{'r' if model.arrays_side(i) == 0 else 'l'}"]
+        # path length change per radian of the lost motion (> 0: the motion stretches it)
+        stretch = -direction * arm[j, i]
+        slack[i] -= max(stretch, 0.0) * np.deg2rad(model.tightness[i])
+    for s_i, s in enumerate(SIDES):
+        flexors = [i for i, g in enumerate(model.muscle_group)
+                   if g == "hip_flexors" and model.arrays_side(i) == s_i]
+        shift = np.deg2rad(max(model.tightness[flexors], default=0.0))
+        j = DOF_INDEX[f"hip_flexion_{s}"]
+        nz[j, 0] += shift
+        nz[j, 1] = max(nz[j, 1], nz[j, 0])
+    return slack, nz
 
 
 def load_model_from(params: ParamSet, *, mass_kg: float, height_m: float,
@@ -312,7 +431,7 @@ def load_model_from(params: ParamSet, *, mass_kg: float, height_m: float,
     return Model(params=params, mass_kg=float(mass_kg), height_m=float(height_m),
                  strength=np.ones(n) if strength is None else np.array(strength, dtype=float),
                  tightness=np.zeros(n) if tightness is None else np.array(tightness, dtype=float),
-                 tuned=dict(tuned or {}))
+                 slack_shortening=np.zeros(n), tuned=dict(tuned or {}))
 
 
 def load_model(path=None, *, mass_kg: float | None = None, height_m: float | None = None,

@@ -104,12 +104,52 @@ class ItbParams:
 
 @dataclass(frozen=True)
 class CompensationParams:
-    """Posture-deviation cost weight [-], ``angle_scale`` [rad], ``bounds`` [rad] per angle."""
+    """Posture model (``POSTURE_MODELS``); trunk-orientation weight [-] (tissue
+    model) and posture-deviation cost weight [-] (penalty model), both per
+    ``angle_scale`` [rad]; ``bounds`` [rad] per angle."""
 
+    posture_model: str
+    frontal_orientation_weight: float
     posture_cost_weight: float
     angle_scale: float
     bounds: dict[str, tuple[float, float]]
     source: str
+
+
+PASSIVE_JOINT_DOFS = ("lumbar_flexion", "lumbar_bending", "lumbar_rotation", "hip_flexion",
+                      "hip_adduction", "hip_rotation", "knee_flexion")
+POSTURE_MODELS = ("tissue", "penalty")
+
+
+@dataclass(frozen=True)
+class PassiveJointParams:
+    """Passive moment-angle curve of one DOF kind (see :mod:`pelvisim._kernels.passive`).
+
+    ``neutral_zone`` (lo, hi) [rad]; ``negative`` / ``positive`` (a [N m], b [-],
+    range [rad]) resist motion below lo / above hi.
+    """
+
+    neutral_zone: tuple[float, float]
+    negative: tuple[float, float, float]
+    positive: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class PassiveTissueParams:
+    """Passive joint tissues and muscle tone.
+
+    ``joints``: curve per DOF kind (``PASSIVE_JOINT_DOFS``); ``ligament_share``
+    [-] of the lumbar passive flexion moment carried by the posterior ligaments
+    at ``ligament_lever_arm`` [m] behind the disc centre (their tension adds
+    L5/S1 compression); ``tone`` [-]: baseline activation per muscle group.
+    """
+
+    joints: dict[str, PassiveJointParams]
+    ligament_share: float
+    ligament_lever_arm: float
+    tone: dict[str, float]
+    source: str
+    tone_source: str
 
 
 @dataclass(frozen=True)
@@ -131,6 +171,7 @@ class ParamSet:
     l5s1_disc_inclination: float
     lumbopelvic_ratio: float
     compensation: CompensationParams
+    passive: PassiveTissueParams
     muscles: tuple[MuscleParams, ...]
     references: dict[str, str]
 
@@ -278,7 +319,8 @@ def load_params(path: str | Path | None = None, *, preset: str | None = None) ->
 def _build(data: dict, path: Path, sha: str) -> ParamSet:
     r = _Reader(path)
     r.table(data, "", ("meta", "body", "segments", "joints", "foot", "muscle_model",
-                       "itb", "l5s1", "posture", "compensation", "muscles"))
+                       "itb", "l5s1", "posture", "compensation", "passive_joints", "tone",
+                       "muscles"))
 
     meta = r.table(data["meta"], "meta", ("name", "description", "references"))
     name = r.text(meta["name"], "meta.name")
@@ -346,7 +388,10 @@ def _build(data: dict, path: Path, sha: str) -> ParamSet:
     ratio = r.fraction(po["lumbopelvic_ratio"], "posture.lumbopelvic_ratio")
     r.text(po["source"], "posture.source")
 
-    co = r.table(data["compensation"], "compensation", ("posture_cost_weight", "angle_scale_deg", "bounds_deg", "source"))
+    co = r.table(data["compensation"], "compensation", ("posture_model", "frontal_orientation_weight",
+                                                        "posture_cost_weight", "angle_scale_deg", "bounds_deg", "source"))
+    if co["posture_model"] not in POSTURE_MODELS:
+        r.fail("compensation.posture_model", co["posture_model"], f"allowed: {', '.join(POSTURE_MODELS)}")
     bd = r.table(co["bounds_deg"], "compensation.bounds_deg", COMPENSATION_ANGLES)
     bounds = {}
     for a in COMPENSATION_ANGLES:
@@ -358,9 +403,13 @@ def _build(data: dict, path: Path, sha: str) -> ParamSet:
         if not lo < hi:
             r.fail(k, v, "lower bound must be < upper bound")
         bounds[a] = (math.radians(lo), math.radians(hi))
-    compensation = CompensationParams(r.number(co["posture_cost_weight"], "compensation.posture_cost_weight", 0.0),
+    compensation = CompensationParams(co["posture_model"],
+                                      r.number(co["frontal_orientation_weight"], "compensation.frontal_orientation_weight", 0.0),
+                                      r.number(co["posture_cost_weight"], "compensation.posture_cost_weight", 0.0),
                                       math.radians(r.positive(co["angle_scale_deg"], "compensation.angle_scale_deg")),
                                       bounds, r.text(co["source"], "compensation.source"))
+
+    passive = _passive_tissues(r, data["passive_joints"], data["tone"])
 
     if not isinstance(data["muscles"], list) or not data["muscles"]:
         r.fail("muscles", data["muscles"], "expected a non-empty array of [[muscles]] tables")
@@ -396,4 +445,34 @@ def _build(data: dict, path: Path, sha: str) -> ParamSet:
                     reference_height_m=ref_height, segments=segments, joints=joints, foot_contact=foot_contact,
                     foot_friction=foot_friction,
                     muscle_model=muscle_model, itb=itb, l5s1_disc_inclination=disc, lumbopelvic_ratio=ratio,
-                    compensation=compensation, muscles=tuple(muscles), references=references)
+                    compensation=compensation, passive=passive, muscles=tuple(muscles), references=references)
+
+
+def _passive_tissues(r: _Reader, pj: Any, tone: Any) -> PassiveTissueParams:
+    pj = r.table(pj, "passive_joints", PASSIVE_JOINT_DOFS + ("ligament_share_of_flexion",
+                                                            "ligament_lever_arm_m", "source"))
+    joints = {}
+    for d in PASSIVE_JOINT_DOFS:
+        k = f"passive_joints.{d}"
+        t = r.table(pj[d], k, ("neutral_zone_deg", "negative", "positive"))
+        nz = t["neutral_zone_deg"]
+        if not isinstance(nz, list) or len(nz) != 2:
+            r.fail(f"{k}.neutral_zone_deg", nz, "expected [lower, upper] in degrees")
+        lo = r.number(nz[0], f"{k}.neutral_zone_deg[0]", -180.0, 180.0)
+        hi = r.number(nz[1], f"{k}.neutral_zone_deg[1]", lo, 180.0)
+        curves = []
+        for direction in ("negative", "positive"):
+            c = t[direction]
+            kc = f"{k}.{direction}"
+            if not isinstance(c, list) or len(c) != 3:
+                r.fail(kc, c, "expected [a_nm, b, range_deg]: M = a (exp(b theta / range) - 1) beyond the neutral zone")
+            curves.append((r.number(c[0], f"{kc}[0]", 0.0, 1e4), r.number(c[1], f"{kc}[1]", 0.0, 50.0),
+                           math.radians(r.positive(c[2], f"{kc}[2]"))))
+        joints[d] = PassiveJointParams((math.radians(lo), math.radians(hi)), curves[0], curves[1])
+    share = r.fraction(pj["ligament_share_of_flexion"], "passive_joints.ligament_share_of_flexion")
+    arm = r.number(pj["ligament_lever_arm_m"], "passive_joints.ligament_lever_arm_m", 0.0, 0.2, lo_open=True)
+    src = r.text(pj["source"], "passive_joints.source")
+    tt = r.table(tone, "tone", ("activation", "source"))
+    act = r.table(tt["activation"], "tone.activation", GROUPS, required=())
+    levels = {g: r.number(v, f"tone.activation.{g}", 0.0, 0.5) for g, v in act.items()}
+    return PassiveTissueParams(joints, share, arm, levels, src, r.text(tt["source"], "tone.source"))

@@ -54,7 +54,7 @@ def _label(name: str) -> str:
         return pretty[name]
     if "+" in name:
         return " + ".join(_label(n) for n in name.split("+"))
-    if name.startswith(("task.", "body.", "param.", "tightness.")):
+    if name.startswith(("task.", "body.", "param.", "tightness.", "slack_shortening.")):
         kind, _, rest = name.partition(".")
         return f"{kind}: {rest.replace('_', ' ')}"
     return name.replace("_deg", "").replace("_", " ")
@@ -65,7 +65,7 @@ def _factor_axis_label(ds, name):
     kind = ds[name].attrs.get("factor_kind", "")
     text = _label(name) + (" strength" if kind == "strength" else "")
     return f"{text} [{units}]" if units and units != "1" else \
-        f"{text} [-]" if kind in ("strength", "tightness") else text
+        f"{text} [-]" if kind in ("strength", "slack_shortening") else text
 
 
 def x_factor(ds: xr.Dataset) -> str:

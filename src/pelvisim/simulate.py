@@ -9,10 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._kernels.batch import NONE, OPTIMAL, PRESCRIBED, run_batch
+from ._kernels.passive import passive_joint_moments_batch
 from .conventions import N_COORD, N_DOF
 from .params import COMPENSATION_ANGLES
 from .recruitment import SolverOptions
 
+# compensation angles that are frontal orientations of a segment in space
+FRONTAL_ORIENTATION_ANGLES = ("pelvic_list", "trunk_lean")
 # criterion name -> (exponent, weights: "unit" or "volume")
 CRITERIA = {
     "activation_squared": (2.0, "unit"),   # OpenSim static optimization
@@ -102,9 +105,29 @@ def _compensation_setup(model, task, ta, compensation, B):
     return mode, nvar, lo, hi, x0
 
 
+def posture_cost_weights(model, task) -> np.ndarray:
+    """Weight [-] per compensation angle of the posture cost sum_k w_k (x_k / scale)^2.
+
+    Tissue model: ``frontal_orientation_weight`` on the frontal orientation of
+    the trunk and the pelvis in space (trunk lean, pelvic list), which people
+    keep near level for balance and gaze; nothing on the sagittal angles,
+    whose posture the tissues and the effort decide. Penalty model (earlier
+    versions): ``posture_cost_weight`` on every angle.
+    """
+    w = np.zeros(2)
+    angles = task.compensation_angles
+    if model.posture == "penalty":
+        w[:len(angles)] = model.param("posture_cost_weight")
+    else:
+        for k, name in enumerate(angles):
+            if name in FRONTAL_ORIENTATION_ANGLES:
+                w[k] = model.param("frontal_orientation_weight")
+    return w
+
+
 BatchOutput = namedtuple("BatchOutput", [
     "x", "q", "activation", "force", "reserve", "tau", "itb", "hip", "l5s1", "ground_pair",
-    "status", "iterations", "objective", "evaluations", "feasible",
+    "status", "iterations", "objective", "evaluations", "feasible", "passive_moment",
 ])
 
 
@@ -128,14 +151,15 @@ def run_points(model, task, strength=None, *, compensation="none",
     B, n = strength.shape
     mode, nvar, lo, hi, x0 = _compensation_setup(model, task, ta, compensation, B)
     comp = model.params.compensation
-    weight = model.param("posture_cost_weight")
+    weight = posture_cost_weights(model, task)
     out = BatchOutput(
         x=np.zeros((B, 2)), q=np.zeros((B, N_COORD)), activation=np.zeros((B, n)),
         force=np.zeros((B, n)), reserve=np.zeros((B, N_DOF)), tau=np.zeros((B, N_DOF)),
         itb=np.zeros((B, 2)), hip=np.zeros((B, 2, 2, 3)), l5s1=np.zeros((B, 3)),
         ground_pair=np.zeros(B), status=np.zeros(B, dtype=np.int64),
         iterations=np.zeros(B, dtype=np.int64), objective=np.zeros(B),
-        evaluations=np.zeros(B, dtype=np.int64), feasible=np.zeros(B, dtype=bool))
+        evaluations=np.zeros(B, dtype=np.int64), feasible=np.zeros(B, dtype=bool),
+        passive_moment=np.zeros((B, N_DOF)))
     if criterion == "minmax":
         if mode == OPTIMAL:
             raise ValueError("criterion: 'minmax' works with compensation 'none' or "
@@ -148,6 +172,8 @@ def run_points(model, task, strength=None, *, compensation="none",
                   out.force, out.reserve, out.tau, out.itb, out.hip, out.l5s1, out.ground_pair,
                   out.status, out.iterations, out.objective, out.evaluations)
     out.feasible[:] = np.all(np.abs(out.reserve) <= options.feasibility_tol, axis=1)
+    passive_joint_moments_batch(arr.pj_nz, arr.pj_a, arr.pj_b, arr.pj_range, out.q,
+                                out.passive_moment)
     return out
 
 

@@ -40,6 +40,9 @@ class Solution:
         0 in single stance.
     reserve : dict DOF -> [N m] reserve moment (zero when feasible)
     demanded_moment : dict DOF -> [N m] net joint moment the task demands
+    passive_moment : dict DOF -> [N m] moment of the passive joint tissues
+        (ligaments, discs, capsules; not the passive fibre force of muscles),
+        part of the demanded moment that the muscles do not have to produce
     posture : dict angle name (``*_deg``) -> [deg], the posture actually used
     """
 
@@ -63,6 +66,7 @@ class Solution:
     ground_pair_force: float
     reserve: Mapping[str, float]
     demanded_moment: Mapping[str, float]
+    passive_moment: Mapping[str, float]
     posture: Mapping[str, float]
 
     @classmethod
@@ -86,6 +90,7 @@ class Solution:
             ground_pair_force=float(out.ground_pair[b]),
             reserve=dict(zip(DOFS, out.reserve[b].tolist())),
             demanded_moment=dict(zip(DOFS, out.tau[b].tolist())),
+            passive_moment=dict(zip(DOFS, out.passive_moment[b].tolist())),
             posture=posture_dict(q),
         )
 

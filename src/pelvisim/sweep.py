@@ -13,7 +13,10 @@ name                           what it changes
 ``<group>`` or ``<muscle>``    strength factor [0..1] (``gluteus_medius``,
                                ``gluteus_medius_r``, ``adductor_magnus``, ...;
                                ``a+b`` sets several to the same value)
-``tightness.<group|muscle>``   passive slack-length shortening [0..0.5]
+``tightness.<group|muscle>``   clinical tightness [deg] of lost passive range
+                               (hip flexors: modified Thomas test; hamstrings:
+                               straight-leg raise), see ``Model.with_tightness``
+``slack_shortening.<g|m>``     passive slack-length shortening [0..0.5]
 ``task.<parameter>``           a task parameter (``task.stance_pct``)
 ``body.mass_kg``               body mass [kg]
 ``body.height_m``              body height [m]
@@ -44,7 +47,7 @@ import xarray as xr
 
 from . import sampling
 from .conventions import DOFS, N_COORD, SIDES
-from .model import PASSIVE_GROUPS, TUNABLE
+from .model import PASSIVE_GROUPS, TIGHTNESS_TESTS, TUNABLE
 
 __all__ = ["sweep", "sensitivity", "Chunk", "run_chunk", "parse_factors", "Factor"]
 
@@ -78,8 +81,10 @@ class Factor:
 
     @property
     def units(self) -> str:
-        if self.kind in ("strength", "tightness"):
+        if self.kind in ("strength", "slack_shortening"):
             return "1"
+        if self.kind == "tightness":
+            return "deg"
         if self.kind == "compensation":
             return ""
         return _units_from_name(self.target)
@@ -87,7 +92,8 @@ class Factor:
     @property
     def long_name(self) -> str:
         return {"strength": f"strength factor of {self.target} (1 healthy, 0 absent)",
-                "tightness": f"passive slack-length shortening of {self.target}",
+                "tightness": f"tightness of {self.target}: lost passive range",
+                "slack_shortening": f"passive slack-length shortening of {self.target}",
                 "task": f"task parameter {self.target}",
                 "body": f"body {self.target.split('_')[0]}",
                 "param": f"model parameter {self.target}",
@@ -121,7 +127,8 @@ def _plain(v):
 
 def _factor_names(model, task) -> list[str]:
     base = sorted({m[:-2] for m in model.muscles})
-    return (list(model.groups) + base + [f"tightness.{g}" for g in PASSIVE_GROUPS]
+    return (list(model.groups) + base + [f"tightness.{g}" for g in TIGHTNESS_TESTS]
+            + [f"slack_shortening.{g}" for g in PASSIVE_GROUPS]
             + [f"task.{k}" for k in task.params if k != "table"]
             + [f"body.{b}" for b in BODY] + [f"param.{p}" for p in TUNABLE] + ["compensation"])
 
@@ -131,7 +138,7 @@ def _unknown(name, model, task, why=""):
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     return ValueError(
         f"factor {name!r}: {why or 'unknown factor'}: allowed a group or muscle name (strength), "
-        f"tightness.<group>, task.<parameter> ({', '.join(k for k in task.params if k != 'table')}), "
+        f"tightness.<group>, slack_shortening.<group>, task.<parameter> ({', '.join(k for k in task.params if k != 'table')}), "
         f"body.mass_kg, body.height_m, param.<name> ({', '.join(TUNABLE)}), compensation{hint}")
 
 
@@ -152,12 +159,12 @@ def _classify(name: str, model, task) -> tuple[str, str]:
         except ValueError:
             raise _unknown(name, model, task) from None
         return "strength", name
-    if prefix == "tightness":
+    if prefix in ("tightness", "slack_shortening"):
         try:
             resolve(model, rest)
         except ValueError:
             raise _unknown(name, model, task, "unknown muscle or group") from None
-        return "tightness", rest
+        return prefix, rest
     if prefix == "task":
         if rest not in task.params or rest == "table":
             raise _unknown(name, model, task, f"task {task.name} has no parameter {rest!r}")
@@ -249,6 +256,8 @@ def _apply(f: Factor, v, model, task, check_only=False):
         return model, task, v
     if f.kind == "tightness":
         return model.with_tightness({k: v for k in f.target.split("+")}), task, None
+    if f.kind == "slack_shortening":
+        return model.with_slack_shortening({k: v for k in f.target.split("+")}), task, None
     if f.kind == "task":
         return model, task.replace(**{f.target: v}), None
     if f.kind == "body":
@@ -304,6 +313,7 @@ def run_chunk(chunk: Chunk) -> dict[str, np.ndarray]:
         "itb_tension": out.itb, "hip_contact_vector": hip_vec,
         "hip_contact_force": np.linalg.norm(hip_vec, axis=-1),
         "l5s1": out.l5s1, "ground_pair_force": out.ground_pair, "reserve": out.reserve,
+        "passive_moment": out.passive_moment, "demanded_moment": out.tau,
         "feasible": out.feasible, "status": out.status, "objective": out.objective, "posture": posture,
         "body_weight": np.full(B, model.body_weight),
     }
@@ -453,6 +463,7 @@ def _allocate(model, P, muscle_outputs=True):
         "hip_contact_vector": np.zeros((P, 2, 3)), "hip_contact_force": np.zeros((P, 2)),
         "l5s1": np.zeros((P, 3)), "ground_pair_force": np.zeros(P),
         "reserve": np.zeros((P, len(DOFS))),
+        "passive_moment": np.zeros((P, len(DOFS))), "demanded_moment": np.zeros((P, len(DOFS))),
         "feasible": np.zeros(P, dtype=bool), "status": np.zeros(P, dtype=np.int64),
         "objective": np.zeros(P), "posture": np.zeros((P, len(ANGLES))),
         "body_weight": np.zeros(P),
@@ -487,6 +498,13 @@ def _store(results, part):
         arr[idx] = part[key]
 
 
+def _share(part, whole):
+    """part / whole where whole is not 0 (0 there)."""
+    out = np.zeros_like(whole)
+    np.divide(part, whole, out=out, where=np.abs(whole) > 1e-9)
+    return out
+
+
 def _dataset(model, facs, dims, shape, sample, r) -> xr.Dataset:
     dim_names = [d for d, _ in dims]
     groups = list(model.groups)
@@ -515,6 +533,10 @@ def _dataset(model, facs, dims, shape, sample, r) -> xr.Dataset:
         "l5s1_compression_bw": var(l5[:, 0] / bw),
         "ground_pair_force": var(r["ground_pair_force"]),
         "reserve": var(r["reserve"], ["dof"], [len(DOFS)]),
+        "passive_moment": var(r["passive_moment"], ["dof"], [len(DOFS)]),
+        "lumbar_passive_moment": var(-r["passive_moment"][:, 0]),
+        "lumbar_passive_share": var(_share(r["passive_moment"][:, 0], r["demanded_moment"][:, 0])),
+        "demanded_moment": var(r["demanded_moment"], ["dof"], [len(DOFS)]),
         "feasible": var(r["feasible"]), "status": var(r["status"]),
         "objective": var(r["objective"]),
         "posture": var(r["posture"], ["angle"], [len(ANGLES)]),
@@ -554,6 +576,10 @@ _VARIABLE_ATTRS = {
     "ground_pair_force": ("N", "double stance: mediolateral force of the floor on each foot, "
                           "pushing the feet apart (+) or together (-); 0 in single stance"),
     "reserve": ("N m", "reserve moment (zero when the muscles can do the task)"),
+    "passive_moment": ("N m", "moment of the passive joint tissues (ligaments, discs, capsule)"),
+    "demanded_moment": ("N m", "net joint moment the task demands"),
+    "lumbar_passive_moment": ("N m", "lumbar passive tissue moment resisting flexion (extension +)"),
+    "lumbar_passive_share": ("1", "passive tissues' share of the demanded lumbar flexion-extension moment"),
     "feasible": ("1", "all reserve moments below the feasibility tolerance"),
     "status": ("1", "solver status code (0 converged)"),
     "objective": ("1", "static-optimization objective"),
@@ -579,7 +605,9 @@ def _provenance(model, task, facs, compensation, criterion, sampler, n, seed) ->
         "model_mass_kg": float(model.mass_kg),
         "model_height_m": float(model.height_m),
         "model_strength": edits(model.strength, 1.0),
-        "model_tightness": edits(model.tightness, 0.0),
+        "model_tightness_deg": edits(model.tightness, 0.0),
+        "model_slack_shortening": edits(model.slack_shortening, 0.0),
+        "posture_model": model.posture,
         "model_params": json.dumps(dict(model.tuned)),
         "task": task.describe(),
         "task_name": task.name,

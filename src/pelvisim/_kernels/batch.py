@@ -1,11 +1,16 @@
 """Batches of evaluations, with or without optimal compensation (Numba).
 
 Optimal compensation: a bounded Nelder-Mead search over the task's one or two
-compensation angles minimising ``objective(x) + w * sum((x / scale)^2)``, where
-``objective`` is the static-optimization cost at posture x (sum of w_i a_i^p
-plus the reserve penalty), the recruitment being solved inside every cost
-evaluation. Deterministic: fixed start (neutral), fixed simplex, fixed
-iteration budget.
+compensation angles minimising ``objective(x) + sum_k w_k (x_k / scale)^2``,
+where ``objective`` is the static-optimization cost at posture x (sum of
+w_i a_i^p plus the reserve penalty; passive tissues in the equilibrium), the
+recruitment being solved inside every cost evaluation, and ``w_k`` the
+posture-cost weight of angle k (tissue model: the trunk-orientation weight on
+the trunk lean, 0 elsewhere; penalty model: the same weight on every angle).
+Deterministic multi-start: the cost on a coarse grid over the bounds (``GRID``
+points per angle) picks the start, then Nelder-Mead refines it; the landscape
+can have more than one minimum (e.g. a lean to either side), and a grid start
+finds the deepest basin where a start at the task's posture may not.
 """
 import numpy as np
 from numba import njit, prange
@@ -14,6 +19,7 @@ from .pipeline import evaluate
 
 # compensation modes
 NONE, OPTIMAL, PRESCRIBED = 0, 1, 2
+GRID = 5  # start-grid points per compensation angle
 
 
 @njit(cache=True)
@@ -23,10 +29,10 @@ def _cost(model, task, strength, x, nvar, lo, hi, scale, weight, q, act, force, 
     for k in range(nvar):
         if x[k] < lo[k] or x[k] > hi[k]:
             return 1e30
-        penalty += (x[k] / scale) ** 2
+        penalty += weight[k] * (x[k] / scale) ** 2
     obj = evaluate(model, task, strength, x, q, act, force, reserve, tau, itb, hip, l5s1, tol,
                    max_iter)[2]
-    return obj + weight * penalty
+    return obj + penalty
 
 
 @njit(cache=True)
@@ -40,14 +46,34 @@ def optimize_compensation(model, task, strength, nvar, lo, hi, scale, weight, to
     npt = nvar + 1
     simplex = np.zeros((npt, 2))
     fval = np.zeros(npt)
+    # start: the best point of a coarse grid over the bounds (the task's own
+    # posture, x = 0, included)
+    start = np.zeros(2)
+    best = _cost(model, task, strength, start, nvar, lo, hi, scale, weight, q, act, force,
+                 reserve, tau, itb, hip, l5s1, tol, max_iter)
+    evals = 1
+    xg = np.zeros(2)
+    n2 = GRID if nvar > 1 else 1
+    for g0 in range(GRID):
+        for g1 in range(n2):
+            xg[0] = lo[0] + (hi[0] - lo[0]) * (g0 + 0.5) / GRID
+            xg[1] = lo[1] + (hi[1] - lo[1]) * (g1 + 0.5) / GRID if nvar > 1 else 0.0
+            f = _cost(model, task, strength, xg, nvar, lo, hi, scale, weight, q, act, force,
+                      reserve, tau, itb, hip, l5s1, tol, max_iter)
+            evals += 1
+            if f < best:
+                best = f
+                start[:] = xg
     step = 0.5 * scale
     for p in range(npt):
+        simplex[p] = start
         if p > 0:
-            simplex[p, p - 1] = step if hi[p - 1] > step else -step
+            k = p - 1
+            simplex[p, k] += step if start[k] + step < hi[k] else -step
     for p in range(npt):
         fval[p] = _cost(model, task, strength, simplex[p], nvar, lo, hi, scale, weight, q, act,
                         force, reserve, tau, itb, hip, l5s1, tol, max_iter)
-    evals = npt
+    evals += npt
     centroid = np.zeros(2); xr = np.zeros(2); xe = np.zeros(2); xc = np.zeros(2)
     while evals < max_eval:
         order = np.argsort(fval)

@@ -13,6 +13,7 @@ from numba import njit
 from .._recruitment_kernel import objective_one, solve_one
 from .geometry import muscle_paths, path_force_on_set
 from .kinematics import N_SEG, PELVIS, SHANK_R, THIGH_R, matvec3, segment_frames, tmatvec3
+from .passive import passive_joint_moments
 from .statics import demanded_moments, free_side
 
 G = 9.81
@@ -309,13 +310,18 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
         st = itb_len[side] - model.itb_slack[side]
         if st > 0.0:
             itb_passive[side] = model.itb_stiffness[side] * st
+    # passive joint tissues (ligaments, discs, capsules)
+    tissue = np.zeros(m)
+    passive_joint_moments(model.pj_nz, model.pj_a, model.pj_b, model.pj_range, q, tissue)
     lseg, lpt, lf, ne = demand(model, task, R, o, axes, centres, tau)
     for j in range(m):
         tau[j] += task.tau_offset[j]
     rhs[:] = tau
     for j in range(m):
+        rhs[j] -= tissue[j]
         for i in range(n):
-            rhs[j] -= arm[j, i] * fp[i]
+            # muscle tone: a fixed baseline activation, not chosen by the recruitment
+            rhs[j] -= arm[j, i] * (fp[i] + model.tone[i] * fa[i])
             M[j, i] = arm[j, i] * fa[i]
         for side in range(2):
             rhs[j] -= itb_arm[j, side] * itb_passive[side]
@@ -373,6 +379,7 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
         ne += 2
     objective = objective_one(act, reserve, model.weights, model.exponent, model.reserve_weight)
     for i in range(n):
+        act[i] += model.tone[i]  # reported activation: tone + recruited
         force[i] = act[i] * fa[i] + fp[i]
     # ITB tension: inserted muscle force plus the passive band
     for side in range(2):
@@ -405,7 +412,9 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
             ant = matvec3(Rp, model.disc_ap)
             lat = Rp[:, 2]
             # force of the pelvis on the trunk is -total
-            l5s1[0] = -np.dot(total, normal)
+            # posterior ligaments resisting flexion pull along the spine at
+            # lig_arm behind the disc: their tension adds compression
+            l5s1[0] = -np.dot(total, normal) + model.lig_share * max(0.0, -tissue[0]) / model.lig_arm
             l5s1[1] = np.dot(total, ant)
             l5s1[2] = total[0] * lat[0] + total[1] * lat[1] + total[2] * lat[2]
         else:
