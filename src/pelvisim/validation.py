@@ -180,7 +180,7 @@ def _half_abductors_change(ctx):
 
 
 def _tight_flexor_tilt(ctx):
-    tight = ctx.model.with_tightness({"hip_flexors": 0.2})
+    tight = ctx.model.with_tightness({"hip_flexors": 10.0})
     return (ctx.solve("standing", compensation="optimal", model=tight).posture["pelvic_tilt_deg"]
             - ctx.solve("standing", compensation="optimal").posture["pelvic_tilt_deg"])
 
@@ -238,8 +238,7 @@ TARGETS: list[Target] = [
              "(model lumbopelvic ratio)") for a in (30, 40, 50)],
     Target("bend40_compression", "forward bend 40 deg: L5/S1 compression",
            "Arjmand & Shirazi-Adl 2006 (1,912 N)", "1,912 N +/- 20 %", 1529.6, 2294.4, "N",
-           _bend40_compression, "forward_bend trunk_flexion_deg=40, posture fixed",
-           informative=True),
+           _bend40_compression, "forward_bend trunk_flexion_deg=40, posture fixed"),
     Target("tafazzol_rhythm", "40 deg bend: compression change, lumbar/pelvic ratio 0.5 -> 3",
            "Tafazzol et al. 2014", "falls, by up to 21 %", -21.0, 0.0, "%", _tafazzol_change,
            "forward_bend 40 deg, Prescribed pelvic tilt so that lumbar/pelvic = 0.5 and 3 at "
@@ -266,10 +265,11 @@ TARGETS: list[Target] = [
            "trunk lean", "Kendall et al. 2013; Pohl et al. 2015 (nerve block)",
            "no change beyond 1.5 deg", 0.0, 1.5, "deg", _half_abductors_change,
            "single_leg_stance, optimal compensation, gluteus medius + minimus 0.5 vs 1"),
-    Target("tight_flexor_tilt", "tight hip flexors (0.2): anterior pelvic tilt in standing",
+    Target("tight_flexor_tilt", "tight hip flexors (10 deg Thomas test): anterior pelvic tilt "
+           "in standing",
            "SPEC section 8 (clinical: more anterior tilt)", "more anterior tilt (> 1 deg)", 1.0,
-           30.0, "deg", _tight_flexor_tilt, "standing, optimal compensation, hip flexor "
-           "slack length -20 % vs healthy", informative=True),
+           30.0, "deg", _tight_flexor_tilt, "standing, optimal compensation, hip flexors "
+           "tight by 10 deg of lost hip extension vs healthy"),
     Target("walking_dip", "walking: hip contact mid-stance dip / lower peak",
            "Bergmann et al. 2001", "two peaks, a dip between (< 0.9)", 0.0, 0.9, "x",
            _walking_dip, "gait_stance every 4 % of stance, posture fixed"),
