@@ -376,7 +376,7 @@ def _sobol_lines(ds, names, side) -> list[str]:
         if rest else [{}]
     factors = [str(f) for f in idx["factor"].values]
     lines.append(f"   {'output':<24}{'condition':<30}"
-                 + "".join(f"{f.split('.')[-1]:>28}" for f in factors))
+                 + "".join(f"{f.split('.')[-1][:28]:>30}" for f in factors))
     for o in ok:
         label = f"{o}_{side}" if f"{o}_{side}" in idx["output"].values else o
         if label not in idx["output"].values:
@@ -386,8 +386,8 @@ def _sobol_lines(ds, names, side) -> list[str]:
             cond = ", ".join(factor_words(ds, d, v) for d, v in lv.items())
             cells = "".join(
                 f"{sel['S1'].values[k]:>8.2f}/{sel['ST'].values[k]:.2f}"
-                f" +/-{max(sel['S1_conf'].values[k], sel['ST_conf'].values[k]):.2f}".rjust(28)
-                if np.isfinite(sel["S1"].values[k]) else f"{'n/a':>28}"
+                f" +/-{max(sel['S1_conf'].values[k], sel['ST_conf'].values[k]):.2f}".rjust(30)
+                if np.isfinite(sel["S1"].values[k]) else f"{'n/a':>30}"
                 for k in range(len(factors)))
             lines.append(f"   {label:<24}{cond[:29]:<30}{cells}")
     return lines
