@@ -3,11 +3,13 @@ compensation strategy, for one point or a batch of strength conditions."""
 from __future__ import annotations
 
 import difflib
+import math
 from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import TaskError
 from ._kernels.batch import NONE, OPTIMAL, PRESCRIBED, run_batch
 from ._kernels.passive import passive_joint_moments_batch
 from .conventions import N_COORD, N_DOF
@@ -21,7 +23,9 @@ CRITERIA = {
     "activation_squared": (2.0, "unit"),   # OpenSim static optimization
     "activation_cubed": (3.0, "unit"),     # Crowninshield & Brand 1981
     "volume_weighted": (2.0, "volume"),    # sum V_i a_i^2, V ~ Fmax * optimal fibre length
-    "minmax": (2.0, "unit"),               # min max a_i (AnyBody's default), an LP per point
+    # min max a_i (AnyBody's default), then the least sum of squares under that
+    # cap; exponent inf: the limit of the p-norm, solved in the Numba kernel
+    "minmax": (math.inf, "unit"),
 }
 
 
@@ -43,6 +47,34 @@ class Prescribed:
     pelvic_tilt_deg: float = 0.0
     lumbar_flexion_deg: float | None = None
 
+    def __post_init__(self):
+        for name in COMPENSATION_ANGLES:
+            v = getattr(self, name + "_deg")
+            if v is None and name == "lumbar_flexion":
+                continue
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)) \
+                    or not np.isfinite(v):
+                raise TaskError(f"compensation: {name}_deg: {v!r}: allowed a finite number [deg]")
+
+    def check(self, angles, q0, bounds, where="") -> None:
+        """Raise TaskError unless the prescribed posture lies within the
+        compensation bounds [rad] (params ``[compensation] bounds_deg``)."""
+        x = self.vector(angles)
+        if "pelvic_tilt" in angles:
+            tilt = float(np.rad2deg(x[0]))
+            lumbar = (-tilt if self.lumbar_flexion_deg is None else float(self.lumbar_flexion_deg))
+            checks = (("pelvic_tilt", tilt, q0[0]), ("lumbar_flexion", lumbar, q0[2]))
+        else:
+            checks = tuple((a, float(getattr(self, a + "_deg")), 0.0) for a in angles)
+        for name, change, base in checks:
+            lo, hi = (float(np.rad2deg(b - base)) for b in bounds[name])
+            if not lo - 1e-9 <= change <= hi + 1e-9:
+                how = (" (follows -pelvic_tilt_deg unless lumbar_flexion is given)"
+                       if name == "lumbar_flexion" and self.lumbar_flexion_deg is None else "")
+                raise TaskError(f"compensation: {name}_deg: {change:g}{how}: allowed a change of "
+                                f"[{lo:g}, {hi:g}] deg from this task's posture (compensation "
+                                f"bounds_deg.{name} of {where or 'the parameter file'})")
+
     def vector(self, angles: tuple[str, ...]) -> np.ndarray:
         """Kernel vector [rad]: frontal [d_list, d_lean]; sagittal [d_tilt,
         d_trunk_inclination] (see ``pipeline.apply_compensation``)."""
@@ -50,7 +82,7 @@ class Prescribed:
         allowed = angles + ("lumbar_flexion",) if sagittal else angles
         for name in COMPENSATION_ANGLES:
             if name not in allowed and getattr(self, name + "_deg") not in (0.0, None):
-                raise ValueError(f"compensation: {name}_deg: this task compensates only with "
+                raise TaskError(f"compensation: {name}_deg: this task compensates only with "
                                  f"{', '.join(allowed)}")
         x = np.zeros(2)
         for k, name in enumerate(angles):
@@ -62,10 +94,10 @@ class Prescribed:
 
 def criterion_arrays(model, criterion: str):
     """Kernel arrays of ``model`` for a recruitment criterion looked up by name."""
-    if criterion not in CRITERIA:
+    if not isinstance(criterion, str) or criterion not in CRITERIA:
         close = difflib.get_close_matches(criterion, CRITERIA, n=2)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ValueError(f"criterion: {criterion!r}: allowed {', '.join(CRITERIA)}{hint}")
+        raise TaskError(f"criterion: {criterion!r}: allowed {', '.join(CRITERIA)}{hint}")
     exponent, kind = CRITERIA[criterion]
     arr = model.arrays
     if kind == "volume":
@@ -98,9 +130,10 @@ def _compensation_setup(model, task, ta, compensation, B):
         mode = OPTIMAL
     elif isinstance(compensation, Prescribed):
         mode = PRESCRIBED
+        compensation.check(angles, ta.q0, comp.bounds, model.params.path.name)
         x0[:] = compensation.vector(angles)
     else:
-        raise ValueError(f"compensation: {compensation!r}: allowed 'none', 'optimal' or "
+        raise TaskError(f"compensation: {compensation!r}: allowed 'none', 'optimal' or "
                          f"pelvisim.Prescribed(...)")
     return mode, nvar, lo, hi, x0
 
@@ -160,56 +193,14 @@ def run_points(model, task, strength=None, *, compensation="none",
         iterations=np.zeros(B, dtype=np.int64), objective=np.zeros(B),
         evaluations=np.zeros(B, dtype=np.int64), feasible=np.zeros(B, dtype=bool),
         passive_moment=np.zeros((B, N_DOF)))
-    if criterion == "minmax":
-        if mode == OPTIMAL:
-            raise ValueError("criterion: 'minmax' works with compensation 'none' or "
-                             "Prescribed(...); optimal compensation needs a smooth criterion "
-                             f"({', '.join(c for c in CRITERIA if c != 'minmax')})")
-        _run_minmax(arr, ta, strength, x0, options, out)
-    else:
-        run_batch(arr, ta, strength, x0, mode, nvar, lo, hi, comp.angle_scale, weight,
-                  options.tol, options.max_iter, 1e-4, 200, out.x, out.q, out.activation,
-                  out.force, out.reserve, out.tau, out.itb, out.hip, out.l5s1, out.ground_pair,
-                  out.status, out.iterations, out.objective, out.evaluations)
+    run_batch(arr, ta, strength, x0, mode, nvar, lo, hi, comp.angle_scale, weight,
+              options.tol, options.max_iter, 1e-4, 200, out.x, out.q, out.activation,
+              out.force, out.reserve, out.tau, out.itb, out.hip, out.l5s1, out.ground_pair,
+              out.status, out.iterations, out.objective, out.evaluations)
     out.feasible[:] = np.all(np.abs(out.reserve) <= options.feasibility_tol, axis=1)
     passive_joint_moments_batch(arr.pj_nz, arr.pj_a, arr.pj_b, arr.pj_range, out.q,
                                 out.passive_moment)
     return out
-
-
-def _run_minmax(arr, ta, strength, x0, options, out):
-    """Min-max criterion: assemble each point in Numba, solve the LP with SciPy
-    HiGHS (:func:`pelvisim.recruitment.solve`), then compute the loads from
-    those activations in Numba. One point at a time (slower than the p-norms)."""
-    from ._kernels.pipeline import ASSEMBLE, GIVEN, evaluate_mode
-    from .recruitment import solve as recruit
-
-    n = arr.fmax.shape[0]
-    M = np.zeros((N_DOF, n))
-    rhs = np.zeros(N_DOF)
-    for b in range(strength.shape[0]):
-        out.x[b] = x0[b]
-        row = (out.q[b], out.activation[b], out.force[b], out.reserve[b], out.tau[b],
-               out.itb[b], out.hip[b], out.l5s1[b])
-        fixed = np.nan
-        for _ in range(2):
-            # double stance: the floor pair is free; if the LP's pair exceeds
-            # friction, solve again with it at the nearer limit (the optimum
-            # as a function of the pair is convex)
-            evaluate_mode(arr, ta, strength[b], out.x[b], *row, options.tol, options.max_iter,
-                          ASSEMBLE, M, rhs, fixed)
-            res = recruit(M, rhs, criterion="minmax", weights=arr.weights, upper=arr.upper,
-                          reserve_weight=arr.reserve_weight, options=options)
-            out.activation[b] = res.activation[0]
-            *_, pair, limit = evaluate_mode(arr, ta, strength[b], out.x[b], *row, options.tol,
-                                            options.max_iter, GIVEN, M, rhs, fixed)
-            if abs(pair) <= limit or not np.isnan(fixed):
-                break
-            fixed = np.copysign(limit, pair)
-        out.ground_pair[b] = pair
-        out.status[b] = res.status[0]
-        out.iterations[b] = res.iterations[0]
-        out.objective[b] = res.objective[0]
 
 
 def solve(model, task, *, compensation="none", criterion: str = "activation_squared",
@@ -225,7 +216,7 @@ def solve(model, task, *, compensation="none", criterion: str = "activation_squa
         posture-deviation cost) or :class:`Prescribed`
     criterion : "activation_squared" (default, OpenSim), "activation_cubed",
         "volume_weighted", or "minmax" (smallest largest activation, AnyBody's
-        default; compensation "none" or prescribed only)
+        default; ties broken by the least sum of squares)
 
     Returns
     -------
