@@ -62,6 +62,18 @@ def test_minmax_one_dof_ties_and_bounds():
     assert not over.feasible[0] and np.all(np.isfinite(over.objective))
 
 
+def test_minmax_unconverged_is_flagged():
+    """No Newton iteration allowed: the kernel says so (not CONVERGED), with
+    finite activations within the bounds and reserves that close the equilibrium."""
+    M = np.array([[100.0, 0.0, 50.0], [0.0, 100.0, 50.0]])
+    tau = np.array([40.0, 20.0])
+    res = rec.solve(M, tau, exponent=np.inf, options={"max_iter": 0, "fallback": False})
+    assert res.status[0] != rec.CONVERGED
+    a = res.activation[0]
+    assert np.all(np.isfinite(a)) and np.all((a >= 0.0) & (a <= 1.0))
+    assert_allclose(M @ a + res.reserve[0], tau, rtol=0, atol=1e-9)
+
+
 # ------------------------------------------------------------------ parity
 def test_minmax_kernel_matches_lp_and_scipy_reference():
     """Random feasible problems: the kernel's min-max equals the HiGHS LP path

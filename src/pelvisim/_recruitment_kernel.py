@@ -755,10 +755,13 @@ MINMAX_RESERVE_FACTOR = 1e4
 _MINMAX_FEASIBLE = 1e-8
 _MINMAX_RTOL = 1e-8
 _MINMAX_MAX_STEPS = 60
-# Newton iterations allowed to a QP of the search: feasible caps converge in
-# 1-10 from the multipliers at the smallest feasible cap, caps far below t*
-# (reserves of 10-100 N m, multipliers ~1e9) often not in 100; an unconverged
-# cap counts as infeasible, without a deficit for the secant.
+# Newton iterations first allowed to a QP of the search: feasible caps
+# converge in 1-10 from the multipliers at the smallest feasible cap, caps far
+# below t* (reserves of 10-100 N m, multipliers ~1e9) often not in 100. An
+# unconverged cap is infeasible if the dual value proves it (weak duality:
+# g(lam) <= sum w u**2 + rho' |r*|**2), else it gets the full max_iter; if it
+# still does not converge, it counts as infeasible and the result's status is
+# MAX_ITERATIONS (the answer is feasible, its cap maybe above t*).
 _MINMAX_SEARCH_ITER = 25
 
 
@@ -835,6 +838,7 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
     t_lo = min(t_lo, t_hi)
     t_p = -1.0
     d_p = 0.0
+    uncertain = False
     for _ in range(_MINMAX_MAX_STEPS):
         width = _MINMAX_RTOL * t_hi
         if t_hi - t_lo <= width:
@@ -852,6 +856,19 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
         st, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, 2.0, tol,
                                  min(max_iter, _MINMAX_SEARCH_ITER), inv2rho_cap, base_noise, mcm, True)
         total += it
+        certified = False
+        if st != CONVERGED:
+            effort_max = 0.0
+            for i in range(n):
+                effort_max += wn[_WUBP, i]
+            certified = math.isfinite(g) and g > effort_max + 0.5 / inv2rho_cap * m * thr * thr
+            if not certified and max_iter > _MINMAX_SEARCH_ITER:
+                for j in range(m):
+                    wm[_LAM, j] = wm[_LAM + cur, j]  # go on from where it stopped
+                st, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, 2.0, tol, max_iter,
+                                         inv2rho_cap, base_noise, mcm, True)
+                total += it
+            uncertain = uncertain or (st != CONVERGED and not certified)
         d = 0.0
         rmax = 0.0
         for j in range(m):
@@ -876,6 +893,8 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
         wm[_LAM, j] = wm[_LAM_HI, j]
     status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, 2.0, tol, max_iter, inv2rho_cap,
                                  base_noise, mcm, True)
+    if uncertain and status == CONVERGED:
+        status = MAX_ITERATIONS
     return status, total + it, cur, g
 
 

@@ -89,7 +89,7 @@ class SolverOptions(NamedTuple):
         Re-solve the items the Newton kernel leaves unconverged (in practice
         only tasks far beyond the muscles' capacity, where ``lam`` is huge and
         the dual is nearly piecewise linear) with SciPy: bounded least squares
-        (BVLS) for p = 2, SLSQP otherwise. Their status becomes ``CONVERGED``
+        (BVLS) for p = 2, the LP path for ``exponent = inf``, SLSQP otherwise. Their status becomes ``CONVERGED``
         if SciPy succeeds. Default True.
     """
 
@@ -121,7 +121,8 @@ class RecruitmentResult:
         All ``|reserve| <= options.feasibility_tol``.
     objective : ndarray, shape (B,)
         Criterion at the solution: ``sum w a**p + rho sum r**2`` for
-        ``"pnorm"``, ``max(w a) + rho sum |r|`` for ``"minmax"`` [-].
+        ``"pnorm"`` (``max(w a) + rho sum r**2`` with ``exponent=inf``),
+        ``max(w a) + rho sum |r|`` for ``"minmax"`` [-].
     multiplier : ndarray, shape (B, m)
         Multipliers of the equilibrium [1/(N m)] (``"pnorm"``: the dual
         unknowns, reusable as ``warm_start``; NaN where not available).
@@ -387,7 +388,13 @@ def solve(M, tau, *, exponent=2.0, weights=None, upper=None, reserve_weight=DEFA
     tau : array_like, shape (m,) or (B, m)
         Moments the muscles must produce [N m].
     exponent : float, optional
-        ``p >= 2`` [-]; default 2 (OpenSim's choice). Not used by ``"minmax"``.
+        ``p >= 2`` [-]; default 2 (OpenSim's choice). ``inf``: min-max in the
+        Numba kernel (the same problem as ``criterion="minmax"``, the largest
+        weighted activation, then the least sum of squares under it; reserves
+        weighed by ``MINMAX_REFINE_RESERVE_FACTOR * rho`` on feasible tasks;
+        ``warm_start`` ignored); large finite exponents (p >= 8) do not
+        converge (see :mod:`pelvisim._recruitment_kernel`). Not used by
+        ``"minmax"``.
     weights : array_like, shape (n,) or (B, n), optional
         Positive weights ``w_i`` [-] (e.g. muscle volumes); default 1.
     upper : array_like, shape (n,) or (B, n), optional
@@ -424,7 +431,7 @@ def solve(M, tau, *, exponent=2.0, weights=None, upper=None, reserve_weight=DEFA
     ------
     ValueError
         Shapes that do not match, non-finite entries, negative ``upper``,
-        ``weights <= 0``, ``exponent < 2``, ``reserve_weight <= 0``, an unknown
+        ``weights <= 0``, ``exponent < 2`` or NaN, ``reserve_weight <= 0``, an unknown
         criterion or option; the message names the argument and the value.
 
     Notes
