@@ -3,6 +3,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from pelvisim.sensitivity import SobolSizeWarning
+
 import pelvisim
 from pelvisim import plots
 from pelvisim.sweep import sensitivity, sweep
@@ -85,9 +87,36 @@ def test_bands_and_sobol(model, tmp_path):
     p = tmp_path / "bands.png"
     _check(plots.bands(ds, ["itb_tension", "tfl"], p), p)
     p = tmp_path / "sobol.png"
-    _check(plots.sobol_bars(sensitivity(ds, ["itb_tension"]), p), p)
+    with pytest.warns(SobolSizeWarning):  # a small design, below SOBOL_MIN_N
+        idx = sensitivity(ds, ["itb_tension"])
+    _check(plots.sobol_bars(idx, p), p)
 
 
 def test_x_factor_needs_numeric(curve_ds):
     with pytest.raises(ValueError):
         plots.x_factor(curve_ds.isel(gluteus_medius=0, drop=True))
+
+
+def test_posture_figure_labels_condition_and_bounds(model, tmp_path):
+    from pelvisim.posture_plot import MIN_FORCE_N, plot_posture
+
+    # weak abductors without the frontal-orientation cost reach the bounds (test_report)
+    weak = model.with_params(frontal_orientation_weight=0.0).with_strength(
+        gluteus_medius=0.2, gluteus_minimus=0.2)
+    sol = pelvisim.solve(weak, SLS, compensation="optimal")
+    assert sol.compensation_at_bound
+    p = tmp_path / "posture.png"
+    fig = plot_posture(sol, p)
+    title = fig._suptitle.get_text()
+    assert "gluteus medius strength 0.2" in title and "optimal compensation" in title
+    assert "frontal_orientation_weight 0" in title
+    texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    assert "gluteus medius" in texts and "TFL" in texts and "ITB" in texts
+    assert "AT BOUND: pelvic list" in texts
+    assert ("INFEASIBLE" in texts) == (not sol.feasible)
+    # only muscles above the threshold are drawn
+    drawn = sum(len(c.get_segments()) for c in fig.axes[0].collections[1:2])
+    strong = sum(1 for m, f in sol.muscle_force.items() if f >= MIN_FORCE_N)
+    assert 0 < drawn and strong < len(sol.muscle_force)
+    assert p.stat().st_size > 5000
+    plt.close(fig)

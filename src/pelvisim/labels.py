@@ -80,7 +80,9 @@ def factor_words(ds, name, v) -> str:
     if kind == "strength":
         return f"{name.replace('_', ' ')} strength {value_words(v)}"
     if kind == "tightness":
-        return f"{name.split('.', 1)[1].replace('_', ' ')} tightness {value_words(v)}"
+        return f"{name.split('.', 1)[1].replace('_', ' ')} tight by {value_words(v)} deg"
+    if kind == "slack_shortening":
+        return f"{name.split('.', 1)[1].replace('_', ' ')} slack shortening {value_words(v)}"
     if kind == "compensation":
         return compensation_words(str(v))
     if "." in name:
@@ -94,13 +96,16 @@ def fixed_conditions(ds) -> str:
     attrs = ds.attrs
     parts = [f"{value_words(attrs.get('model_mass_kg', ''))} kg, "
              f"{value_words(attrs.get('model_height_m', ''))} m"]
-    for key, what in (("model_strength", "strength"), ("model_tightness", "tightness")):
+    for key, what, unit in (("model_strength", "strength", ""), ("model_tightness_deg", "tight by",
+                                                                 " deg"),
+                            ("model_slack_shortening", "slack shortening", "")):
         edits = json.loads(attrs.get(key) or "{}")
         if edits:
             vals = {}
             for m, v in edits.items():
                 vals.setdefault(round(v, 6), []).append(m)
-            parts += [f"{len(ms)} muscles {what} {value_words(v)}" for v, ms in vals.items()]
+            parts += [f"{len(ms)} muscles {what} {value_words(v)}{unit}"
+                      for v, ms in vals.items()]
     if "compensation" not in ds.dims:
         comp = attrs.get("compensation", "none")
         parts.append(compensation_words(comp) if comp in ("none", "optimal") else
@@ -128,7 +133,12 @@ def model_words(model) -> str:
     """``75 kg, 1.75 m, gluteus medius strength 0.5`` (every edit of the model)."""
     parts = [f"{value_words(model.mass_kg)} kg, {value_words(model.height_m)} m"]
     parts += _edits_words(model, model.strength, 1.0, "strength")
-    parts += _edits_words(model, model.tightness, 0.0, "tightness")
+    parts += [p + " deg" for p in _edits_words(model, model.tightness, 0.0, "tight by")]
+    if hasattr(model, "slack_shortening"):
+        parts += _edits_words(model, model.slack_shortening, 0.0, "slack shortening")
+    pm = getattr(getattr(model.params, "compensation", None), "posture_model", None)
+    if pm and pm != "tissue":
+        parts.append(f"posture model {pm}")
     parts += [f"{k} {value_words(v)}" for k, v in dict(model.tuned).items()]
     if len(parts) == 1:
         parts.append("all muscles healthy")

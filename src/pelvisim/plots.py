@@ -158,7 +158,7 @@ def title_words(ds, extra="") -> str:
     swept = [f["target"] for f in facs.values() if f["kind"] == "task"]
     tw = task_words(name=ds.attrs.get("task_name", ""), params=ds.attrs.get("task_params", ""),
                     skip=swept)
-    head = f"{extra}: " if extra else ""
+    head = f"{extra}: " if extra and not extra.endswith("\n") else extra
     return f"{head}{tw}\n{fixed_conditions(ds)}"
 
 
@@ -195,71 +195,95 @@ def curves(ds: xr.Dataset, outputs, path=None, *, x: str | None = None, bw: bool
 
     One unit per figure: forces in N (``bw=False``) or in body weight
     (``bw=True``); angles [deg] as they are (give forces and angles in separate
-    calls). A line per combination of the other factors (compensation, load,
-    ...), named in a small legend. Infeasible points (reserve moments) are
-    left out of the lines and shaded; y-limits come from the feasible values
-    and span at least ``MIN_SPAN`` (10 N, 0.02 BW, 2 deg), so that a change
-    smaller than that reads as flat, and such panels say so. Forces are those
-    of the stance side (``side`` task parameter; right otherwise); trunk
-    groups sum both sides.
+    calls). A line per compensation strategy (if swept); any other factor
+    (a load, a second strength, ...) gives a column of panels per level (its
+    first and last when it has more than 3), so that its effect does not
+    squash the curve factor's. Infeasible points (reserve moments) are left out
+    of the lines and shaded; y-limits come from the feasible values and span
+    at least ``MIN_SPAN`` (10 N, 0.02 BW, 2 deg), so that a change smaller
+    than that reads as flat, and such panels say so. Squares mark optimal
+    compensation at a bound. Forces are those of the stance side (``side``
+    task parameter; right otherwise); trunk groups sum both sides.
     """
-    x = x or x_factor(ds)
-    side = _side(ds)
-    n = len(outputs)
-    ncol = min(n, 3)
-    nrow = -(-n // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.3 * ncol + 0.4, 3.1 * nrow + 1.2),
-                             squeeze=False, sharex=True)
+    from .labels import factor_words
     from .results import at_bound_text
 
+    x = x or x_factor(ds)
+    side = _side(ds)
     feas = ds["feasible"]
     bound = at_bound_text(ds)
-    combos = _combos(ds, feas, x)
-    many = len(combos) > 6
-    cmap = plt.get_cmap("viridis" if many else "tab10")
+    facet_dims = [d for d in feas.dims if d not in (x, "compensation")]
+    if facet_dims:
+        levels = {d: (list(ds[d].values) if ds.sizes[d] <= 3 else [ds[d].values[0],
+                                                                   ds[d].values[-1]])
+                  for d in facet_dims}
+        import itertools
+
+        facets = [dict(zip(facet_dims, c)) for c in itertools.product(*levels.values())]
+        nrow, ncol = len(outputs), len(facets)
+        panels = [(name, f) for name in outputs for f in facets]
+    else:
+        n = len(outputs)
+        ncol = min(n, 3)
+        nrow = -(-n // ncol)
+        facets = [{}]
+        panels = [(name, {}) for name in outputs]
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.3 * ncol + 0.4, 2.9 * nrow + 1.3),
+                             squeeze=False, sharex=True)
     handles = {}
-    for k, name in enumerate(outputs):
+    for k, (name, fsel) in enumerate(panels):
         ax = axes.flat[k]
-        da = _series(ds, name, bw=bw, side=side)
+        sub = ds.sel(fsel) if fsel else ds
+        sub_feas = feas.sel(fsel) if fsel else feas
+        sub_bound = bound.sel(fsel) if fsel else bound
+        combos = _combos(sub, sub_feas, x)
+        many = len(combos) > 6
+        cmap = plt.get_cmap("viridis" if many else "tab10")
+        da = _series(sub, name, bw=bw, side=side)
         unit = da.attrs.get("units", "")
         drawn = []
         for j, (sel, words) in enumerate(combos):
             y = da.sel(sel) if sel else da
-            ok = feas.sel(sel) if sel else feas
+            ok = sub_feas.sel(sel) if sel else sub_feas
             good = y.where(ok)
             color = cmap(j / max(len(combos) - 1, 1)) if many else cmap(j % 10)
             (h,) = ax.plot(y[x].values, good.values, color=color, lw=2.0,
                            ls=_STYLES[j % 2] if not many else "-", marker="o", ms=3)
             drawn.append(good.values)
-            at = ((bound.sel(sel) if sel else bound).values != "") & np.isfinite(good.values)
+            if words and (not many or j in (0, len(combos) - 1)):
+                handles.setdefault(words, h)
+            at = ((sub_bound.sel(sel) if sel else sub_bound).values != "") & \
+                np.isfinite(good.values)
             if at.any():
                 hb = ax.plot(y[x].values[at], good.values[at], ls="none", marker="s", ms=7,
                              mfc="none", mec="k", mew=1.2)[0]
                 handles.setdefault("optimal compensation at a bound", hb)
-            if words and (not many or j in (0, len(combos) - 1)):
-                handles.setdefault(words, h)
-        for lab, h in _shade_infeasible(ax, ds, x).items():
+        for lab, h in _shade_infeasible(ax, sub, x).items():
             handles.setdefault(lab, h)
         span = _ylim(ax, np.concatenate(drawn) if drawn else [], unit)
         if np.isfinite(span) and span < _unit_span(unit):
             _small_note(ax, f"all within {_fmt(max(span, 0))} {unit} "
                         f"(< {_fmt(_unit_span(unit))} {unit})")
         sided = "side" in output(ds, name).dims
-        ax.set_title(f"{_label(name)}" + (f", {_where_label(name, side)}" if sided else ""),
-                     fontsize=10)
+        head = f"{_label(name)}" + (f", {_where_label(name, side)}" if sided else "")
+        if fsel:
+            head += "\n" + ", ".join(factor_words(ds, d, v) for d, v in fsel.items())
+        ax.set_title(head, fontsize=9.5)
         ax.set_ylabel(f"[{unit}]")
-        if k // ncol == nrow - 1 or k + ncol >= n:
+        if k + ncol >= len(panels):
             ax.set_xlabel(_factor_axis_label(ds, x))
             ax.tick_params(labelbottom=True)
         _strength_axis(ax, ds, x)
-    for ax in list(axes.flat)[n:]:
+    for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     if handles:
         fig.legend(list(handles.values()), list(handles.keys()), loc="lower center",
                    ncol=min(len(handles), 3), frameon=False, fontsize=8.5,
                    bbox_to_anchor=(0.5, 0.0))
     fig.suptitle(title or title_words(ds, "Load redistribution"), fontsize=10.5)
-    fig.tight_layout(rect=(0, 0.06 / nrow + 0.022 * (-(-len(handles) // 3)), 1, 1))
+    height = fig.get_figheight()
+    fig.tight_layout(rect=(0, (0.25 + 0.2 * (-(-len(handles) // 3))) / height, 1,
+                           1 - 0.45 / height))
     return _save(fig, path)
 
 
@@ -369,6 +393,8 @@ def heatmap(ds: xr.Dataset, name: str, path=None, *, dims: tuple[str, str] | Non
     need = _unit_span(unit)
     vlo, vhi = (lo, hi) if span >= need else (0.5 * (lo + hi) - need / 2,
                                               0.5 * (lo + hi) + need / 2)
+    if vlo < 0 <= lo:  # forces do not go below zero
+        vlo, vhi = 0.0, max(vhi - vlo, hi)
     mesh = ax.pcolormesh(xs, ys, good.values, shading="nearest", cmap="viridis",
                          vmin=vlo, vmax=vhi)
     bad = ~feas.values
@@ -450,7 +476,7 @@ def bands(ds: xr.Dataset, outputs, path=None, *, x: str | None = None, bw: bool 
                         and c != "sample")
     note = f"; {n_bad} infeasible points left out" if n_bad else ""
     fig.suptitle(title or title_words(ds, f"Median and 5-95 % over {ds.sizes['sample']} samples "
-                                          f"of {sampled}{note}"), fontsize=9.5)
+                                          f"({sampled}){note}\n"), fontsize=9.5)
     fig.tight_layout()
     return _save(fig, path)
 
@@ -484,9 +510,13 @@ def sobol_bars(indices: xr.Dataset, path=None, *, title: str | None = None):
             ax.set_xlim(-0.1, 1.1)
             ax.axvline(0, color="0.5", lw=0.8)
             ax.set_xlabel("Sobol index [-]")
-            head = _label(str(out))
+            o = str(out)
+            head = (f"{_label(o[:-2])}, {'right' if o[-1] == 'r' else 'left'} side"
+                    if o.endswith(("_r", "_l")) else _label(o))
             if lsel:
-                head += "\n" + ", ".join(f"{_label(d)} {_fmt_num(float(v))}"
+                head += "\n" + ", ".join(f"{_label(d)} strength {_fmt_num(float(v))}"
+                                         if indices[d].attrs.get("factor_kind") == "strength"
+                                         else f"{_label(d)} {_fmt_num(float(v))}"
                                          for d, v in lsel.items())
             ax.set_title(head, fontsize=9)
     handles, labels = axes[0, 0].get_legend_handles_labels()
@@ -494,6 +524,9 @@ def sobol_bars(indices: xr.Dataset, path=None, *, title: str | None = None):
     labels = [f"{lb} ({100 * conf:.0f} % interval)" for lb in labels]
     fig.legend(handles, labels, loc="lower center", frameon=False, ncol=2, fontsize=8.5)
     n_base = indices.attrs.get("sobol_base_n", "")
-    fig.suptitle(title or f"Sobol sensitivity (base sample n = {n_base})", fontsize=10.5)
+    warn = "" if indices.attrs.get("converged", 1) else \
+        f"  NOT CONVERGED (n < {indices.attrs.get('sobol_min_n', '')})"
+    fig.suptitle(title or f"Sobol sensitivity (base sample n = {n_base}){warn}", fontsize=10.5,
+                 color="firebrick" if warn else "black")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return _save(fig, path)

@@ -110,8 +110,10 @@ def plot_posture(sol, path=None, *, title=None, max_force=None, min_force=MIN_FO
     warn = []
     if not sol.feasible:
         worst = max(sol.reserve.items(), key=lambda kv: abs(kv[1]))
-        warn.append(f"INFEASIBLE: reserve {worst[0]} {worst[1]:.2f} N m")
-    warn += [f"AT BOUND: {b}" for b in bounds]
+        warn.append(f"INFEASIBLE: reserve {worst[0]} {worst[1]:.2f} N m\n(forces shown are "
+                    "not results)")
+    warn += [f"AT BOUND: {b.angle.replace('_', ' ')}, {b.bound} bound "
+             f"({b.value_deg:g} deg{' change' if b.relative else ''})" for b in bounds]
     if warn:
         text += "\n" + "\n".join(warn)
     axes[0].text(0.02, 0.02, text, transform=axes[0].transAxes, fontsize=8, va="bottom",

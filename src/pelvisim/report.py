@@ -164,7 +164,11 @@ def make_plots(ds, label, outputs, plots, out: Path, exp=None) -> list[Path]:
 
         idx = sensitivity(ds, [o for o in outputs if _sobol_ok(ds, o)])
         idx = idx.sel(output=[o for o in idx["output"].values if not str(o).endswith("_l")])
-        save(P.sobol_bars(idx, title=f"Sobol indices ({label}, stance side)"), "sobol")
+        n = idx.attrs.get("sobol_base_n")
+        warn = "" if idx.attrs.get("converged", 1) else "; NOT CONVERGED"
+        save(P.sobol_bars(idx, title=P.title_words(
+            ds, f"Sobol indices, base n = {n} ({ds.sizes['sample']} points per level{warn})")),
+            "sobol")
     if "posture" in plots and exp is not None and not sampled:
         sol = _weakest_solution(ds, exp, label)
         if sol is not None and _posture_plot(sol, out / f"{label}_posture.png"):
@@ -252,6 +256,7 @@ def summary(name, description, datasets, outputs) -> str:
     """
     lines = [f"experiment: {name}", description, "",
              "* infeasible: reserve moments help, the value is not a result; "
+             "! a muscle at full activation (near saturation); "
              "^ optimal compensation at a bound", ""]
     for label, ds in datasets.items():
         lines += _run_summary(label, ds, outputs)
@@ -300,6 +305,12 @@ def _run_summary(label, ds, outputs) -> list[str]:
         text += (f"; {nbad} infeasible (largest reserve moment {float(res.max()):.3g} N m): "
                  + _conditions(ds, ~feas))
     out.append(text)
+    if "activation" in ds:
+        sat = (ds["activation"] >= 0.999).any("muscle") & feas
+        if bool(sat.any()):
+            out.append(f"   muscles at full activation at {int(sat.sum())} feasible points "
+                       f"(marked !; the solver is near saturation there): "
+                       + _conditions(ds, sat))
     bound = at_bound_text(ds)
     nb = int((bound != "").sum())
     if nb:
@@ -361,7 +372,51 @@ def _run_summary(label, ds, outputs) -> list[str]:
             out.append(row)
     if not sampled:
         out += _ranges(ds, side)
+    elif ds.attrs.get("sampler") == "sobol":
+        out += _sobol_lines(ds, names, side)
     return out
+
+
+def _sobol_lines(ds, names, side) -> list[str]:
+    """First-order and total indices per output and level (no average over levels)."""
+    import warnings
+
+    import numpy as np
+
+    from .labels import factor_words
+    from .sensitivity import sensitivity
+
+    ok = [o for o in names if _sobol_ok(ds, o)]
+    if not ok:
+        return []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        idx = sensitivity(ds, ok)
+    lines = [f"   Sobol indices S1 / ST (+/- 95 % half-width), base n = "
+             f"{idx.attrs['sobol_base_n']}" + ("" if idx.attrs["converged"] else
+                                              f": NOT CONVERGED ({caught[0].message})"
+                                              if caught else "")]
+    rest = [d for d in idx["S1"].dims if d not in ("output", "factor")]
+    levels = [dict(zip(rest, v if isinstance(v, tuple) else (v,)))
+              for v in idx["S1"].isel(output=0, factor=0).stack(_l=rest)["_l"].values] \
+        if rest else [{}]
+    factors = [str(f) for f in idx["factor"].values]
+    lines.append(f"   {'output':<24}{'condition':<30}"
+                 + "".join(f"{f.split('.')[-1][:28]:>30}" for f in factors))
+    for o in ok:
+        label = f"{o}_{side}" if f"{o}_{side}" in idx["output"].values else o
+        if label not in idx["output"].values:
+            continue
+        for lv in levels:
+            sel = idx.sel(output=label, **lv)
+            cond = ", ".join(factor_words(ds, d, v) for d, v in lv.items())
+            cells = "".join(
+                f"{sel['S1'].values[k]:>8.2f}/{sel['ST'].values[k]:.2f}"
+                f" +/-{max(sel['S1_conf'].values[k], sel['ST_conf'].values[k]):.2f}".rjust(30)
+                if np.isfinite(sel["S1"].values[k]) else f"{'n/a':>30}"
+                for k in range(len(factors)))
+            lines.append(f"   {label:<24}{cond[:29]:<30}{cells}")
+    return lines
 
 
 def _w(v):
@@ -413,7 +468,10 @@ def _cell(ds, da, pt, bound):
             float(med)
     val = float(v)
     feasible = bool(f)
-    mark = ("" if feasible else "*") + ("^" if str(b.values) else "")
+    saturated = feasible and "activation" in ds and \
+        bool((ds["activation"].sel(pt) >= 0.999).any())
+    mark = ("" if feasible else "*") + ("!" if saturated else "") + \
+        ("^" if str(b.values) else "")
     return _fmt(val, unit=unit) + mark, (val if feasible else None)
 
 

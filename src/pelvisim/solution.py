@@ -164,7 +164,7 @@ class Solution:
                          + (", ".join(f"{k}={v:.2f}" for k, v in big.items()) or "below 0.005")
                          + "; values marked * include that help and are not results")
         for b in self.compensation_at_bound:
-            lines.append(f"compensation AT BOUND: {b} (the effort-least posture lies beyond it)")
+            lines.append(f"compensation AT BOUND: {b}")
         lines.append(f"{'group':<20}{'right [N]':>12}{'left [N]':>12}")
         for g in self.model.groups:
             lines.append(f"{g:<20}{self.group_force(g, 'r'):>12.1f}"
