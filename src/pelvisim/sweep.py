@@ -328,7 +328,7 @@ def run_chunk(chunk: Chunk) -> dict[str, np.ndarray]:
     return {
         "points": chunk.points,
         "muscle_force": out.force, "activation": out.activation,
-        "group_force": out.force @ _group_matrix(model),
+        "group_force": _group_sums(out.force, model),
         "itb_tension": out.itb, "hip_contact_vector": hip_vec,
         "hip_contact_force": np.linalg.norm(hip_vec, axis=-1),
         "l5s1": out.l5s1, "ground_pair_force": out.ground_pair, "reserve": out.reserve,
@@ -338,14 +338,20 @@ def run_chunk(chunk: Chunk) -> dict[str, np.ndarray]:
     }
 
 
-def _group_matrix(model) -> np.ndarray:
-    """(n, G*2) 0/1 matrix summing muscle forces into group forces per side
-    (columns: group-major, side-minor)."""
+def _group_sums(force, model) -> np.ndarray:
+    """(B, G*2) summed muscle forces per group and side (columns group-major,
+    side-minor). A fixed-order sum per row, not a matrix product: BLAS rounds
+    differently for different batch sizes, and a point's result must not
+    depend on the chunk it was solved in (bitwise-identical resumed and Dask runs)."""
     groups = list(model.groups)
-    M = np.zeros((len(model.muscles), len(groups) * len(SIDES)))
+    cols = [[] for _ in range(len(groups) * len(SIDES))]
     for i, (m, g) in enumerate(zip(model.muscles, model.muscle_group)):
-        M[i, groups.index(g) * 2 + SIDES.index(m[-1])] = 1.0
-    return M
+        cols[groups.index(g) * 2 + SIDES.index(m[-1])].append(i)
+    out = np.zeros((force.shape[0], len(cols)))
+    for c, idx in enumerate(cols):
+        if idx:
+            out[:, c] = np.ascontiguousarray(force[:, idx]).sum(axis=1)
+    return out
 
 
 # ------------------------------------------------------------------ design
