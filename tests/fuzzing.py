@@ -212,7 +212,7 @@ def mutated_result(draw, flips: bool = True):
     """("bytes", data) with truncated (or, with ``flips``, changed) bytes of a
     real result, or ("drop", names) for a result with variables, coordinates or
     attributes removed. Changed bytes can crash the HDF5 C library (a
-    segfault pelvisim cannot catch): run those cases with ``isolated``."""
+    segfault pelvisim cannot catch): run those cases with :class:`Isolated`."""
     if draw(st.booleans()):
         data = bytearray(result_bytes())
         if draw(st.booleans()) or not flips:
@@ -401,28 +401,31 @@ def opensim_case(text: str, suffix: str) -> str:
     return classify(run)
 
 
-def isolated(fn, *args) -> str:
-    """``fn(*args)`` (an outcome string) in a forked child, so that a crash of a
-    C library (SIGSEGV) is counted as ``BAD:crash`` instead of ending the run."""
-    import os
+class Isolated:
+    """Run cases in a separate (spawned) worker process, so that a crash of a C
+    library (a SIGSEGV in libhdf5) is counted as ``BAD:crash`` instead of
+    ending the run; the worker is replaced after a crash. (``fork`` is not an
+    option: Numba's OpenMP threads forbid it.)"""
 
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        os.close(r)
+    def __init__(self):
+        self._pool = None
+
+    def __call__(self, fn, *args) -> str:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         try:
-            outcome = fn(*args)
-        except BaseException as exc:  # noqa: BLE001
-            outcome = f"BAD:{type(exc).__name__}"
-        os.write(w, outcome.encode("utf-8", "replace"))
-        os._exit(0)
-    os.close(w)
-    with os.fdopen(r, "rb") as f:
-        text = f.read().decode("utf-8", "replace")
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        return f"BAD:crash (signal {os.WTERMSIG(status)}, in a C library)"
-    return text or "BAD:no outcome"
+            return self._pool.submit(fn, *args).result(timeout=TIMEOUT)
+        except BrokenProcessPool:
+            self._pool = None
+            return "BAD:crash (the worker process died, in a C library)"
+        except TimeoutError:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+            return "BAD:hang"
 
 
 def plot_case(case) -> str:
