@@ -47,7 +47,9 @@ def test_converges_at_the_documented_minimum():
 def test_small_design_warns(model):
     import pelvisim
 
-    ds = pelvisim.sweep(model, pelvisim.task("single_leg_stance"),
+    from pelvisim.sweep import sweep  # pelvisim.sweep is the module once anyone imported it
+
+    ds = sweep(model, pelvisim.task("single_leg_stance"),
                         {"body.mass_kg": (60.0, 90.0), "param.itb_gluteus_maximus_fraction":
                          (0.5, 0.9)}, sampler="sobol", n=8, seed=1, progress=False)
     with pytest.warns(SobolSizeWarning, match=f"n >= {SOBOL_MIN_N}"):

@@ -22,9 +22,15 @@ _API = {
     "validate": "validation", "run_and_report": "report",
     "PelvisimError": "errors", "ParameterError": "errors", "ExperimentError": "errors",
     "InputFileError": "errors", "TaskError": "errors",
+    "gait_trial": "walking", "plot_gait": "walking",
 }
 
 __all__ = sorted(_API) + ["__version__"]
+
+# `sweep` is both a submodule and a function: bind the function now, because the
+# first `import pelvisim.sweep` (anywhere) would otherwise leave the module under
+# that name and `pelvisim.sweep(...)` would fail depending on import order.
+from .sweep import sweep  # noqa: E402
 
 
 def __getattr__(name):

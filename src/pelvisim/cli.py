@@ -1,4 +1,4 @@
-"""Command line: ``pelvisim run | solve | list | plot | validate`` (and ``--version``).
+"""Command line: ``pelvisim run | solve | list | plot | validate | gait | import-osim | export`` (and ``--version``).
 
 A user mistake (a :class:`pelvisim.errors.PelvisimError`: unknown name, value
 out of range, malformed file, unusable output folder) prints ONE line
@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--mass-kg", type=float, help="body mass [kg]")
     s.add_argument("--height-m", type=float, help="body height [m]")
     s.add_argument("--preset", help="parameter preset (default, female)")
+    s.add_argument("--model", help="parameter file (.toml) or OpenSim model (.osim)")
     s.add_argument("--posture-plot", metavar="PNG", help="also draw the posture to this file")
 
     li = sub.add_parser("list", help="list tasks, groups, muscles, experiments or params")
@@ -83,9 +84,36 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--no-figures", action="store_true", help="skip the figures")
     v.add_argument("--preset", help="parameter preset (default, female)")
 
+    g = sub.add_parser("gait", help="the whole stance phase of an OpenSim walking trial")
+    g.add_argument("id_sto", help="inverse dynamics .sto (joint moments)")
+    g.add_argument("ik_mot", help="inverse kinematics .mot (joint angles)")
+    g.add_argument("grf_mot", help="ground reactions .mot (both feet)")
+    g.add_argument("--model", help="model parameter file (.toml; .osim when import is available)")
+    g.add_argument("--strength", action="append", default=[], metavar="GROUP=V[,V...]",
+                   help="strength factor(s) in [0, 1]; several values are swept")
+    g.add_argument("--side", default="r", help="stance leg: r or l")
+    g.add_argument("--mass-kg", type=float, help="subject mass [kg] (default: from the GRF)")
+    g.add_argument("--step-pct", type=float, default=2.0, help="stance step [%%] (divides 100)")
+    g.add_argument("--no-passive-fibres", action="store_true",
+                   help="leave out passive fibre force (as OpenSim static optimization)")
+    g.add_argument("--out", help="output folder (default results/gait)")
+
     pl = sub.add_parser("plot", help="draw the figures of saved results")
     pl.add_argument("results", help="a results .nc file or a folder of them")
     pl.add_argument("--out", help="output folder (default: beside the results)")
+
+    im = sub.add_parser("import-osim", help="turn an OpenSim .osim model into a parameter file")
+    im.add_argument("osim", help="OpenSim 4 model (gait2392/gait2354 or Rajagopal family)")
+    im.add_argument("--out", help="parameter file to write (default <model>.toml here)")
+    im.add_argument("--keep-lengths", action="store_true",
+                    help="keep the file's fibre and tendon lengths even if they look unscaled")
+
+    ex = sub.add_parser("export", help="write saved results as OpenSim storage files")
+    ex.add_argument("results", help="a results .nc file")
+    ex.add_argument("--format", default="sto", help="sto (the only format)")
+    ex.add_argument("--out", help="output folder (default: beside the results)")
+    ex.add_argument("--time-dim", help="sweep dimension used as the time column "
+                                       "(default stance_pct, else the first numeric one)")
     return p
 
 
@@ -167,7 +195,7 @@ def cmd_solve(args) -> int:
         except ValueError:
             params[k] = v
     task = _task(args.task, **params)
-    model = pelvisim.load_model(preset=args.preset, mass_kg=args.mass_kg, height_m=args.height_m)
+    model = _load_model(args.model, preset=args.preset, mass_kg=args.mass_kg, height_m=args.height_m)
     strength = {k: _number(v, f"--strength {k}") for k, v in _pairs(args.strength, "strength").items()}
     tight = {k: _number(v, f"--tightness {k}") for k, v in _pairs(args.tightness, "tightness").items()}
     if strength:
@@ -187,6 +215,48 @@ def cmd_solve(args) -> int:
     print(sol.summary())
     if args.posture_plot:
         _posture_plot(sol, args.posture_plot)
+    return 0
+
+
+def _load_model(path, **kw):
+    """A model from ``--model`` (.toml parameter file or .osim OpenSim model) or a preset."""
+    import pelvisim
+
+    if path is None:
+        return pelvisim.load_model(**kw)
+    if kw.get("preset") is not None:
+        raise UsageError(f"--model: {path!r}: given with --preset {kw['preset']}: allowed one of them")
+    kw.pop("preset", None)
+    if str(path).lower().endswith(".osim"):
+        return pelvisim.load_model(osim=path, **kw)
+    return pelvisim.load_model(path, **kw)
+
+
+def cmd_import_osim(args) -> int:
+    from .osim import import_osim
+
+    src = Path(args.osim)
+    if not src.is_file():
+        raise MissingFileError(f"import-osim: model {str(src)!r} not found")
+    out = Path(args.out) if args.out else Path(src.stem + ".toml")
+    params, report = import_osim(src, out, scale_lengths=False if args.keep_lengths else None)
+    print(report)
+    print(f"wrote: {out} ({len(params.muscles)} muscle lines per side, {params.mass_kg:g} kg)")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from . import results
+    from .export import export_sto
+
+    if args.format != "sto":
+        raise UsageError(f"export: --format: {args.format!r}: allowed sto")
+    src = Path(args.results)
+    if not src.is_file():
+        raise MissingFileError(f"export: results {str(src)!r} not found")
+    out = Path(args.out) if args.out else src.parent
+    files = export_sto(results.load(src), out, prefix=src.stem, time_dim=args.time_dim)
+    print("wrote: " + ", ".join(str(f) for f in files))
     return 0
 
 
@@ -250,6 +320,83 @@ def _dask_client(args):
         yield client
 
 
+def cmd_gait(args) -> int:
+    """``pelvisim gait ID.sto IK.mot GRF.mot``: solve every % of stance, write
+    the dataset, a tidy CSV, the gait figure, and print the peaks."""
+    from pathlib import Path
+
+    import pelvisim
+
+    from . import results
+    from .walking import gait_trial, plot_gait
+
+    for f in (args.id_sto, args.ik_mot, args.grf_mot):
+        if not Path(f).is_file():
+            raise MissingFileError(f"gait: trial file {f!r} not found")
+    if args.side not in ("r", "l"):
+        raise UsageError(f"--side: {args.side!r}: allowed r, l")
+    strength = {}
+    for k, v in _pairs(args.strength, "strength").items():
+        vals = [_number(x, f"--strength {k}") for x in v.split(",")]
+        strength[k] = vals if len(vals) > 1 else vals[0]
+    from .gait import table_from_opensim
+
+    table = table_from_opensim(args.id_sto, args.ik_mot, args.grf_mot, side=args.side,
+                               mass_kg=args.mass_kg, step_pct=args.step_pct)
+    # mass: --mass-kg, else the model file's own, else the trial's (from the GRF)
+    if not args.model:
+        model = pelvisim.load_model(mass_kg=table.mass_kg)
+    elif not Path(args.model).is_file():
+        raise MissingFileError(f"--model: file {args.model!r} not found")
+    elif args.model.lower().endswith(".osim"):
+        try:
+            model = pelvisim.load_model(osim=args.model, mass_kg=args.mass_kg)
+        except TypeError:
+            raise UsageError(f"--model: {args.model!r}: .osim import is not available in "
+                             f"this version; allowed a .toml parameter file") from None
+    else:
+        model = pelvisim.load_model(args.model, mass_kg=args.mass_kg)
+    if args.no_passive_fibres:
+        model = model.without_passive_fibres()
+    ds = gait_trial(args.id_sto, args.ik_mot, args.grf_mot, model=model, strength=strength,
+                    side=args.side, step_pct=args.step_pct, table=table)
+    out = Path(args.out) if args.out else Path("results") / "gait"
+    out.mkdir(parents=True, exist_ok=True)
+    files = [results.save(ds, out / "gait.nc"), results.to_tidy_csv(ds, out / "gait.csv")]
+    import matplotlib.pyplot as plt
+
+    fig = plot_gait(ds, out / "gait_curves.png")
+    plt.close(fig)
+    files.append(out / "gait_curves.png")
+    print(_gait_summary(ds, args.side))
+    print("wrote: " + ", ".join(str(f) for f in files))
+    return 0
+
+
+def _gait_summary(ds, side) -> str:
+    """Peak of each gait output over stance (and where), per strength condition."""
+    from .plots import select_side
+    from .results import output
+    from .walking import GAIT_OUTPUTS, _strength_dims
+
+    sdims = _strength_dims(ds)
+    lines = [f"gait trial, {side} stance: {ds.sizes['stance_pct']} frames, "
+             f"{int(ds['feasible'].sum())}/{ds['feasible'].size} points feasible "
+             f"(body weight {float(ds['body_weight'].max()):.0f} N)"]
+    conds = [{}] if not sdims else [dict(zip(sdims, c if isinstance(c, tuple) else (c,)))
+                                    for c in ds.stack(_c=sdims)["_c"].values]
+    for c in conds:
+        label = ", ".join(f"{d}={v:g}" for d, v in c.items()) or "as given"
+        lines.append(f"  {label}: peak over stance [at % stance]")
+        for name, pretty, bw in GAIT_OUTPUTS:
+            da = select_side(output(ds, name, bw=bw), name, side)
+            da = da.sel(c) if c else da
+            i = int(da.argmax("stance_pct"))
+            lines.append(f"    {pretty:<34}{float(da[i]):9.3g} {'BW' if bw else 'N ':<3}"
+                         f"[{float(ds['stance_pct'][i]):g}]")
+    return "\n".join(lines)
+
+
 def cmd_plot(args) -> int:
     from .report import plot_results
 
@@ -295,7 +442,8 @@ def main(argv=None) -> int:
             parser.print_help()
             return 0
         return {"run": cmd_run, "solve": cmd_solve, "list": cmd_list, "plot": cmd_plot,
-                "validate": cmd_validate}[args.command](args)
+                "validate": cmd_validate, "import-osim": cmd_import_osim,
+                "export": cmd_export, "gait": cmd_gait}[args.command](args)
     except PelvisimError as exc:
         print(f"pelvisim: error: {one_line(exc)}", file=sys.stderr)
         return 2

@@ -14,8 +14,9 @@ errors (with close matches)::
 
     [model]
     params = "default"               # preset name (pelvisim.params.presets())
-                                     # or a path to a parameter TOML (relative
-                                     # to the experiment file)
+                                     # or a path to a parameter TOML or an
+                                     # OpenSim .osim model (relative to the
+                                     # experiment file)
     mass_kg = 75.0                   # [kg], 20-250
     height_m = 1.75                  # [m], 1.0-2.5
     strength = { deep_rotators = 0.8 }    # group/muscle -> [0, 1], every point
@@ -49,14 +50,15 @@ errors (with close matches)::
     seed = 1                         # non-negative integer
 
     compensation = ["none", "optimal"]   # a list becomes the factor "compensation"
-    criterion = "activation_squared"     # pelvisim.CRITERIA
+    criterion = "activation_squared"     # pelvisim.CRITERIA; a list becomes the
+                                         # factor "criterion"
     plots = ["curves", "abductor_share"] # see PLOTS
     outputs = ["tfl", "itb_tension"]     # groups or dataset variables to plot,
                                          # summarise and analyse (Sobol)
 
 Factor names follow :mod:`pelvisim.sweep`: a group or muscle (strength),
 ``tightness.<group>``, ``task.<parameter>``, ``body.mass_kg``,
-``body.height_m``, ``param.<name>``, ``compensation``.
+``body.height_m``, ``param.<name>``, ``compensation``, ``criterion``.
 
 Errors are :class:`ExperimentError` (a ``ValueError``) with one line naming the
 file, the key, the value and what is allowed.
@@ -218,17 +220,17 @@ def load_experiment(name_or_path) -> Experiment:
         body = {k: _number(file, f"model.{k}", mt[k]) for k in ("mass_kg", "height_m") if k in mt}
         if params in presets:
             model = pelvisim.load_model(preset=params, **body)
-        elif params.endswith(".toml"):
+        elif params.endswith((".toml", ".osim")):
             p = Path(params)
             p = p if p.is_absolute() else path.parent / p
             if not p.is_file():
                 raise _err(file, "model.params", params, "parameter file not found")
-            model = pelvisim.load_model(p, **body)
+            model = pelvisim.load_model(**({"osim": p} if params.endswith(".osim") else {"path": p}), **body)
         else:
             close = difflib.get_close_matches(params, presets, n=2)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise _err(file, "model.params", params,
-                       f"allowed a preset ({', '.join(presets)}) or a .toml path{hint}")
+                       f"allowed a preset ({', '.join(presets)}), a .toml or an OpenSim .osim path{hint}")
         if "posture_model" in mt:
             if mt["posture_model"] not in ("tissue", "penalty"):
                 raise _err(file, "model.posture_model", mt["posture_model"],
@@ -251,11 +253,16 @@ def load_experiment(name_or_path) -> Experiment:
         raise ExperimentError(f"{file}: model: {exc}") from None
 
     # top-level options
-    criterion = data.get("criterion", "activation_squared")
-    if not isinstance(criterion, str) or criterion not in CRITERIA:
-        close = difflib.get_close_matches(str(criterion), CRITERIA, n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        raise _err(file, "criterion", criterion, f"allowed {', '.join(CRITERIA)}{hint}")
+    crit_list = data.get("criterion", "activation_squared")
+    crit_list = [crit_list] if isinstance(crit_list, str) else crit_list
+    if not isinstance(crit_list, list) or not crit_list:
+        raise _err(file, "criterion", data["criterion"], f"allowed {', '.join(CRITERIA)} or a list of them")
+    for criterion in crit_list:
+        if criterion not in CRITERIA:
+            close = difflib.get_close_matches(str(criterion), CRITERIA, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise _err(file, "criterion", criterion, f"allowed {', '.join(CRITERIA)}{hint}")
+    criterion = crit_list[0]
     comp_list = _compensation(file, "compensation", data.get("compensation", "none"))
     plots = data.get("plots", ["curves"])
     if not isinstance(plots, list):
@@ -333,6 +340,8 @@ def load_experiment(name_or_path) -> Experiment:
         fac = {**factors, **extra}
         if len(rcomp) > 1 and "compensation" not in fac:
             fac["compensation"] = list(rcomp)
+        if len(crit_list) > 1 and "criterion" not in fac:
+            fac["criterion"] = list(crit_list)
         if not fac:
             raise _err(file, "factors", {}, "at least one factor to sweep")
         try:

@@ -1,4 +1,4 @@
-"""Readers for OpenSim data files (``.sto`` storage and ``.mot`` motion files).
+"""Readers and a writer for OpenSim data files (``.sto`` storage and ``.mot`` motion files).
 
 Both formats are a text header closed by a line ``endheader``, then one line of
 column labels (tab separated; the first is ``time``), then one row of numbers
@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import InputFileError, MissingColumnError, read_text
 
-__all__ = ["OpenSimTable", "read_opensim_table"]
+__all__ = ["OpenSimTable", "read_opensim_table", "write_opensim_table"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -198,3 +198,63 @@ def _is_float(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def write_opensim_table(path, columns, data, *, name: str = "pelvisim", in_degrees: bool = False,
+                        metadata: dict | None = None) -> Path:
+    """Write an OpenSim 4 storage file (``.sto``), as ``opensim.TimeSeriesTable`` reads it.
+
+    The header is the table's name, ``version=1``, ``nRows``, ``nColumns`` (time
+    included), ``inDegrees``, any ``metadata`` as ``key=value`` lines, then
+    ``endheader``; then the tab-separated labels (``time`` first) and one row per frame.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        File to write (folders are created).
+    columns : sequence of str
+        Column labels; the first must be ``"time"``.
+    data : array_like, shape (rows, len(columns))
+        Values (``time`` strictly increasing).
+    name : str
+        First header line (OpenSim tools write e.g. ``Static Optimization``).
+    in_degrees : bool
+        Whether rotational values are in degrees.
+    metadata : dict of str to str, optional
+        Extra header entries (no ``=`` or newlines in keys, no newlines in values).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        Bad labels, shape, non-finite values or a time column that does not increase.
+    """
+    path = Path(path)
+    columns = [str(c) for c in columns]
+    arr = np.asarray(data, dtype=float)
+    if not columns or columns[0] != "time":
+        raise ValueError(f"{path.name}: columns: {columns[:1]!r}: the first column must be 'time'")
+    if any(not c or any(ch in c for ch in "\t\n ") for c in columns):
+        raise ValueError(f"{path.name}: columns: labels must be non-empty without spaces, tabs or newlines")
+    if arr.ndim != 2 or arr.shape[1] != len(columns) or arr.shape[0] < 1:
+        raise ValueError(f"{path.name}: data: shape {arr.shape}: expected (rows >= 1, {len(columns)})")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{path.name}: data: non-finite values; OpenSim storage files need numbers")
+    if np.any(np.diff(arr[:, 0]) <= 0):
+        raise ValueError(f"{path.name}: time: the time column must increase strictly")
+    head = [name, "version=1", f"nRows={arr.shape[0]}", f"nColumns={len(columns)}",
+            f"inDegrees={'yes' if in_degrees else 'no'}"]
+    for k, v in (metadata or {}).items():
+        if "=" in str(k) or "\n" in str(k) + str(v):
+            raise ValueError(f"{path.name}: metadata: {k!r}: keys without '=', no newlines")
+        head.append(f"{k}={v}")
+    head.append("endheader")
+    lines = head + ["\t".join(columns)]
+    lines += ["\t".join(f"{x:.10g}" for x in row) for row in arr]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
