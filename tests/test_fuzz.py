@@ -58,6 +58,8 @@ def test_fuzz_opensim_file(text, suffix):
 
 
 @CI
-@given(F.mutated_result())
+@given(F.mutated_result(flips=False))
 def test_fuzz_result_file_for_plot(case):
+    # truncated or incomplete results; changed bytes inside the HDF5 structure
+    # can crash libhdf5 itself (benchmarks/fuzz.py counts those in a subprocess)
     _check(F.plot_case(case))

@@ -258,7 +258,7 @@ def load_experiment(name_or_path) -> Experiment:
     if not isinstance(crit_list, list) or not crit_list:
         raise _err(file, "criterion", data["criterion"], f"allowed {', '.join(CRITERIA)} or a list of them")
     for criterion in crit_list:
-        if criterion not in CRITERIA:
+        if not isinstance(criterion, str) or criterion not in CRITERIA:
             close = difflib.get_close_matches(str(criterion), CRITERIA, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
             raise _err(file, "criterion", criterion, f"allowed {', '.join(CRITERIA)}{hint}")

@@ -237,20 +237,20 @@ def write_opensim_table(path, columns, data, *, name: str = "pelvisim", in_degre
     columns = [str(c) for c in columns]
     arr = np.asarray(data, dtype=float)
     if not columns or columns[0] != "time":
-        raise ValueError(f"{path.name}: columns: {columns[:1]!r}: the first column must be 'time'")
+        raise InputFileError(f"{path.name}: columns: {columns[:1]!r}: the first column must be 'time'")
     if any(not c or any(ch in c for ch in "\t\n ") for c in columns):
-        raise ValueError(f"{path.name}: columns: labels must be non-empty without spaces, tabs or newlines")
+        raise InputFileError(f"{path.name}: columns: labels must be non-empty without spaces, tabs or newlines")
     if arr.ndim != 2 or arr.shape[1] != len(columns) or arr.shape[0] < 1:
-        raise ValueError(f"{path.name}: data: shape {arr.shape}: expected (rows >= 1, {len(columns)})")
+        raise InputFileError(f"{path.name}: data: shape {arr.shape}: expected (rows >= 1, {len(columns)})")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{path.name}: data: non-finite values; OpenSim storage files need numbers")
+        raise InputFileError(f"{path.name}: data: non-finite values; OpenSim storage files need numbers")
     if np.any(np.diff(arr[:, 0]) <= 0):
-        raise ValueError(f"{path.name}: time: the time column must increase strictly")
+        raise InputFileError(f"{path.name}: time: the time column must increase strictly")
     head = [name, "version=1", f"nRows={arr.shape[0]}", f"nColumns={len(columns)}",
             f"inDegrees={'yes' if in_degrees else 'no'}"]
     for k, v in (metadata or {}).items():
         if "=" in str(k) or "\n" in str(k) + str(v):
-            raise ValueError(f"{path.name}: metadata: {k!r}: keys without '=', no newlines")
+            raise InputFileError(f"{path.name}: metadata: {k!r}: keys without '=', no newlines")
         head.append(f"{k}={v}")
     head.append("endheader")
     lines = head + ["\t".join(columns)]

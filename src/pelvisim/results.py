@@ -98,9 +98,11 @@ def load(path) -> xr.Dataset:
     try:
         with xr.open_dataset(path, engine=_engine()) as ds:
             ds = ds.load()
-    except (OSError, ValueError, RuntimeError, KeyError, TypeError, IndexError) as exc:
-        # the NetCDF/HDF5 readers raise any of these for a file that is not NetCDF
-        raise InputFileError(f"{path}: <file>: not a pelvisim result (not a NetCDF file: "
+    except Exception as exc:  # noqa: BLE001
+        # only the NetCDF/HDF5 readers run here, and for a file that is not NetCDF
+        # or is damaged they raise OSError, ValueError, RuntimeError, KeyError,
+        # AttributeError ("Can't open HDF5 attribute"), MemoryError, ...
+        raise InputFileError(f"{path}: <file>: not a pelvisim result (not a readable NetCDF file: "
                              f"{' '.join(str(exc).split())[:120]}): allowed a .nc file written "
                              f"by pelvisim run") from None
     missing = [k for k in _REQUIRED if k not in ds.variables]

@@ -282,10 +282,10 @@ def _apply(f: Factor, v, model, task, check_only=False):
     if f.kind == "criterion":  # taken by _chunks, not applied to the model
         from .simulate import CRITERIA
 
-        if v not in CRITERIA:
+        if not isinstance(v, str) or v not in CRITERIA:
             close = difflib.get_close_matches(str(v), CRITERIA, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
-            raise ValueError(f"{where}: allowed {', '.join(CRITERIA)}{hint}")
+            raise ExperimentError(f"{where}: allowed {', '.join(CRITERIA)}{hint}")
         return model, task, None
     if f.kind == "tightness":
         return model.with_tightness({k: v for k in f.target.split("+")}), task, None
