@@ -192,10 +192,10 @@ def test_non_finite_number(tmp_path, default_text):
 @pytest.mark.parametrize("old, new, key, allowed", [
     ("mass_kg = 75.0", "mass_kg = 300.0", "body.mass_kg", "[20, 250]"),
     ("height_m = 1.75", "height_m = 0.5", "body.height_m", "[1, 2.5]"),
-    ("max_isometric_force_n = 819.0", "max_isometric_force_n = -5.0", "muscles.gluteus_maximus_middle.max_isometric_force_n", "(0, inf)"),
+    ("max_isometric_force_n = 819.0", "max_isometric_force_n = -5.0", "muscles.gluteus_maximus_middle.max_isometric_force_n", "[0.001, 20000]"),
     ("pennation_deg = 8.0", "pennation_deg = 60.0", "muscles.gluteus_medius_anterior.pennation_deg", "[0, 60)"),
     ("itb_fraction = 0.7", "itb_fraction = 1.5", "muscles.gluteus_maximus_superior.itb_fraction", "[0, 1]"),
-    ("optimal_fiber_length_m = 0.0535", "optimal_fiber_length_m = 0.0", "muscles.gluteus_medius_anterior.optimal_fiber_length_m", "(0, inf)"),
+    ("optimal_fiber_length_m = 0.0535", "optimal_fiber_length_m = 0.0", "muscles.gluteus_medius_anterior.optimal_fiber_length_m", "[0.005, 0.6]"),
 ])
 def test_out_of_range(tmp_path, default_text, old, new, key, allowed):
     p = write(tmp_path, edited(default_text, old, new))

@@ -234,3 +234,12 @@ def test_sweep_on_dask_matches_local():
         remote = sweep(model, task, factors, progress=False, chunk_size=2, client=client)
     local = sweep(model, task, factors, progress=False, chunk_size=2)
     np.testing.assert_array_equal(remote.muscle_force.values, local.muscle_force.values)
+
+
+def test_pelvisim_sweep_is_the_function_whatever_the_import_order():
+    """`import pelvisim.sweep` (the module) must not shadow pelvisim.sweep (the function)."""
+    import subprocess
+    import sys
+
+    code = "import pelvisim.sweep, pelvisim; assert callable(pelvisim.sweep), pelvisim.sweep"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -20,9 +20,16 @@ _API = {
     "Model": "model", "load_model": "model", "Solution": "solution",
     "Task": "task_library", "task": "task_library", "tasks": "task_library", "sweep": "sweep",
     "validate": "validation", "run_and_report": "report",
+    "PelvisimError": "errors", "ParameterError": "errors", "ExperimentError": "errors",
+    "InputFileError": "errors", "TaskError": "errors",
 }
 
 __all__ = sorted(_API) + ["__version__"]
+
+# `sweep` is both a submodule and a function: bind the function now, because the
+# first `import pelvisim.sweep` (anywhere) would otherwise leave the module under
+# that name and `pelvisim.sweep(...)` would fail depending on import order.
+from .sweep import sweep  # noqa: E402
 
 
 def __getattr__(name):

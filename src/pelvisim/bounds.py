@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import TaskError
+
 __all__ = ["AtBound", "at_bound", "limits", "BOUND_TOL_DEG", "describe_bounds"]
 
 BOUND_TOL_DEG = 0.05  # [deg] an angle this close to a bound counts as on it
@@ -86,7 +88,7 @@ def _change(q0, name, posture) -> float:
         return np.deg2rad(posture["trunk_lean_deg"]) - (q0[LBEND] - q0[LIST])
     if name == "pelvic_tilt":
         return np.deg2rad(posture["pelvic_tilt_deg"]) - q0[TILT]
-    raise ValueError(f"compensation angle {name!r}: not searched by optimal compensation")
+    raise TaskError(f"compensation angle {name!r}: not searched by optimal compensation")
 
 
 def at_bound(model, task, posture, *, tol_deg: float = BOUND_TOL_DEG,

@@ -1,25 +1,26 @@
 """Command line: ``pelvisim run | solve | list | plot | validate | import-osim | export`` (and ``--version``).
 
-Bad input (unknown name, value out of range, malformed TOML, missing file)
-prints ONE line ``pelvisim: error: ...`` on stderr and exits with code 2.
+A user mistake (a :class:`pelvisim.errors.PelvisimError`: unknown name, value
+out of range, malformed file, unusable output folder) prints ONE line
+``pelvisim: error: ...`` on stderr and exits with code 2, before any work or
+output folder is made; anything else is a bug and shows its traceback (exit 1).
+``pelvisim run`` keeps finished chunks on disk: after Ctrl-C (exit 130) or a
+kill, ``--resume`` continues; ``--overwrite`` replaces an earlier run's results.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import sys
-import tomllib
 from pathlib import Path
 
+from .errors import MissingFileError, OutputError, PelvisimError, UsageError, one_line
 from .params import COMPENSATION_ANGLES
 
 __all__ = ["main"]
 
 LIST_WHAT = ("tasks", "groups", "muscles", "experiments", "params")
-
-
-class UsageError(ValueError):
-    """A command-line problem (reported as one line, exit code 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,6 +38,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="shipped experiment name or path to a TOML file")
     r.add_argument("--out", help="output folder (default results/<experiment>)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in --out (finished chunks are kept)")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace the results of an earlier run in --out")
+    r.add_argument("--chunk-size", type=int, metavar="N",
+                   help="points per chunk (the unit that is kept when a run is interrupted)")
+    r.add_argument("--workers", type=int, metavar="N",
+                   help="run the chunks on a local Dask cluster of N worker processes")
+    r.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the chunks on the Dask scheduler at ADDRESS (tcp://host:port)")
 
     s = sub.add_parser("solve", help="solve one task and print the summary")
     s.add_argument("task", help="task name (pelvisim list tasks)")
@@ -212,7 +223,7 @@ def cmd_import_osim(args) -> int:
 
     src = Path(args.osim)
     if not src.is_file():
-        raise FileNotFoundError(f"import-osim: model {str(src)!r} not found")
+        raise MissingFileError(f"import-osim: model {str(src)!r} not found")
     out = Path(args.out) if args.out else Path(src.stem + ".toml")
     params, report = import_osim(src, out, scale_lengths=False if args.keep_lengths else None)
     print(report)
@@ -228,7 +239,7 @@ def cmd_export(args) -> int:
         raise UsageError(f"export: --format: {args.format!r}: allowed sto")
     src = Path(args.results)
     if not src.is_file():
-        raise FileNotFoundError(f"export: results {str(src)!r} not found")
+        raise MissingFileError(f"export: results {str(src)!r} not found")
     out = Path(args.out) if args.out else src.parent
     files = export_sto(results.load(src), out, prefix=src.stem, time_dim=args.time_dim)
     print("wrote: " + ", ".join(str(f) for f in files))
@@ -242,12 +253,57 @@ def _posture_plot(sol, path) -> bool:
 
 
 def cmd_run(args) -> int:
+    from . import outdir
+    from .experiments import load_experiment
     from .report import run_and_report
 
-    rep = run_and_report(args.experiment, args.out, progress=not args.no_progress, echo=print)
+    if args.chunk_size is not None and args.chunk_size < 1:
+        raise UsageError(f"--chunk-size: {args.chunk_size}: allowed a positive integer")
+    if args.workers is not None and (args.workers < 1 or args.scheduler):
+        raise UsageError(f"--workers: {args.workers}: allowed a positive integer, without "
+                         f"--scheduler")
+    exp = load_experiment(args.experiment)
+    out = Path(args.out) if args.out else Path("results") / exp.name
+    with _dask_client(args) as client:
+        try:
+            rep = run_and_report(exp, out, progress=not args.no_progress, echo=print,
+                                 resume=args.resume, overwrite=args.overwrite, client=client,
+                                 chunk_size=args.chunk_size)
+        except KeyboardInterrupt:
+            kept = outdir.chunks_kept(out)
+            how = (f"{kept} finished chunk(s) kept in {out / outdir.PARTIAL}; continue with: "
+                   f"pelvisim run {args.experiment} --out {out} --resume" if kept else
+                   "nothing finished yet, nothing kept")
+            print(f"pelvisim: interrupted: {how}", file=sys.stderr)
+            return 130
     print(rep["summary"])
     print("wrote: " + ", ".join(str(f) for f in rep["files"]))
     return 0
+
+
+@contextlib.contextmanager
+def _dask_client(args):
+    """A dask.distributed client for --workers / --scheduler (None without them)."""
+    if args.workers is None and args.scheduler is None:
+        yield None
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError("--workers/--scheduler: dask.distributed is not installed: allowed "
+                         "after pip install 'pelvisim[dask]'") from None
+    if args.scheduler:
+        try:
+            client = Client(args.scheduler, timeout="10s")
+        except (OSError, ValueError, TypeError) as exc:
+            raise UsageError(f"--scheduler: {args.scheduler!r}: cannot connect ({one_line(exc)}): "
+                             f"allowed the address of a running Dask scheduler") from None
+        with client:
+            yield client
+        return
+    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=40) as cluster, Client(cluster) as client:
+        yield client
 
 
 def cmd_plot(args) -> int:
@@ -279,9 +335,10 @@ def cmd_validate(args) -> int:
 
 # ------------------------------------------------------------------ main
 def main(argv=None) -> int:
-    """Entry point (``pelvisim``). Returns the exit code (0 ok, 2 bad input)."""
-    from .params import ParameterError
-
+    """Entry point (``pelvisim``). Returns the exit code: 0 ok, 2 a user mistake
+    (one line ``pelvisim: error: ...`` on stderr), 130 interrupted (Ctrl-C).
+    Anything but a :class:`pelvisim.errors.PelvisimError` is a bug and keeps
+    its traceback (exit code 1)."""
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -296,13 +353,10 @@ def main(argv=None) -> int:
         return {"run": cmd_run, "solve": cmd_solve, "list": cmd_list, "plot": cmd_plot,
                 "validate": cmd_validate, "import-osim": cmd_import_osim,
                 "export": cmd_export}[args.command](args)
-    except (UsageError, ValueError, KeyError, FileNotFoundError, tomllib.TOMLDecodeError,
-            ParameterError) as exc:
-        msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-        msg = " ".join(msg.split())
-        print(f"pelvisim: error: {msg}", file=sys.stderr)
+    except PelvisimError as exc:
+        print(f"pelvisim: error: {one_line(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # pragma: no cover
+    except KeyboardInterrupt:
         print("pelvisim: interrupted", file=sys.stderr)
         return 130
 

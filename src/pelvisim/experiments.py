@@ -70,6 +70,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import ExperimentError, MissingFileError, PelvisimError, read_text
 from .resources import data_dir
 
 __all__ = ["Experiment", "ExperimentError", "load_experiment", "shipped", "run_experiment",
@@ -83,10 +84,6 @@ _MODEL = ("params", "mass_kg", "height_m", "strength", "tightness", "slack_short
 _SAMPLER = ("kind", "n", "seed")
 DEFAULT_OUTPUTS = ("gluteus_medius", "tfl", "itb_tension", "quadratus_lumborum", "erector_spinae",
                    "hip_contact_force", "l5s1_compression")
-
-
-class ExperimentError(ValueError):
-    """A problem in an experiment file (one line: file, key, value, allowed)."""
 
 
 @dataclass(frozen=True)
@@ -141,16 +138,19 @@ def shipped() -> dict[str, Path]:
 def find_experiment(name_or_path) -> Path:
     """A shipped experiment by name, or a TOML file by path."""
     p = Path(name_or_path)
+    if p.is_dir():
+        raise ExperimentError(f"{p}: <file>: is a folder: allowed an experiment .toml file or "
+                              f"a shipped experiment name (pelvisim list experiments)")
     if p.suffix == ".toml" or p.exists():
         if not p.is_file():
-            raise FileNotFoundError(f"experiment file {str(p)!r} not found")
+            raise MissingFileError(f"{p}: <file>: experiment file not found")
         return p
     files = shipped()
     if str(name_or_path) in files:
         return files[str(name_or_path)]
     close = difflib.get_close_matches(str(name_or_path), files, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise ValueError(f"experiment {str(name_or_path)!r}: not a shipped experiment or a .toml file: "
+    raise ExperimentError(f"experiment {str(name_or_path)!r}: not a shipped experiment or a .toml file: "
                      f"allowed {', '.join(files)}{hint}")
 
 
@@ -195,7 +195,7 @@ def load_experiment(name_or_path) -> Experiment:
     path = find_experiment(name_or_path)
     file = path.name
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(path, "experiment .toml file"))
     except tomllib.TOMLDecodeError as exc:
         raise ExperimentError(f"{file}: <toml>: malformed TOML: {exc}") from None
     _check_keys(file, "", data, _TOP)
@@ -242,15 +242,18 @@ def load_experiment(name_or_path) -> Experiment:
                     raise _err(file, f"model.{key}", mt[key], "allowed a table group = value")
                 model = getattr(model, method)(mt[key])
         if "params_override" in mt:
+            if not isinstance(mt["params_override"], dict):
+                raise _err(file, "model.params_override", mt["params_override"],
+                           "allowed a table name = value")
             model = model.with_params(**mt["params_override"])
     except ExperimentError:
         raise
-    except ValueError as exc:
+    except PelvisimError as exc:
         raise ExperimentError(f"{file}: model: {exc}") from None
 
     # top-level options
     criterion = data.get("criterion", "activation_squared")
-    if criterion not in CRITERIA:
+    if not isinstance(criterion, str) or criterion not in CRITERIA:
         close = difflib.get_close_matches(str(criterion), CRITERIA, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
         raise _err(file, "criterion", criterion, f"allowed {', '.join(CRITERIA)}{hint}")
@@ -296,6 +299,8 @@ def load_experiment(name_or_path) -> Experiment:
                   if "compensation" in r else comp_list)
             specs.append((r.pop("label"), r.pop("task"), r.pop("factors", {}), r, where, rs, rc))
     elif "task" in data:
+        if not isinstance(data["task"], dict):
+            raise _err(file, "task", data["task"], "allowed a [task] table with a name")
         t = dict(data["task"])
         if "name" not in t:
             raise _err(file, "task.name", None, f"required: one of {', '.join(_task_names())}")
@@ -304,6 +309,10 @@ def load_experiment(name_or_path) -> Experiment:
     else:
         raise _err(file, "task", None, "required: a [task] table or [[runs]]")
     labels = [s[0] for s in specs]
+    for label, *_, where, _, _ in specs:
+        if not isinstance(label, str) or not label or any(c in label for c in "/\\ "):
+            raise _err(file, f"{where}.label" if where != "task" else "task.name", label,
+                       "allowed a name without spaces or /")
     if len(set(labels)) != len(labels):
         raise _err(file, "runs.label", labels, "labels must be unique")
 
@@ -311,9 +320,14 @@ def load_experiment(name_or_path) -> Experiment:
     for label, tname, extra, tparams, where, (rkind, rn, rseed), rcomp in specs:
         if not isinstance(label, str) or not label or any(c in label for c in "/\\ "):
             raise _err(file, f"{where}.label", label, "allowed a name without spaces or /")
+        if not isinstance(tname, str):
+            raise _err(file, f"{where}.task", tname, f"allowed one of {', '.join(_task_names())}")
+        if "table" in tparams:  # a file path: from the experiment file's folder
+            tparams["table"] = _data_path(file, path, f"{where}.table", tparams["table"],
+                                          "gait table (.csv)")
         try:
             task = _task(tname, **tparams)
-        except ValueError as exc:
+        except PelvisimError as exc:
             raise ExperimentError(f"{file}: {where}: {exc}") from None
         if not isinstance(extra, dict):
             raise _err(file, f"{where}.factors", extra, "allowed a table of factors")
@@ -324,7 +338,7 @@ def load_experiment(name_or_path) -> Experiment:
             raise _err(file, "factors", {}, "at least one factor to sweep")
         try:
             parse_factors(model, task, fac, rkind, rn)
-        except ValueError as exc:
+        except PelvisimError as exc:
             raise ExperimentError(f"{file}: factors: {exc}") from None
         if rkind == "sobol" and "sobol" in plots:
             from .sensitivity import SOBOL_MIN_N
@@ -338,6 +352,18 @@ def load_experiment(name_or_path) -> Experiment:
     return Experiment(name=name, description=str(exp.get("description", "")), path=path,
                       model=model, runs=tuple(runs), criterion=criterion, plots=tuple(plots),
                       outputs=tuple(outputs), raw=data)
+
+
+def _data_path(file, exp_path, key, value, what) -> str:
+    """A file named in an experiment, resolved from the experiment file's folder."""
+    if not isinstance(value, str) or not value:
+        raise _err(file, key, value, f"allowed a path to a {what}, relative to the experiment file")
+    p = Path(value)
+    p = p if p.is_absolute() else exp_path.parent / p
+    if not p.is_file():
+        raise _err(file, key, value, f"{what} not found (looked for {p}, relative to the "
+                   f"experiment file's folder)")
+    return str(p.resolve())
 
 
 def _compensation(file, key, comp) -> list:
@@ -380,14 +406,25 @@ _OUTPUT_VARIABLES = ["itb_tension", "itb_tension_bw", "hip_contact_force", "hip_
                      "hip_adduction_l_deg", "hip_flexion_r_deg", "hip_flexion_l_deg"]
 
 
-def run_experiment(exp: Experiment, *, progress: bool = True) -> dict:
-    """Run every run of an experiment: ``{label: xarray.Dataset}``."""
+def run_experiment(exp: Experiment, *, progress: bool = True, client=None, store=None,
+                   chunk_size: int | None = None) -> dict:
+    """Run every run of an experiment: ``{label: xarray.Dataset}``.
+
+    ``client`` (dask.distributed) runs the chunks on a cluster; with a
+    ``store`` folder each run keeps its finished chunks in ``store/<label>``
+    and continues from them (see :func:`pelvisim.sweep.sweep`).
+    """
+    from pathlib import Path
+
     from .sweep import sweep
 
     out = {}
+    extra = {} if chunk_size is None else {"chunk_size": chunk_size}
     for run in exp.runs:
         ds = sweep(exp.model, run.task, run.factors, sampler=run.sampler, n=run.n, seed=run.seed,
-                   compensation=run.compensation, criterion=exp.criterion, progress=progress)
+                   compensation=run.compensation, criterion=exp.criterion, progress=progress,
+                   client=client, store=None if store is None else Path(store) / run.label,
+                   **extra)
         ds.attrs.update(experiment=exp.name, experiment_file=str(exp.path), run=run.label,
                         experiment_outputs=",".join(exp.outputs),
                         experiment_plots=",".join(exp.plots))

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import InputFileError
 from .io import write_opensim_table
 
 __all__ = ["export_sto", "FILE_KINDS"]
@@ -51,7 +52,7 @@ def _time_dim(ds, time_dim):
     dims = list(ds["feasible"].dims) if "feasible" in ds else [d for d in ds.dims if d not in _OUTPUT_DIMS]
     if time_dim is not None:
         if time_dim not in dims:
-            raise ValueError(f"export: time_dim: {time_dim!r}: allowed one of the result's sweep dimensions "
+            raise InputFileError(f"export: time_dim: {time_dim!r}: allowed one of the result's sweep dimensions "
                              f"({', '.join(dims) or 'none'})")
         return time_dim, dims
     for name in ("stance_pct", "task.stance_pct"):
@@ -59,7 +60,7 @@ def _time_dim(ds, time_dim):
             return name, dims
     numeric = [d for d in dims if d in ds.coords and ds[d].dtype.kind in "fi"]
     if not numeric:
-        raise ValueError("export: the result has no numeric sweep dimension to use as the time column; "
+        raise InputFileError("export: the result has no numeric sweep dimension to use as the time column; "
                          f"its dimensions: {', '.join(dims) or 'none'}")
     return numeric[0], dims
 
@@ -86,13 +87,13 @@ def export_sto(dataset, out_dir, *, prefix: str | None = None, time_dim: str | N
 
     Raises
     ------
-    ValueError
+    InputFileError
         No muscle-level outputs, no numeric dimension, an unknown ``time_dim``, or
         a ``time_dim`` whose values do not increase.
     """
     ds = dataset
     if "muscle_force" not in ds or "activation" not in ds:
-        raise ValueError("export: the result has no muscle-level outputs (muscle_force, activation); "
+        raise InputFileError("export: the result has no muscle-level outputs (muscle_force, activation); "
                          "run the sweep with muscle_outputs=True")
     tdim, dims = _time_dim(ds, time_dim)
     others = [d for d in dims if d != tdim]
@@ -105,7 +106,7 @@ def export_sto(dataset, out_dir, *, prefix: str | None = None, time_dim: str | N
         t = np.asarray(ds[tdim].values, float) if tdim in ds.coords else np.arange(ds.sizes[tdim], dtype=float)
         t_note = f"{tdim} [{ds[tdim].attrs.get('units', '')}]" if tdim in ds.coords else f"{tdim} index"
     if t.size > 1 and np.any(np.diff(t) <= 0):
-        raise ValueError(f"export: {tdim}: values must increase along the rows to serve as OpenSim time")
+        raise InputFileError(f"export: {tdim}: values must increase along the rows to serve as OpenSim time")
     muscles = [str(m) for m in ds["muscle"].values]
     dofs = [str(d) for d in ds["dof"].values]
     sides = [str(s) for s in ds["side"].values]

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import InputFileError, TaskError, read_text
 from .io import OpenSimTable, read_opensim_table
 
 __all__ = [
@@ -51,6 +52,11 @@ MOMENT_COLUMNS = (
 )
 GRF_COLUMNS = ("grf_x_bw", "grf_y_bw", "grf_z_bw")
 COLUMNS = ANGLE_COLUMNS + MOMENT_COLUMNS + GRF_COLUMNS
+# Validity limits of a gait table (not model values): angles within half a
+# turn [deg]; joint moments [N m/kg] and ground reactions [BW] within about 50x
+# the largest of walking (about 2 N m/kg and 1.2 BW; Winter 2009), so that a
+# unit slip or a typo (1e308) is an error instead of a non-finite solve.
+TABLE_LIMITS = {"_deg": 180.0, "_moment": 100.0, "_bw": 100.0}
 """Data columns of a gait table (``stance_pct`` [%] comes first in the CSV)."""
 
 # pelvisim coordinate -> (gait2392 coordinate, sign); checked against the joint
@@ -121,12 +127,12 @@ class GaitTable:
     def __post_init__(self):
         pct = np.array(self.stance_pct, dtype=float)
         if pct.ndim != 1 or pct.size < 2 or np.any(np.diff(pct) <= 0):
-            raise ValueError("GaitTable: stance_pct must be a strictly increasing 1-D array of at least 2 values [%]")
+            raise InputFileError("GaitTable: stance_pct must be a strictly increasing 1-D array of at least 2 values [%]")
         cols = {}
         for name, values in self.columns.items():
             arr = np.array(values, dtype=float)
             if arr.shape != pct.shape:
-                raise ValueError(f"GaitTable: column {name!r} has shape {arr.shape}, expected {pct.shape} like stance_pct")
+                raise InputFileError(f"GaitTable: column {name!r} has shape {arr.shape}, expected {pct.shape} like stance_pct")
             arr.setflags(write=False)
             cols[name] = arr
         pct.setflags(write=False)
@@ -154,7 +160,7 @@ class GaitTable:
         lo, hi = float(self.stance_pct[0]), float(self.stance_pct[-1])
         x = float(stance_pct)
         if not (lo <= x <= hi):
-            raise ValueError(f"stance_pct = {stance_pct!r} is outside the allowed range [{lo:g}, {hi:g}] %")
+            raise TaskError(f"stance_pct = {stance_pct!r} is outside the allowed range [{lo:g}, {hi:g}] %")
         return {name: float(np.interp(x, self.stance_pct, v)) for name, v in self.columns.items()}
 
     def to_csv(self, path) -> Path:
@@ -210,7 +216,7 @@ def load_gait_table(path=None) -> GaitTable:
     path = Path(path)
     name = path.name
     source, mass, header, body_start = [], None, None, 0
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = read_text(path, "gait table (.csv)").splitlines()
     for i, line in enumerate(lines):
         s = line.strip()
         if not s:
@@ -219,35 +225,48 @@ def load_gait_table(path=None) -> GaitTable:
             text = s[1:].strip()
             key, eq, value = text.partition("=")
             if eq and key.strip() == "mass_kg":
-                mass = None if value.strip() == "unknown" else float(value)
+                try:
+                    mass = None if value.strip() == "unknown" else float(value)
+                except ValueError:
+                    raise InputFileError(f"{name}: line {i + 1}: mass_kg = {value.strip()!r}: "
+                                         f"allowed a number [kg] or unknown") from None
             else:
                 source.append(text)
             continue
         header, body_start = [h.strip() for h in s.split(",")], i + 1
         break
     if header is None:
-        raise ValueError(f"{name}: no header line found; expected 'stance_pct,' followed by the gait columns")
+        raise InputFileError(f"{name}: no header line found; expected 'stance_pct,' followed by the gait columns")
     for col in ("stance_pct",) + COLUMNS:
         if col not in header:
-            raise ValueError(f"{name}: missing column {col!r}; expected stance_pct and {', '.join(COLUMNS)}")
+            raise InputFileError(f"{name}: missing column {col!r}; expected stance_pct and {', '.join(COLUMNS)}")
     rows = []
     for i in range(body_start, len(lines)):
         if not lines[i].strip():
             continue
         fields = lines[i].split(",")
         if len(fields) != len(header):
-            raise ValueError(f"{name}: line {i + 1} has {len(fields)} values, expected {len(header)} (one per column)")
+            raise InputFileError(f"{name}: line {i + 1} has {len(fields)} values, expected {len(header)} (one per column)")
         try:
             rows.append([float(f) for f in fields])
         except ValueError:
-            raise ValueError(f"{name}: non-numeric value at line {i + 1}; expected numbers") from None
+            raise InputFileError(f"{name}: non-numeric value at line {i + 1}; expected numbers") from None
     data = np.array(rows, dtype=float).reshape(-1, len(header))
     pct = data[:, header.index("stance_pct")]
     if pct.size < 2 or np.any(np.diff(pct) <= 0) or pct[0] != 0.0 or pct[-1] != 100.0:
-        raise ValueError(f"{name}: stance_pct must increase strictly from 0 to 100 [%]")
+        raise InputFileError(f"{name}: stance_pct must increase strictly from 0 to 100 [%]")
     for j, col in enumerate(header):
         if col not in GRF_COLUMNS and np.any(~np.isfinite(data[:, j])):
-            raise ValueError(f"{name}: column {col!r} has missing or non-finite values; expected numbers")
+            raise InputFileError(f"{name}: column {col!r} has missing or non-finite values; expected numbers")
+        limit = next((v for suffix, v in TABLE_LIMITS.items() if col.endswith(suffix)), None)
+        values = data[:, j][np.isfinite(data[:, j])]
+        if limit is not None and np.any(np.abs(values) > limit):
+            bad = float(values[np.argmax(np.abs(values))])
+            raise InputFileError(f"{name}: column {col!r}: {bad!r}: allowed values within "
+                                 f"+/-{limit:g} (check the units)")
+    if mass is not None and not (np.isfinite(mass) and 20.0 <= mass <= 250.0):
+        raise InputFileError(f"{name}: mass_kg = {mass!r}: allowed a number in [20, 250] [kg] "
+                             f"or unknown")
     columns = {col: data[:, j] for j, col in enumerate(header) if col != "stance_pct"}
     return GaitTable(stance_pct=pct, columns=columns, source="\n".join(source), mass_kg=mass)
 
@@ -294,7 +313,7 @@ def detect_stance(time, fy, threshold_n: float = 20.0, t_min: float = -np.inf, t
         if offs.size and offs[0] <= t_max:
             return float(hs), float(offs[0])
         break
-    raise ValueError(
+    raise InputFileError(
         f"no complete stance (vertical GRF rising through {threshold_n:g} N, then falling through it) "
         f"between t = {t_min:g} s and {t_max:g} s"
     )
@@ -355,10 +374,10 @@ def table_from_opensim(
     GaitTable
     """
     if side not in ("r", "l"):
-        raise ValueError(f"side = {side!r}; expected 'r' or 'l'")
+        raise InputFileError(f"side = {side!r}; expected 'r' or 'l'")
     n_step = 100.0 / step_pct
     if step_pct <= 0 or abs(n_step - round(n_step)) > 1e-9:
-        raise ValueError(f"step_pct = {step_pct!r}; expected a positive step that divides 100 [%]")
+        raise InputFileError(f"step_pct = {step_pct!r}; expected a positive step that divides 100 [%]")
     ids, ik = read_opensim_table(id_sto), read_opensim_table(ik_mot)
     grf = read_opensim_table(grf_mot) if grf_mot is not None else None
     other = "l" if side == "r" else "r"
@@ -371,9 +390,9 @@ def table_from_opensim(
         t_hs, t_to = map(float, stance)
         how = f"heel strike / toe off given: t = {t_hs:.4f} s and {t_to:.4f} s"
         if not (t_min <= t_hs < t_to <= t_max):
-            raise ValueError(f"stance = {stance!r} s is not inside the data's time range [{t_min:g}, {t_max:g}] s")
+            raise InputFileError(f"stance = {stance!r} s is not inside the data's time range [{t_min:g}, {t_max:g}] s")
     elif grf is None:
-        raise ValueError("table_from_opensim needs grf_mot to detect the stance, or stance=(t_heel_strike, t_toe_off) [s]")
+        raise InputFileError("table_from_opensim needs grf_mot to detect the stance, or stance=(t_heel_strike, t_toe_off) [s]")
     else:
         t_hs, t_to = detect_stance(grf.time, grf.column(force_set + "vy"), threshold_n, t_min, t_max)
         how = (f"heel strike / toe off: vertical GRF {force_set}vy of {Path(grf.path).name} crossing "
@@ -427,12 +446,12 @@ def _converted(base: str, side: str, other: str, get) -> np.ndarray:
 def _estimate_mass(grf: OpenSimTable | None, force_set: str, threshold_n: float, t_hs: float) -> float:
     """Body mass [kg] from the mean total vertical GRF over one stride (mean = body weight)."""
     if grf is None:
-        raise ValueError("mass_kg not given and no grf_mot to estimate it from; pass mass_kg [kg]")
+        raise InputFileError("mass_kg not given and no grf_mot to estimate it from; pass mass_kg [kg]")
     t = grf.time
     strikes = _crossings(t, grf.column(force_set + "vy"), threshold_n, rising=True)
     later = strikes[strikes > t_hs + 1e-9]
     if later.size == 0:
-        raise ValueError(
+        raise InputFileError(
             f"{Path(grf.path).name}: mass_kg not given and no full stride after t = {t_hs:.4f} s "
             "to estimate it from the mean vertical GRF; pass mass_kg [kg]"
         )

@@ -8,6 +8,7 @@ import numpy as np
 from ._kernels.geometry import muscle_paths
 from ._kernels.kinematics import segment_frames
 from .conventions import COORD_INDEX, N_COORD, N_DOF
+from .errors import TaskError
 
 Geometry = namedtuple("Geometry", ["length", "moment_arm", "itb_length", "itb_moment_arm",
                                    "rotation", "origin", "path_points", "itb_points"])
@@ -19,7 +20,7 @@ def posture_vector(**angles_deg) -> np.ndarray:
     for key, value in angles_deg.items():
         name = key[:-4] if key.endswith("_deg") else key
         if name not in COORD_INDEX:
-            raise ValueError(f"posture: unknown angle {key!r}: allowed "
+            raise TaskError(f"posture: unknown angle {key!r}: allowed "
                              f"{', '.join(n + '_deg' for n in COORD_INDEX)}")
         q[COORD_INDEX[name]] = np.deg2rad(value)
     return q

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import InputFileError, MissingColumnError, OutputError, read_text
+
 __all__ = ["OpenSimTable", "read_opensim_table", "write_opensim_table"]
 
 
@@ -66,7 +68,7 @@ class OpenSimTable:
         except ValueError:
             close = difflib.get_close_matches(name, self.columns, n=5, cutoff=0.6)
             hint = f"; close matches: {', '.join(close)}" if close else ""
-            raise KeyError(
+            raise MissingColumnError(
                 f"{self.path.name}: no column {name!r} among {len(self.columns)} columns{hint}"
             ) from None
         return self.data[:, j]
@@ -110,11 +112,11 @@ def read_opensim_table(path, *, in_degrees: bool | None = None) -> OpenSimTable:
     """
     path = Path(path)
     name = path.name
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    lines = read_text(path, "OpenSim .sto/.mot file", errors="replace").splitlines()
 
     end = next((i for i, line in enumerate(lines) if line.strip().lower() == "endheader"), None)
     if end is None:
-        raise ValueError(
+        raise InputFileError(
             f"{name}: no 'endheader' line found; expected an OpenSim .sto/.mot header "
             "closed by a line 'endheader' before the column labels"
         )
@@ -140,12 +142,12 @@ def read_opensim_table(path, *, in_degrees: bool | None = None) -> OpenSimTable:
 
     label_no = next((i for i in range(end + 1, len(lines)) if lines[i].strip()), None)
     if label_no is None:
-        raise ValueError(f"{name}: nothing after 'endheader'; expected a line of column labels starting with 'time'")
+        raise InputFileError(f"{name}: nothing after 'endheader'; expected a line of column labels starting with 'time'")
     label_line = lines[label_no].strip()
     parts = label_line.split("\t") if "\t" in label_line else label_line.split()
     columns = tuple(p.strip() for p in parts if p.strip())
     if not columns or columns[0].lower() != "time":
-        raise ValueError(
+        raise InputFileError(
             f"{name}: line {label_no + 1} should hold the column labels starting with 'time', "
             f"found {label_line[:60]!r}"
         )
@@ -156,7 +158,7 @@ def read_opensim_table(path, *, in_degrees: bool | None = None) -> OpenSimTable:
         if not fields:
             continue
         if len(fields) != len(columns):
-            raise ValueError(
+            raise InputFileError(
                 f"{name}: ragged row at line {i + 1}: {len(fields)} values, expected {len(columns)} "
                 "(one per column label)"
             )
@@ -164,15 +166,15 @@ def read_opensim_table(path, *, in_degrees: bool | None = None) -> OpenSimTable:
             rows.append([float(f) for f in fields])
         except ValueError:
             j = next(k for k, f in enumerate(fields) if not _is_float(f))
-            raise ValueError(
+            raise InputFileError(
                 f"{name}: non-numeric value {fields[j]!r} at line {i + 1}, column {columns[j]!r}; expected a number"
             ) from None
     if not rows:
-        raise ValueError(f"{name}: no data rows after the column labels; expected at least one row of numbers")
+        raise InputFileError(f"{name}: no data rows after the column labels; expected at least one row of numbers")
 
     declared = metadata.get("nRows", metadata.get("datarows"))
     if declared is not None and declared.strip().isdigit() and int(declared) != len(rows):
-        raise ValueError(
+        raise InputFileError(
             f"{name}: header declares {declared} rows but the file has {len(rows)}; "
             "expected them to agree (truncated or edited file?)"
         )
@@ -181,7 +183,7 @@ def read_opensim_table(path, *, in_degrees: bool | None = None) -> OpenSimTable:
         if "inDegrees" in metadata:
             in_degrees = _bool_flag(metadata["inDegrees"])
             if in_degrees is None:
-                raise ValueError(f"{name}: inDegrees={metadata['inDegrees']!r}; expected 'yes' or 'no'")
+                raise InputFileError(f"{name}: inDegrees={metadata['inDegrees']!r}; expected 'yes' or 'no'")
         else:
             in_degrees = path.suffix.lower() == ".mot"
 
@@ -235,20 +237,20 @@ def write_opensim_table(path, columns, data, *, name: str = "pelvisim", in_degre
     columns = [str(c) for c in columns]
     arr = np.asarray(data, dtype=float)
     if not columns or columns[0] != "time":
-        raise ValueError(f"{path.name}: columns: {columns[:1]!r}: the first column must be 'time'")
+        raise OutputError(f"{path.name}: columns: {columns[:1]!r}: the first column must be 'time'")
     if any(not c or any(ch in c for ch in "\t\n ") for c in columns):
-        raise ValueError(f"{path.name}: columns: labels must be non-empty without spaces, tabs or newlines")
+        raise OutputError(f"{path.name}: columns: labels must be non-empty without spaces, tabs or newlines")
     if arr.ndim != 2 or arr.shape[1] != len(columns) or arr.shape[0] < 1:
-        raise ValueError(f"{path.name}: data: shape {arr.shape}: expected (rows >= 1, {len(columns)})")
+        raise OutputError(f"{path.name}: data: shape {arr.shape}: expected (rows >= 1, {len(columns)})")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{path.name}: data: non-finite values; OpenSim storage files need numbers")
+        raise OutputError(f"{path.name}: data: non-finite values; OpenSim storage files need numbers")
     if np.any(np.diff(arr[:, 0]) <= 0):
-        raise ValueError(f"{path.name}: time: the time column must increase strictly")
+        raise OutputError(f"{path.name}: time: the time column must increase strictly")
     head = [name, "version=1", f"nRows={arr.shape[0]}", f"nColumns={len(columns)}",
             f"inDegrees={'yes' if in_degrees else 'no'}"]
     for k, v in (metadata or {}).items():
         if "=" in str(k) or "\n" in str(k) + str(v):
-            raise ValueError(f"{path.name}: metadata: {k!r}: keys without '=', no newlines")
+            raise OutputError(f"{path.name}: metadata: {k!r}: keys without '=', no newlines")
         head.append(f"{k}={v}")
     head.append("endheader")
     lines = head + ["\t".join(columns)]

@@ -22,6 +22,7 @@ from typing import Mapping
 
 import numpy as np
 
+from .errors import ParameterError
 from .conventions import N_DOF, N_COORD, SIDES
 from .params import ParamSet, load_params
 
@@ -128,6 +129,8 @@ class Model:
     def resolve(self, key: str, *, what: str = "strength") -> np.ndarray:
         """Indices of the muscles a name addresses (group, group_side, muscle,
         muscle without side, or muscle without part)."""
+        if not isinstance(key, str):
+            raise ParameterError(f"{what}: {key!r}: allowed a muscle or group name")
         names = self.muscles
         base = [n[:-2] for n in names]
         side = [n[-1] for n in names]
@@ -148,7 +151,7 @@ class Model:
             choices = list(self.groups) + sorted(set(base))
             close = difflib.get_close_matches(key, choices, n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ValueError(f"{what}: unknown muscle or group {key!r}: allowed are the groups "
+            raise ParameterError(f"{what}: unknown muscle or group {key!r}: allowed are the groups "
                              f"({', '.join(GROUPS)}) or muscle names (pelvisim list muscles){hint}")
         return np.asarray(idx, dtype=np.int64)
 
@@ -157,11 +160,11 @@ class Model:
         """(muscle indices, value) per key, values checked against [0, high]."""
         for key, value in items.items():
             try:
-                value = float(value)
+                value = float("nan") if isinstance(value, (bool, str)) else float(value)
             except (TypeError, ValueError):
                 value = float("nan")
             if not np.isfinite(value) or not 0.0 <= value <= high:
-                raise ValueError(f"{what}: {key}: {items[key]!r}: allowed range [0, {high:g}]")
+                raise ParameterError(f"{what}: {key}: {items[key]!r}: allowed range [0, {high:g}]")
             yield key, self.resolve(key, what=what), value
 
     def with_strength(self, mapping: Mapping[str, float] | None = None, **factors) -> "Model":
@@ -186,10 +189,10 @@ class Model:
                                            TIGHTNESS_MAX_DEG):
             groups = {self.muscle_group[i] for i in idx}
             if not groups <= set(TIGHTNESS_TESTS):
-                raise ValueError(f"tightness: {key}: no clinical tightness test for "
-                                 f"{', '.join(sorted(groups - set(TIGHTNESS_TESTS)))}; allowed: "
-                                 f"muscles of the groups {', '.join(TIGHTNESS_TESTS)} "
-                                 f"(with_slack_shortening for others)")
+                raise ParameterError(f"tightness: {key}: no clinical tightness test for "
+                                     f"{', '.join(sorted(groups - set(TIGHTNESS_TESTS)))}; allowed: "
+                                     f"muscles of the groups {', '.join(TIGHTNESS_TESTS)} "
+                                     f"(with_slack_shortening for others)")
             t[idx] = value
         return replace(self, tightness=t)
 
@@ -202,7 +205,7 @@ class Model:
         for key, idx, value in self._edits(dict(mapping or {}, **fractions), "slack_shortening",
                                            0.5):
             if not self.arrays.has_passive[idx].any():
-                raise ValueError(f"slack_shortening: {key}: has no passive force-length model; "
+                raise ParameterError(f"slack_shortening: {key}: has no passive force-length model; "
                                  f"allowed: muscles of the groups {', '.join(PASSIVE_GROUPS)}")
             t[idx] = value
         return replace(self, slack_shortening=t)
@@ -215,7 +218,7 @@ class Model:
         from .params import POSTURE_MODELS
 
         if name not in POSTURE_MODELS:
-            raise ValueError(f"posture_model: {name!r}: allowed {', '.join(POSTURE_MODELS)}")
+            raise ParameterError(f"posture_model: {name!r}: allowed {', '.join(POSTURE_MODELS)}")
         return replace(self, posture_model=name)
 
     @property
@@ -230,19 +233,23 @@ class Model:
             if key not in TUNABLE:
                 close = difflib.get_close_matches(key, TUNABLE, n=3)
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
-                raise ValueError(f"param: unknown model parameter {key!r}: allowed "
+                raise ParameterError(f"param: unknown model parameter {key!r}: allowed "
                                  f"{', '.join(TUNABLE)}{hint}")
             lo, hi = TUNABLE[key]
-            value = float(value)
+            try:
+                value = float("nan") if isinstance(value, (bool, str)) else float(value)
+            except (TypeError, ValueError):
+                value = float("nan")
             if not np.isfinite(value) or not lo <= value <= hi:
-                raise ValueError(f"param.{key}: {value!r}: allowed range [{lo}, {hi}]")
+                raise ParameterError(f"param.{key}: {changes[key]!r}: allowed range [{lo}, {hi}]")
             tuned[key] = value
         return replace(self, tuned=tuned)
 
     def with_body(self, *, mass_kg: float | None = None, height_m: float | None = None) -> "Model":
-        m = load_model_from(self.params, mass_kg=mass_kg or self.mass_kg,
-                            height_m=height_m or self.height_m, strength=self.strength,
-                            tightness=self.tightness, tuned=self.tuned)
+        """New model with body mass [kg] and/or height [m] changed (range-checked)."""
+        m = load_model_from(self.params, mass_kg=self.mass_kg if mass_kg is None else mass_kg,
+                            height_m=self.height_m if height_m is None else height_m,
+                            strength=self.strength, tightness=self.tightness, tuned=self.tuned)
         return replace(m, slack_shortening=self.slack_shortening, posture_model=self.posture_model)
 
     def param(self, key: str) -> float:
@@ -424,9 +431,12 @@ def _apply_tightness(model, passive_slack, pj_nz, path_seg, path_pt, path_start,
 def load_model_from(params: ParamSet, *, mass_kg: float, height_m: float,
                     strength=None, tightness=None, tuned=None) -> Model:
     for key, value, lo, hi in (("mass_kg", mass_kg, 20.0, 250.0), ("height_m", height_m, 1.0, 2.5)):
-        value = float(value)
-        if not np.isfinite(value) or not lo <= value <= hi:
-            raise ValueError(f"model: {key}: {value!r}: allowed range [{lo}, {hi}]")
+        try:
+            ok = not isinstance(value, (bool, np.bool_, str)) and lo <= float(value) <= hi
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ParameterError(f"model: {key}: {value!r}: allowed a number in [{lo}, {hi}]")
     n = 2 * len(params.muscles)
     return Model(params=params, mass_kg=float(mass_kg), height_m=float(height_m),
                  strength=np.ones(n) if strength is None else np.array(strength, dtype=float),
@@ -453,8 +463,6 @@ def load_model(path=None, *, mass_kg: float | None = None, height_m: float | Non
     """
     if osim is not None:
         if path is not None or preset is not None:
-            from .params import ParameterError
-
             raise ParameterError(f"<arguments>: osim: {str(osim)!r}: give an OpenSim model, a parameter "
                                  "file or a preset, not several")
         from .osim import load_osim_params

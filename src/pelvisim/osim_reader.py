@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .params import ParameterError
+from .errors import ParameterError
 
 _SEG_BODIES_THIGH = "femur_r"
 _SEG_BODIES_SHANK = "tibia_r"

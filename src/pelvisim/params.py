@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pelvisim.errors import ParameterError
 from pelvisim.resources import data_dir, data_file
 
 SEGMENT_NAMES = ("trunk", "pelvis", "thigh", "shank")
@@ -29,13 +30,29 @@ GROUPS = (
 )
 COMPENSATION_ANGLES = ("pelvic_list", "trunk_lean", "pelvic_tilt", "lumbar_flexion")
 MASS_SUM_TOLERANCE = 1e-3
+# Validity limits of parameter-file values (what a file may hold, not model
+# values): wide physiological envelopes, so that a typo (0.147 m -> 74816 m,
+# 0.6 -> 1e-320) is an error instead of a non-finite solve. Largest human
+# muscles reach about 5000 N (gait2392 soleus 3549 N); fibres 2-50 cm, tendons
+# up to about 45 cm (gait2392); Thelen 2003 uses width 0.45, strain 0.5-0.6,
+# shape 4; ITB modulus ~ 100-1500 MPa (Otsuka et al. 2020 range widened).
+COORDINATE_LIMIT_M = 2.0  # |x|, |y|, |z| of every point in its segment frame [m]
+LIMITS = {
+    "max_isometric_force_n": (1e-3, 20000.0),
+    "optimal_fiber_length_m": (0.005, 0.6),
+    "tendon_slack_length_m": (0.0, 1.0),
+    "specific_tension_n_per_cm2": (10.0, 150.0),
+    "active_force_length_width": (0.05, 2.0),
+    "passive_strain_at_one_norm_force": (0.05, 2.0),
+    "passive_shape_factor": (0.1, 20.0),
+    "youngs_modulus_mpa": (1.0, 5000.0),
+    "cross_section_mm2": (0.1, 2000.0),
+    "posture_cost_weight": (0.0, 1e6),
+    "angle_scale_deg": (0.1, 90.0),
+}
 
 Vec3 = tuple[float, float, float]
 PathPoints = tuple[tuple[str, Vec3], ...]
-
-
-class ParameterError(ValueError):
-    """A parameter file is malformed or holds a value out of range (one-line message)."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +263,8 @@ class _Reader:
     def vec3(self, value: Any, key: str) -> Vec3:
         if not isinstance(value, list) or len(value) != 3:
             self.fail(key, value, "expected a list of 3 numbers [x, y, z] in metres")
-        return tuple(self.number(v, f"{key}[{i}]") for i, v in enumerate(value))  # type: ignore[return-value]
+        return tuple(self.number(v, f"{key}[{i}]", -COORDINATE_LIMIT_M, COORDINATE_LIMIT_M)
+                     for i, v in enumerate(value))  # type: ignore[return-value]
 
     def path(self, value: Any, key: str) -> PathPoints:
         if not isinstance(value, list) or len(value) < 2:
@@ -303,6 +321,12 @@ def load_params(path: str | Path | None = None, *, preset: str | None = None) ->
             raise ParameterError(f"<presets>: preset: {name!r}: allowed presets: {', '.join(available)}")
         path = data_file("params", f"{name}.toml")
     path = Path(path)
+    if path.suffix.lower() == ".osim":
+        raise ParameterError(f"{path}: <file>: an OpenSim model, not a pelvisim parameter file: "
+                             f"allowed a .toml parameter file; import OpenSim models with "
+                             f"pelvisim.load_model(osim=...)")
+    if path.is_dir():
+        raise ParameterError(f"{path}: <file>: is a folder: allowed a .toml parameter file")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -364,19 +388,19 @@ def _build(data: dict, path: Path, sha: str) -> ParamSet:
         "passive_strain_at_one_norm_force", "passive_shape_factor", "source"))
     n_per_cm2 = 1.0e4  # N/cm^2 -> Pa
     muscle_model = MuscleModelParams(
-        r.positive(mm["reference_specific_tension_n_per_cm2"], "muscle_model.reference_specific_tension_n_per_cm2") * n_per_cm2,
-        r.positive(mm["specific_tension_n_per_cm2"], "muscle_model.specific_tension_n_per_cm2") * n_per_cm2,
-        r.positive(mm["active_force_length_width"], "muscle_model.active_force_length_width"),
-        r.positive(mm["passive_strain_at_one_norm_force"], "muscle_model.passive_strain_at_one_norm_force"),
-        r.positive(mm["passive_shape_factor"], "muscle_model.passive_shape_factor"),
+        r.number(mm["reference_specific_tension_n_per_cm2"], "muscle_model.reference_specific_tension_n_per_cm2", *LIMITS["specific_tension_n_per_cm2"]) * n_per_cm2,
+        r.number(mm["specific_tension_n_per_cm2"], "muscle_model.specific_tension_n_per_cm2", *LIMITS["specific_tension_n_per_cm2"]) * n_per_cm2,
+        r.number(mm["active_force_length_width"], "muscle_model.active_force_length_width", *LIMITS["active_force_length_width"]),
+        r.number(mm["passive_strain_at_one_norm_force"], "muscle_model.passive_strain_at_one_norm_force", *LIMITS["passive_strain_at_one_norm_force"]),
+        r.number(mm["passive_shape_factor"], "muscle_model.passive_shape_factor", *LIMITS["passive_shape_factor"]),
         r.text(mm["source"], "muscle_model.source"))
 
     it = r.table(data["itb"], "itb", ("youngs_modulus_mpa", "cross_section_mm2", "slack_strain", "path", "source"))
     itb_path = r.path(it["path"], "itb.path")
     if not _crosses_joint(itb_path):
         r.fail("itb.path", [p[0] for p in it["path"]], "the path crosses no joint; it needs points on at least two segments")
-    itb = ItbParams(r.positive(it["youngs_modulus_mpa"], "itb.youngs_modulus_mpa") * 1e6,
-                    r.positive(it["cross_section_mm2"], "itb.cross_section_mm2") * 1e-6,
+    itb = ItbParams(r.number(it["youngs_modulus_mpa"], "itb.youngs_modulus_mpa", *LIMITS["youngs_modulus_mpa"]) * 1e6,
+                    r.number(it["cross_section_mm2"], "itb.cross_section_mm2", *LIMITS["cross_section_mm2"]) * 1e-6,
                     r.number(it["slack_strain"], "itb.slack_strain", -0.5, 0.5),
                     itb_path, r.text(it["source"], "itb.source"))
 
@@ -405,8 +429,8 @@ def _build(data: dict, path: Path, sha: str) -> ParamSet:
         bounds[a] = (math.radians(lo), math.radians(hi))
     compensation = CompensationParams(co["posture_model"],
                                       r.number(co["frontal_orientation_weight"], "compensation.frontal_orientation_weight", 0.0),
-                                      r.number(co["posture_cost_weight"], "compensation.posture_cost_weight", 0.0),
-                                      math.radians(r.positive(co["angle_scale_deg"], "compensation.angle_scale_deg")),
+                                      r.number(co["posture_cost_weight"], "compensation.posture_cost_weight", *LIMITS["posture_cost_weight"]),
+                                      math.radians(r.number(co["angle_scale_deg"], "compensation.angle_scale_deg", *LIMITS["angle_scale_deg"])),
                                       bounds, r.text(co["source"], "compensation.source"))
 
     passive = _passive_tissues(r, data["passive_joints"], data["tone"])
@@ -434,9 +458,9 @@ def _build(data: dict, path: Path, sha: str) -> ParamSet:
             r.fail(f"{k}.path", [p[0] for p in t["path"]], "the path crosses no joint; it needs points on at least two segments")
         muscles.append(MuscleParams(
             mname, group,
-            r.positive(t["max_isometric_force_n"], f"{k}.max_isometric_force_n"),
-            r.positive(t["optimal_fiber_length_m"], f"{k}.optimal_fiber_length_m"),
-            r.positive(t["tendon_slack_length_m"], f"{k}.tendon_slack_length_m"),
+            r.number(t["max_isometric_force_n"], f"{k}.max_isometric_force_n", *LIMITS["max_isometric_force_n"]),
+            r.number(t["optimal_fiber_length_m"], f"{k}.optimal_fiber_length_m", *LIMITS["optimal_fiber_length_m"]),
+            r.number(t["tendon_slack_length_m"], f"{k}.tendon_slack_length_m", *LIMITS["tendon_slack_length_m"]),
             math.radians(r.number(t["pennation_deg"], f"{k}.pennation_deg", 0.0, 60.0, hi_open=True)),
             r.fraction(t["itb_fraction"], f"{k}.itb_fraction"),
             path_pts, r.text(t["source"], f"{k}.source")))

@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from .results import output  # noqa: E402
+from .errors import ExperimentError  # noqa: E402
 
 __all__ = ["curves", "abductor_share", "heatmap", "bands", "sobol_bars", "x_factor",
            "ABDUCTORS", "MIN_SPAN", "title_words"]
@@ -76,7 +77,7 @@ def x_factor(ds: xr.Dataset) -> str:
     strength = [d for d in dims if ds[d].attrs["factor_kind"] == "strength"]
     if strength or dims:
         return (strength or dims)[0]
-    raise ValueError("plots: the sweep has no numeric factor dimension to draw curves against")
+    raise ExperimentError("plots: the sweep has no numeric factor dimension to draw curves against")
 
 
 def _side(ds) -> str:
@@ -347,7 +348,7 @@ def heatmap(ds: xr.Dataset, name: str, path=None, *, dims: tuple[str, str] | Non
         cand = [d for d in ds.dims if d in ds.coords and "factor_kind" in ds[d].attrs
                 and ds[d].dtype.kind in "fi"]
         if len(cand) < 2:
-            raise ValueError("heatmap: needs a sweep over two numeric factors")
+            raise ExperimentError("heatmap: needs a sweep over two numeric factors")
         dims = (cand[0], cand[1])
     da = _series(ds, name, bw, _side(ds))
     feas = ds["feasible"]
@@ -409,7 +410,7 @@ def bands(ds: xr.Dataset, outputs, path=None, *, x: str | None = None, bw: bool 
     """Median and 5-95 % band over the feasible samples against a factor, a
     panel per output, a band per combination of any other factor."""
     if "sample" not in ds.dims:
-        raise ValueError("bands: needs a sampled sweep (dimension 'sample')")
+        raise ExperimentError("bands: needs a sampled sweep (dimension 'sample')")
     x = x or x_factor(ds)
     side = _side(ds)
     n = len(outputs)

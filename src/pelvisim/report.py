@@ -8,6 +8,7 @@ around :func:`run_and_report` and :func:`plot_results`.
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 __all__ = ["run_and_report", "write_report", "plot_results", "make_plots", "summary",
@@ -17,7 +18,8 @@ DEFAULT_PLOT_OUTPUTS = ("tfl", "itb_tension", "quadratus_lumborum", "erector_spi
                         "hip_contact_force")
 
 
-def run_and_report(exp, out=None, *, progress: bool = True, echo=None) -> dict:
+def run_and_report(exp, out=None, *, progress: bool = True, echo=None, resume: bool = False,
+                   overwrite: bool = False, client=None, chunk_size: int | None = None) -> dict:
     """Run an experiment and write its results, figures and summary.
 
     Parameters
@@ -30,6 +32,13 @@ def run_and_report(exp, out=None, *, progress: bool = True, echo=None) -> dict:
         Show a progress bar while sweeping.
     echo : callable, optional
         Called with progress text (e.g. ``print``); silent when None.
+    resume, overwrite : bool
+        Continue an interrupted run in ``out`` / replace an earlier run's
+        results (see :mod:`pelvisim.outdir`; without either, a folder holding
+        results is an error). Finished chunks are kept in
+        ``out/.pelvisim-partial`` until the report is written.
+    client : dask.distributed.Client, optional; run the sweeps' chunks on it
+    chunk_size : int, optional; points per chunk (default :func:`pelvisim.sweep.sweep`'s)
 
     Returns
     -------
@@ -41,12 +50,20 @@ def run_and_report(exp, out=None, *, progress: bool = True, echo=None) -> dict:
 
     if not isinstance(exp, Experiment):
         exp = load_experiment(exp)
+    from . import outdir
+
     out = Path(out) if out is not None else Path("results") / exp.name
-    out.mkdir(parents=True, exist_ok=True)
+    created = outdir.prepare(out, resume=resume, overwrite=overwrite)
     if echo:
         echo(f"pelvisim run {exp.name}: {len(exp.runs)} run(s) -> {out}")
-    datasets = run_experiment(exp, progress=progress)
+    try:
+        datasets = run_experiment(exp, progress=progress, client=client,
+                                  store=out / outdir.PARTIAL, chunk_size=chunk_size)
+    except BaseException:
+        outdir.cleanup(created, out)
+        raise
     files, text = write_report(exp, datasets, out)
+    shutil.rmtree(out / outdir.PARTIAL, ignore_errors=True)
     return {"datasets": datasets, "files": files, "summary": text, "out": out}
 
 
@@ -61,7 +78,8 @@ def write_report(exp, datasets: dict, out) -> tuple[list[Path], str]:
         files.append(results.to_tidy_csv(ds, out / f"{label}.csv"))
         files += make_plots(ds, label, exp.outputs, exp.plots, out, exp=exp)
     text = summary(exp.name, exp.description, datasets, exp.outputs)
-    (out / "summary.txt").write_text(text + "\n", encoding="utf-8")
+    with results.atomic_path(out / "summary.txt") as tmp:
+        tmp.write_text(text + "\n", encoding="utf-8")
     files.append(out / "summary.txt")
     return files, text
 
@@ -70,20 +88,24 @@ def plot_results(src, out=None) -> list[Path]:
     """Draw the figures of saved results (a ``.nc`` file or a folder of them)."""
     from . import results
 
+    from . import outdir
+    from .errors import MissingFileError, UsageError
+
     src = Path(src)
     if src.is_dir():
         paths = sorted(src.glob("*.nc"))
         if not paths:
-            raise FileNotFoundError(f"plot: no .nc results in folder {str(src)!r}")
+            raise UsageError(f"plot: {str(src)!r}: no .nc results in this folder: allowed a "
+                             f"results .nc file or a folder of them")
     elif src.is_file():
         paths = [src]
     else:
-        raise FileNotFoundError(f"plot: results {str(src)!r} not found")
+        raise MissingFileError(f"plot: results {str(src)!r} not found")
+    loaded = [(p, results.load(p)) for p in paths]  # every file checked before any output
     out = Path(out) if out else (src if src.is_dir() else src.parent)
-    out.mkdir(parents=True, exist_ok=True)
+    outdir.prepare(out, results=False)
     files = []
-    for p in paths:
-        ds = results.load(p)
+    for p, ds in loaded:
         outputs = [o for o in ds.attrs.get("experiment_outputs", "").split(",") if o] or \
             list(DEFAULT_PLOT_OUTPUTS)
         plots = [o for o in ds.attrs.get("experiment_plots", "").split(",") if o] or ["curves"]
@@ -108,7 +130,7 @@ def make_plots(ds, label, outputs, plots, out: Path, exp=None) -> list[Path]:
     import matplotlib.pyplot as plt
 
     from . import plots as P
-    from .results import output
+    from .results import atomic_path, output
 
     files = []
     outputs = [o for o in outputs if _has_output(ds, o)]
@@ -119,7 +141,8 @@ def make_plots(ds, label, outputs, plots, out: Path, exp=None) -> list[Path]:
 
     def save(fig, name):
         path = out / f"{label}_{name}.png"
-        fig.savefig(path, bbox_inches="tight")
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, bbox_inches="tight", format="png")
         plt.close(fig)
         files.append(path)
 

@@ -1,14 +1,18 @@
 """Sweep results on disk: NetCDF with provenance, and tidy CSV for spreadsheets."""
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
+from .errors import ExperimentError, InputFileError, MissingFileError
+
 __all__ = ["save", "load", "to_tidy_csv", "tidy", "GROUP_LEVEL", "compensation_at_bound",
-           "at_bound_text", "MAX_CSV_MUSCLE_ROWS"]
+           "at_bound_text", "MAX_CSV_MUSCLE_ROWS", "atomic_path"]
 
 # Outputs written by :func:`to_tidy_csv`, one row per point and item (group,
 # muscle, DOF or posture angle) and side; muscle forces too when the table
@@ -65,17 +69,52 @@ def save(dataset: xr.Dataset, path) -> Path:
         if var.dtype.kind in "fiub" and var.size > 0:
             encoding[name] = {"zlib": True, "complevel": 4} if engine == "netcdf4" else \
                 {"compression": "gzip"}
-    ds.to_netcdf(path, engine=engine, encoding=encoding)
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, engine=engine, encoding=encoding)
     return path
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """A temporary name beside ``path``, renamed onto it (``os.replace``) only
+    when the block finishes: a reader never sees a half-written file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def load(path) -> xr.Dataset:
     """Read a sweep written by :func:`save` (fully loaded into memory)."""
     path = Path(path)
+    if not path.exists():
+        raise MissingFileError(f"{path}: <file>: results file not found")
     if not path.is_file():
-        raise FileNotFoundError(f"results file {str(path)!r} not found")
-    with xr.open_dataset(path, engine=_engine()) as ds:
-        return ds.load()
+        raise InputFileError(f"{path}: <file>: is a folder: allowed a results .nc file")
+    try:
+        with xr.open_dataset(path, engine=_engine()) as ds:
+            ds = ds.load()
+    except (OSError, ValueError, RuntimeError, KeyError, TypeError, IndexError) as exc:
+        # the NetCDF/HDF5 readers raise any of these for a file that is not NetCDF
+        raise InputFileError(f"{path}: <file>: not a pelvisim result (not a NetCDF file: "
+                             f"{' '.join(str(exc).split())[:120]}): allowed a .nc file written "
+                             f"by pelvisim run") from None
+    missing = [k for k in _REQUIRED if k not in ds.variables]
+    if "pelvisim_version" not in ds.attrs or missing:
+        what = f"no variable {missing[0]!r}" if missing else "no pelvisim_version attribute"
+        raise InputFileError(f"{path}: <file>: not a pelvisim result ({what}): allowed a .nc "
+                             f"file written by pelvisim run")
+    return ds
+
+
+# variables every pelvisim result has (load checks them)
+_REQUIRED = ("feasible", "status", "reserve", "dof", "group", "side", "muscle", "group_force",
+             "body_weight", "posture", "angle", "itb_tension", "hip_contact_force",
+             "l5s1_compression")
 
 
 def tidy(dataset: xr.Dataset):
@@ -208,7 +247,8 @@ def to_tidy_csv(dataset: xr.Dataset, path) -> Path:
     """Write :func:`tidy` to CSV (one row per point, output, group and side)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tidy(dataset).to_csv(path, index=False, float_format="%.6g")
+    with atomic_path(path) as tmp:
+        tidy(dataset).to_csv(tmp, index=False, float_format="%.6g")
     return path
 
 
@@ -247,8 +287,12 @@ def output(dataset: xr.Dataset, name: str, *, bw: bool = False) -> xr.DataArray:
 
             close = difflib.get_close_matches(name, output_names(dataset), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ValueError(f"output: {name!r}: allowed a data variable, muscle group, muscle "
+            raise ExperimentError(f"output: {name!r}: allowed a data variable, muscle group, muscle "
                              f"or posture angle{hint}")
+        if "muscle_force" not in dataset:
+            raise ExperimentError(f"output: {name!r}: a muscle output, but the results hold no "
+                                  f"muscle_force (swept with muscle_outputs=False): allowed a "
+                                  f"data variable, muscle group or posture angle")
         f = dataset["muscle_force"].sel(muscle=sel)
         side = xr.DataArray([m[-1] for m in sel], dims="muscle", coords={"muscle": sel})
         da = f.groupby(side.rename("side")).sum("muscle").reindex(side=list(dataset["side"].values))

@@ -33,6 +33,8 @@ import numpy as np
 from scipy import stats
 from scipy.stats import qmc
 
+from .errors import ExperimentError
+
 __all__ = ["Uniform", "Normal", "Triangular", "as_distribution", "resolve_seed", "grid", "lhs",
            "sobol", "SAMPLERS"]
 
@@ -49,7 +51,7 @@ class Uniform:
 
     def __post_init__(self):
         if not (np.isfinite(self.low) and np.isfinite(self.high)) or self.high < self.low:
-            raise ValueError(f"uniform range ({self.low}, {self.high}): allowed finite low <= high")
+            raise ExperimentError(f"uniform range ({self.low}, {self.high}): allowed finite low <= high")
 
     def ppf(self, u):
         return self.low + (self.high - self.low) * np.asarray(u, dtype=float)
@@ -70,7 +72,7 @@ class Normal:
 
     def __post_init__(self):
         if not np.isfinite(self.mean) or not self.sd > 0 or self.high <= self.low:
-            raise ValueError(f"normal(mean={self.mean}, sd={self.sd}, low={self.low}, "
+            raise ExperimentError(f"normal(mean={self.mean}, sd={self.sd}, low={self.low}, "
                              f"high={self.high}): allowed finite mean, sd > 0, low < high")
 
     def ppf(self, u):
@@ -95,7 +97,7 @@ class Triangular:
 
     def __post_init__(self):
         if not self.low <= self.mode <= self.high or self.high <= self.low:
-            raise ValueError(f"triangular({self.low}, {self.mode}, {self.high}): allowed "
+            raise ExperimentError(f"triangular({self.low}, {self.mode}, {self.high}): allowed "
                              f"low <= mode <= high, low < high")
 
     def ppf(self, u):
@@ -127,17 +129,17 @@ def as_distribution(spec, *, where: str = "factor"):
         spec = dict(spec)
         kind = spec.pop("dist", "uniform")
         if kind not in _DISTS:
-            raise ValueError(f"{where}: dist {kind!r}: allowed {', '.join(_DISTS)}")
+            raise ExperimentError(f"{where}: dist {kind!r}: allowed {', '.join(_DISTS)}")
         cls, keys = _DISTS[kind]
         unknown = set(spec) - set(keys)
         if unknown:
-            raise ValueError(f"{where}: {kind} distribution: unknown key(s) "
+            raise ExperimentError(f"{where}: {kind} distribution: unknown key(s) "
                              f"{', '.join(sorted(unknown))}: allowed {', '.join(keys)}")
         try:
             return cls(**{k: float(v) for k, v in spec.items()})
         except TypeError:
-            raise ValueError(f"{where}: {kind} distribution needs {', '.join(keys[:2])}") from None
-    raise ValueError(f"{where}: {spec!r}: allowed a (low, high) range or a distribution")
+            raise ExperimentError(f"{where}: {kind} distribution needs {', '.join(keys[:2])}") from None
+    raise ExperimentError(f"{where}: {spec!r}: allowed a (low, high) range or a distribution")
 
 
 def resolve_seed(seed):
@@ -149,7 +151,7 @@ def resolve_seed(seed):
         return seed
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
         return int(seed)
-    raise ValueError(f"seed: {seed!r}: allowed None, a non-negative integer or a "
+    raise ExperimentError(f"seed: {seed!r}: allowed None, a non-negative integer or a "
                      f"numpy.random.Generator")
 
 
@@ -174,7 +176,7 @@ def grid(values: Sequence[Sequence]) -> list[np.ndarray]:
 
 def lhs(dists: Sequence, n: int, seed=None) -> np.ndarray:
     """Latin hypercube of ``n`` points, shape ``(n, len(dists))``."""
-    n = _check_n(n, "lhs")
+    n = check_n(n, "lhs")
     unit = qmc.LatinHypercube(d=len(dists), rng=np.random.default_rng(seed)).random(n)
     return _ppf(dists, unit)
 
@@ -184,10 +186,7 @@ def sobol(dists: Sequence, n: int, seed=None) -> np.ndarray:
     ``n * (len(dists) + 2)`` rows, shape ``(rows, len(dists))``."""
     from SALib.sample import sobol as salib_sobol
 
-    n = _check_n(n, "sobol")
-    if n & (n - 1):
-        p = 1 << (n - 1).bit_length()
-        raise ValueError(f"sampler sobol: n = {n}: allowed a power of 2 (e.g. {p // 2} or {p})")
+    n = check_n(n, "sobol")
     d = len(dists)
     problem = sobol_problem(d)
     salib_seed = int(np.random.default_rng(seed).integers(2**31 - 1))
@@ -203,7 +202,12 @@ def sobol_problem(d: int, names: Sequence[str] | None = None) -> dict:
     return {"num_vars": d, "names": names, "bounds": [[0.0, 1.0]] * d}
 
 
-def _check_n(n, sampler):
+def check_n(n, sampler):
+    """``n`` of a sampler checked (positive integer; a power of 2 for sobol)."""
     if n is None or isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"sampler {sampler}: n = {n!r}: allowed a positive integer")
-    return int(n)
+        raise ExperimentError(f"sampler {sampler}: n = {n!r}: allowed a positive integer")
+    n = int(n)
+    if sampler == "sobol" and n & (n - 1):
+        p = 1 << (n - 1).bit_length()
+        raise ExperimentError(f"sampler sobol: n = {n}: allowed a power of 2 (e.g. {p // 2} or {p})")
+    return n

@@ -35,6 +35,8 @@ import json
 import warnings
 
 import numpy as np
+
+from .errors import ExperimentError
 import xarray as xr
 
 from . import sampling
@@ -100,7 +102,7 @@ def sensitivity(dataset: xr.Dataset, outputs=("hip_contact_force_bw", "itb_tensi
     ``converged`` (1 when n >= min_n), ``infeasible_points``.
     """
     if dataset.attrs.get("sampler") != "sobol":
-        raise ValueError(f"sensitivity: the sweep used sampler {dataset.attrs.get('sampler')!r}: "
+        raise ExperimentError(f"sensitivity: the sweep used sampler {dataset.attrs.get('sampler')!r}: "
                          f"allowed only sobol")
     names = json.loads(dataset.attrs["sampled_factors"])
     d = len(names)
@@ -119,7 +121,7 @@ def sensitivity(dataset: xr.Dataset, outputs=("hip_contact_force_bw", "itb_tensi
             allowed = list(dataset.data_vars) + list(dataset["group"].values)
             close = difflib.get_close_matches(out, allowed, n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ValueError(f"sensitivity: output {out!r}: allowed a data variable or a muscle "
+            raise ExperimentError(f"sensitivity: output {out!r}: allowed a data variable or a muscle "
                              f"group{hint}")
         if "side" in da.dims:
             for s in da["side"].values:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import TaskError
 from ._kernels.batch import NONE, OPTIMAL, PRESCRIBED, run_batch
 from ._kernels.passive import passive_joint_moments_batch
 from .conventions import N_COORD, N_DOF
@@ -43,6 +44,34 @@ class Prescribed:
     pelvic_tilt_deg: float = 0.0
     lumbar_flexion_deg: float | None = None
 
+    def __post_init__(self):
+        for name in COMPENSATION_ANGLES:
+            v = getattr(self, name + "_deg")
+            if v is None and name == "lumbar_flexion":
+                continue
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)) \
+                    or not np.isfinite(v):
+                raise TaskError(f"compensation: {name}_deg: {v!r}: allowed a finite number [deg]")
+
+    def check(self, angles, q0, bounds, where="") -> None:
+        """Raise TaskError unless the prescribed posture lies within the
+        compensation bounds [rad] (params ``[compensation] bounds_deg``)."""
+        x = self.vector(angles)
+        if "pelvic_tilt" in angles:
+            tilt = float(np.rad2deg(x[0]))
+            lumbar = (-tilt if self.lumbar_flexion_deg is None else float(self.lumbar_flexion_deg))
+            checks = (("pelvic_tilt", tilt, q0[0]), ("lumbar_flexion", lumbar, q0[2]))
+        else:
+            checks = tuple((a, float(getattr(self, a + "_deg")), 0.0) for a in angles)
+        for name, change, base in checks:
+            lo, hi = (float(np.rad2deg(b - base)) for b in bounds[name])
+            if not lo - 1e-9 <= change <= hi + 1e-9:
+                how = (" (follows -pelvic_tilt_deg unless lumbar_flexion is given)"
+                       if name == "lumbar_flexion" and self.lumbar_flexion_deg is None else "")
+                raise TaskError(f"compensation: {name}_deg: {change:g}{how}: allowed a change of "
+                                f"[{lo:g}, {hi:g}] deg from this task's posture (compensation "
+                                f"bounds_deg.{name} of {where or 'the parameter file'})")
+
     def vector(self, angles: tuple[str, ...]) -> np.ndarray:
         """Kernel vector [rad]: frontal [d_list, d_lean]; sagittal [d_tilt,
         d_trunk_inclination] (see ``pipeline.apply_compensation``)."""
@@ -50,7 +79,7 @@ class Prescribed:
         allowed = angles + ("lumbar_flexion",) if sagittal else angles
         for name in COMPENSATION_ANGLES:
             if name not in allowed and getattr(self, name + "_deg") not in (0.0, None):
-                raise ValueError(f"compensation: {name}_deg: this task compensates only with "
+                raise TaskError(f"compensation: {name}_deg: this task compensates only with "
                                  f"{', '.join(allowed)}")
         x = np.zeros(2)
         for k, name in enumerate(angles):
@@ -62,10 +91,10 @@ class Prescribed:
 
 def criterion_arrays(model, criterion: str):
     """Kernel arrays of ``model`` for a recruitment criterion looked up by name."""
-    if criterion not in CRITERIA:
+    if not isinstance(criterion, str) or criterion not in CRITERIA:
         close = difflib.get_close_matches(criterion, CRITERIA, n=2)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ValueError(f"criterion: {criterion!r}: allowed {', '.join(CRITERIA)}{hint}")
+        raise TaskError(f"criterion: {criterion!r}: allowed {', '.join(CRITERIA)}{hint}")
     exponent, kind = CRITERIA[criterion]
     arr = model.arrays
     if kind == "volume":
@@ -98,9 +127,10 @@ def _compensation_setup(model, task, ta, compensation, B):
         mode = OPTIMAL
     elif isinstance(compensation, Prescribed):
         mode = PRESCRIBED
+        compensation.check(angles, ta.q0, comp.bounds, model.params.path.name)
         x0[:] = compensation.vector(angles)
     else:
-        raise ValueError(f"compensation: {compensation!r}: allowed 'none', 'optimal' or "
+        raise TaskError(f"compensation: {compensation!r}: allowed 'none', 'optimal' or "
                          f"pelvisim.Prescribed(...)")
     return mode, nvar, lo, hi, x0
 
@@ -162,7 +192,7 @@ def run_points(model, task, strength=None, *, compensation="none",
         passive_moment=np.zeros((B, N_DOF)))
     if criterion == "minmax":
         if mode == OPTIMAL:
-            raise ValueError("criterion: 'minmax' works with compensation 'none' or "
+            raise TaskError("criterion: 'minmax' works with compensation 'none' or "
                              "Prescribed(...); optimal compensation needs a smooth criterion "
                              f"({', '.join(c for c in CRITERIA if c != 'minmax')})")
         _run_minmax(arr, ta, strength, x0, options, out)

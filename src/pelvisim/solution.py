@@ -7,6 +7,7 @@ from typing import Mapping
 import numpy as np
 
 from .conventions import COORDINATES, DOFS, SIDES
+from .errors import ParameterError
 
 
 @dataclass(frozen=True)
@@ -112,9 +113,9 @@ class Solution:
     def group_force(self, group: str, side: str) -> float:
         """Summed force [N] of a muscle group on one side."""
         if group not in self.model.groups:
-            raise ValueError(f"group: {group!r}: allowed {', '.join(self.model.groups)}")
+            raise ParameterError(f"group: {group!r}: allowed {', '.join(self.model.groups)}")
         if side not in SIDES:
-            raise ValueError(f"side: {side!r}: allowed r, l")
+            raise ParameterError(f"side: {side!r}: allowed r, l")
         return float(sum(self.muscle_force[m] for m in self.model.groups[group]
                          if m.endswith("_" + side)))
 

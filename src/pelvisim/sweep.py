@@ -45,6 +45,7 @@ from typing import Any, Mapping
 import numpy as np
 import xarray as xr
 
+from .errors import ExperimentError
 from . import sampling
 from .conventions import DOFS, N_COORD, SIDES
 from .model import PASSIVE_GROUPS, TIGHTNESS_TESTS, TUNABLE
@@ -136,7 +137,7 @@ def _factor_names(model, task) -> list[str]:
 def _unknown(name, model, task, why=""):
     close = difflib.get_close_matches(name, _factor_names(model, task), n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return ValueError(
+    return ExperimentError(
         f"factor {name!r}: {why or 'unknown factor'}: allowed a group or muscle name (strength), "
         f"tightness.<group>, slack_shortening.<group>, task.<parameter> ({', '.join(k for k in task.params if k != 'table')}), "
         f"body.mass_kg, body.height_m, param.<name> ({', '.join(TUNABLE)}), compensation{hint}")
@@ -192,7 +193,7 @@ def parse_factors(model, task, factors: Mapping[str, Any], sampler: str = "grid"
     if sampler not in sampling.SAMPLERS:
         close = difflib.get_close_matches(str(sampler), sampling.SAMPLERS, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
-        raise ValueError(f"sampler: {sampler!r}: allowed {', '.join(sampling.SAMPLERS)}{hint}")
+        raise ExperimentError(f"sampler: {sampler!r}: allowed {', '.join(sampling.SAMPLERS)}{hint}")
     out = []
     for name, spec in factors.items():
         kind, target = _classify(name, model, task)
@@ -200,36 +201,54 @@ def parse_factors(model, task, factors: Mapping[str, Any], sampler: str = "grid"
         if isinstance(spec, Mapping) and "from" in spec:
             missing = {"from", "to", "num"} - set(spec)
             if missing:
-                raise ValueError(f"factor {name!r}: linspace needs from, to, num (missing "
+                raise ExperimentError(f"factor {name!r}: linspace needs from, to, num (missing "
                                  f"{', '.join(sorted(missing))})")
-            values = np.linspace(float(spec["from"]), float(spec["to"]), int(spec["num"]))
+            extra = set(spec) - {"from", "to", "num"}
+            if extra:
+                raise ExperimentError(f"factor {name!r}: {', '.join(sorted(extra))}: unknown key: "
+                                      f"allowed from, to, num")
+            for key in ("from", "to"):
+                v = spec[key]
+                if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) \
+                        or not np.isfinite(v):
+                    raise ExperimentError(f"factor {name!r}: {key} = {v!r}: allowed a finite number")
+            num = spec["num"]
+            if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
+                raise ExperimentError(f"factor {name!r}: num = {num!r}: allowed a positive "
+                                      f"integer (number of points)")
+            values = np.linspace(float(spec["from"]), float(spec["to"]), int(num))
         elif isinstance(spec, (list, np.ndarray)) or (isinstance(spec, tuple) and kind == "compensation"):
-            values = np.asarray(spec)
+            try:
+                values = np.asarray(spec)
+            except ValueError:  # ragged nested lists
+                values = np.empty(0)
             if values.ndim != 1 or values.size == 0:
-                raise ValueError(f"factor {name!r}: {spec!r}: allowed a non-empty 1-D list of values")
+                raise ExperimentError(f"factor {name!r}: {spec!r}: allowed a non-empty 1-D list of values")
         elif isinstance(spec, str):
             values = np.asarray([spec])
         else:
             dist = sampling.as_distribution(spec, where=f"factor {name!r}")
             if sampler == "grid":
                 if n is None:
-                    raise ValueError(f"factor {name!r}: a range on a grid needs n (points per range)")
+                    raise ExperimentError(f"factor {name!r}: a range on a grid needs n (points per range)")
+                n = sampling.check_n(n, "grid")
                 lo, hi = getattr(dist, "bounds", (dist.ppf(0.0), dist.ppf(1.0)))
                 values, dist = np.linspace(lo, hi, int(n)), None
         if values is not None:
-            if kind == "compensation" or values.dtype.kind in "US":
+            if kind == "compensation" or (kind == "task" and values.dtype.kind in "US"):
                 values = values.astype(str)
+            elif values.dtype.kind in "iuf":
+                values = values.astype(float)
             else:
-                try:
-                    values = values.astype(float)
-                except ValueError:
-                    raise ValueError(f"factor {name!r}: {spec!r}: allowed numbers") from None
+                raise ExperimentError(f"factor {name!r}: {spec!r}: allowed a list of numbers")
         f = Factor(name, kind, target, None if values is None else tuple(values.tolist()), dist)
         _check_values(f, model, task)
         out.append(f)
     names = [f.name for f in out]
+    if sampler != "grid":
+        sampling.check_n(n, sampler)
     if sampler != "grid" and not any(f.dist is not None for f in out):
-        raise ValueError(f"sampler {sampler}: needs at least one factor given as a range "
+        raise ExperimentError(f"sampler {sampler}: needs at least one factor given as a range "
                          f"(low, high) or a distribution; factors: {', '.join(names) or 'none'}")
     return out
 
@@ -248,11 +267,11 @@ def _apply(f: Factor, v, model, task, check_only=False):
     where = f"factor {f.name!r}: {v!r}"
     if f.kind == "strength":
         if not (np.isfinite(v) and 0.0 <= v <= 1.0):
-            raise ValueError(f"{where}: allowed strength in [0, 1]")
+            raise ExperimentError(f"{where}: allowed strength in [0, 1]")
         return model, task, None
     if f.kind == "compensation":
         if v not in COMPENSATIONS:
-            raise ValueError(f"{where}: allowed {', '.join(COMPENSATIONS)}")
+            raise ExperimentError(f"{where}: allowed {', '.join(COMPENSATIONS)}")
         return model, task, v
     if f.kind == "tightness":
         return model.with_tightness({k: v for k in f.target.split("+")}), task, None
@@ -394,7 +413,7 @@ def _chunks(model, task, factors, values, P, compensation, criterion, chunk_size
 def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: int | None = None,
           seed=None, compensation="none", criterion: str = "activation_squared",
           progress: bool = True, chunk_size: int = 4096, client=None,
-          muscle_outputs: bool = True) -> xr.Dataset:
+          muscle_outputs: bool = True, store=None) -> xr.Dataset:
     """Solve ``task`` on ``model`` over a set of factors.
 
     Parameters
@@ -417,6 +436,12 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
     client : dask.distributed.Client, optional; run the chunks on it
     muscle_outputs : keep ``muscle_force`` and ``activation`` (1.3 kB per point;
         False for very large sweeps: group-level outputs only)
+    store : folder, optional
+        Write every finished chunk there (:class:`pelvisim.store.ChunkStore`);
+        if it holds chunks of the same sweep (an interrupted run), they are read
+        instead of solved again (with ``seed=None`` the recorded seed is reused).
+        The result is bitwise the one of an uninterrupted sweep. The caller
+        removes the store once the result is saved.
 
     Returns
     -------
@@ -424,15 +449,27 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
     """
     from .simulate import CRITERIA
 
-    if criterion not in CRITERIA:
+    if not isinstance(criterion, str) or criterion not in CRITERIA:
         close = difflib.get_close_matches(str(criterion), CRITERIA, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
-        raise ValueError(f"criterion: {criterion!r}: allowed {', '.join(CRITERIA)}{hint}")
+        raise ExperimentError(f"criterion: {criterion!r}: allowed {', '.join(CRITERIA)}{hint}")
     if isinstance(compensation, str) and compensation not in COMPENSATIONS:
-        raise ValueError(f"compensation: {compensation!r}: allowed {', '.join(COMPENSATIONS)}")
+        raise ExperimentError(f"compensation: {compensation!r}: allowed {', '.join(COMPENSATIONS)}")
     if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"chunk_size: {chunk_size!r}: allowed a positive integer")
+        raise ExperimentError(f"chunk_size: {chunk_size!r}: allowed a positive integer")
     facs = parse_factors(model, task, factors, sampler, n)
+    chunk_store = None
+    if store is not None:
+        from .store import ChunkStore
+
+        chunk_store = ChunkStore(store)
+        if isinstance(seed, np.random.Generator):
+            raise ExperimentError("seed: a numpy.random.Generator: allowed None or an integer "
+                                  "for a sweep with a store (a resumed sweep must redraw the "
+                                  "same design)")
+        old = chunk_store.recorded()
+        if seed is None and old is not None and isinstance(old.get("spec", {}).get("seed"), int):
+            seed = old["spec"]["seed"]
     seed = sampling.resolve_seed(seed)
     dims, shape, values, sample = _design(facs, sampler, n, seed)
     P = int(np.prod(shape)) if shape else 1
@@ -440,13 +477,19 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
         if f.dist is not None and f.kind == "strength":
             v = values[f.name]
             if np.any((v < 0) | (v > 1)):
-                raise ValueError(f"factor {f.name!r}: sampled strengths leave [0, 1]; "
+                raise ExperimentError(f"factor {f.name!r}: sampled strengths leave [0, 1]; "
                                  f"truncate the distribution (low, high)")
     results = _allocate(model, P, muscle_outputs)
-    chunks = _chunks(model, task, facs, values, P, compensation, criterion, int(chunk_size))
-    _execute(chunks, results, P, progress, client)
+    chunks = list(_chunks(model, task, facs, values, P, compensation, criterion, int(chunk_size)))
+    prov = _provenance(model, task, facs, compensation, criterion, sampler, n, seed)
+    done = set()
+    if chunk_store is not None:
+        spec = {k: v for k, v in prov.items() if k != "created_utc"}
+        spec.update(chunk_size=int(chunk_size), points=P, muscle_outputs=bool(muscle_outputs))
+        done = chunk_store.open(spec, len(chunks))
+    _execute(chunks, results, P, progress, client, chunk_store, done)
     ds = _dataset(model, facs, dims, shape, sample, results)
-    ds.attrs.update(_provenance(model, task, facs, compensation, criterion, sampler, n, seed))
+    ds.attrs.update(prov)
     from .results import compensation_at_bound  # flags, after the sweep (issue 12)
 
     ds["compensation_at_bound"] = compensation_at_bound(ds, model, task)
@@ -470,24 +513,46 @@ def _allocate(model, P, muscle_outputs=True):
     }
 
 
-def _execute(chunks, results, P, progress, client):
+def _execute(chunks, results, P, progress, client, chunk_store=None, done=()):
+    """Solve the chunks (those in ``done`` are read from ``chunk_store``) into
+    ``results``; each solved chunk is written to the store as it finishes."""
     from tqdm.auto import tqdm
 
     bar = tqdm(total=P, unit="pt", desc="sweep", disable=None if progress else True,
                leave=False)
+    todo = []
+    for i, chunk in enumerate(chunks):
+        if i in done:
+            part = chunk_store.read(i)
+            if not np.array_equal(part["points"], chunk.points):
+                raise AssertionError(f"chunk store {chunk_store.folder}: chunk {i} holds other "
+                                     f"points than the sweep's")
+            _store(results, part)
+            bar.update(len(chunk.points))
+        else:
+            todo.append(i)
+
+    def finished(i, part):
+        if chunk_store is not None:
+            chunk_store.write(i, {k: part[k] for k in ("points", *results)})
+        _store(results, part)
+        bar.update(len(part["points"]))
+
     try:
         if client is None:
-            for chunk in chunks:
-                _store(results, run_chunk(chunk))
-                bar.update(len(chunk.points))
+            for i in todo:
+                finished(i, run_chunk(chunks[i]))
         else:
             from dask.distributed import as_completed  # optional dependency
 
-            futures = client.map(run_chunk, list(chunks), pure=True)
-            for fut in as_completed(futures):
-                part = fut.result()
-                _store(results, part)
-                bar.update(len(part["points"]))
+            futures = client.map(run_chunk, [chunks[i] for i in todo], pure=True)
+            number = {f.key: i for f, i in zip(futures, todo)}
+            try:
+                for fut in as_completed(futures):
+                    finished(number[fut.key], fut.result())
+            except BaseException:
+                client.cancel(futures)
+                raise
     finally:
         bar.close()
 
@@ -597,9 +662,17 @@ def _provenance(model, task, facs, compensation, criterion, sampler, n, seed) ->
     sampled = [f.name for f in facs if f.dist is not None]
     params = {k: (v if isinstance(v, (int, float, str)) or v is None else repr(v))
               for k, v in task.params.items()}
+    import platform
+
+    import llvmlite
+    import numba
+
     return {
         "title": f"pelvisim sweep: {task.describe()}",
         "pelvisim_version": str(__version__),
+        "numba_version": numba.__version__, "llvmlite_version": llvmlite.__version__,
+        "numpy_version": np.__version__, "xarray_version": xr.__version__,
+        "python_version": platform.python_version(),
         "params_path": str(model.params.path),
         "params_sha256": str(model.params.sha256),
         "model_mass_kg": float(model.mass_kg),

@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import TaskError
 from ._kernels.kinematics import PELVIS, SHANK_R, TRUNK
 from ._kernels.pipeline import (COMP_BEND, COMP_FRONTAL, COMP_STANDING, DOUBLE, SINGLE)
 from .conventions import COORD_INDEX, N_COORD, N_DOF
@@ -113,36 +114,55 @@ class Task:
 def task(name: str, **params) -> Task:
     """Look up a task by name and check its parameters.
 
-    Raises ``ValueError`` naming the task, the parameter, the value and what is
-    allowed (close matches for misspelt names).
+    Raises :class:`pelvisim.errors.TaskError` naming the task, the parameter,
+    the value and what is allowed (close matches for misspelt names).
     """
-    if name not in _SPECS:
-        close = difflib.get_close_matches(name, _SPECS, n=3)
+    if not isinstance(name, str) or name not in _SPECS:
+        close = difflib.get_close_matches(str(name), _SPECS, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ValueError(f"task: unknown task {name!r}: allowed {', '.join(_SPECS)}{hint}")
+        raise TaskError(f"task: unknown task {name!r}: allowed {', '.join(_SPECS)}{hint}")
     spec = _SPECS[name]
     values = dict(spec["defaults"])
     for key, value in params.items():
         if key not in spec["defaults"]:
             close = difflib.get_close_matches(key, spec["defaults"], n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ValueError(f"task {name}: unknown parameter {key!r}: allowed "
+            raise TaskError(f"task {name}: unknown parameter {key!r}: allowed "
                              f"{', '.join(spec['defaults'])}{hint}")
         allowed = spec["ranges"][key]
-        if isinstance(allowed, tuple) and isinstance(allowed[0], str):
+        if key == "table":
+            _check_table(name, value)
+        elif isinstance(allowed, tuple) and isinstance(allowed[0], str):
             if value not in allowed:
-                raise ValueError(f"task {name}: {key}: {value!r}: allowed {', '.join(allowed)}")
+                raise TaskError(f"task {name}: {key}: {value!r}: allowed {', '.join(allowed)}")
         elif allowed is not None:
             try:
+                if isinstance(value, (bool, np.bool_)):
+                    raise TypeError(value)
                 value = float(value)
             except (TypeError, ValueError):
-                raise ValueError(f"task {name}: {key}: {value!r}: allowed a number in "
+                raise TaskError(f"task {name}: {key}: {value!r}: allowed a number in "
                                  f"[{allowed[0]}, {allowed[1]}]") from None
             if not np.isfinite(value) or not allowed[0] <= value <= allowed[1]:
-                raise ValueError(f"task {name}: {key}: {value!r}: allowed range "
+                raise TaskError(f"task {name}: {key}: {value!r}: allowed range "
                                  f"[{allowed[0]}, {allowed[1]}]")
         values[key] = value
     return Task(name, values)
+
+
+def _check_table(name, value):
+    """``table``: None (the shipped gait table), a GaitTable, or a gait-table
+    CSV file (read now, so that a bad file fails before any work)."""
+    import os
+
+    from .gait import load_gait_table
+
+    if value is None or hasattr(value, "at"):
+        return
+    if not isinstance(value, (str, os.PathLike)) or not str(value):
+        raise TaskError(f"task {name}: table: {value!r}: allowed a gait-table .csv file "
+                        f"(pelvisim.gait.load_gait_table) or nothing for the shipped one")
+    load_gait_table(value)
 
 
 # ---------------------------------------------------------------- builders
