@@ -3,13 +3,13 @@ import numpy as np
 import pytest
 
 import pelvisim
-from pelvisim.model import PASSIVE_GROUPS
+from pelvisim.model import TIGHTNESS_MAX_DEG, TIGHTNESS_TESTS
 from pelvisim.recruitment import SolverOptions
 from pelvisim.sweep import sweep
 from pelvisim.task_library import _SPECS
 
 ALL = "+".join(pelvisim.load_model().groups)
-TIGHT = "+".join(PASSIVE_GROUPS)
+TIGHT = "+".join(TIGHTNESS_TESTS)
 
 
 def _bounds(name):
@@ -26,7 +26,7 @@ def _bounds(name):
 @pytest.mark.parametrize("name", list(_SPECS))
 def test_extreme_inputs_finite_and_honest(model, name):
     factors = {**_bounds(name), "body.mass_kg": [40.0, 150.0], "body.height_m": [1.40, 2.10],
-               ALL: [1.0, 0.01], f"tightness.{TIGHT}": [0.0, 0.5],
+               ALL: [1.0, 0.01], f"tightness.{TIGHT}": [0.0, TIGHTNESS_MAX_DEG],
                "compensation": ["none", "optimal"]}
     ds = sweep(model, pelvisim.task(name), factors, progress=False, seed=0)
     for k in ds.data_vars:

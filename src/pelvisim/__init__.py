@@ -22,6 +22,7 @@ _API = {
     "validate": "validation", "run_and_report": "report",
     "PelvisimError": "errors", "ParameterError": "errors", "ExperimentError": "errors",
     "InputFileError": "errors", "TaskError": "errors",
+    "gait_trial": "walking", "plot_gait": "walking",
 }
 
 __all__ = sorted(_API) + ["__version__"]

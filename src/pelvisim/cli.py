@@ -1,4 +1,4 @@
-"""Command line: ``pelvisim run | solve | list | plot | validate | import-osim | export`` (and ``--version``).
+"""Command line: ``pelvisim run | solve | list | plot | validate | gait | import-osim | export`` (and ``--version``).
 
 A user mistake (a :class:`pelvisim.errors.PelvisimError`: unknown name, value
 out of range, malformed file, unusable output folder) prints ONE line
@@ -83,6 +83,20 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--readme", metavar="MD", help="rewrite the validation table in this file")
     v.add_argument("--no-figures", action="store_true", help="skip the figures")
     v.add_argument("--preset", help="parameter preset (default, female)")
+
+    g = sub.add_parser("gait", help="the whole stance phase of an OpenSim walking trial")
+    g.add_argument("id_sto", help="inverse dynamics .sto (joint moments)")
+    g.add_argument("ik_mot", help="inverse kinematics .mot (joint angles)")
+    g.add_argument("grf_mot", help="ground reactions .mot (both feet)")
+    g.add_argument("--model", help="model parameter file (.toml; .osim when import is available)")
+    g.add_argument("--strength", action="append", default=[], metavar="GROUP=V[,V...]",
+                   help="strength factor(s) in [0, 1]; several values are swept")
+    g.add_argument("--side", default="r", help="stance leg: r or l")
+    g.add_argument("--mass-kg", type=float, help="subject mass [kg] (default: from the GRF)")
+    g.add_argument("--step-pct", type=float, default=2.0, help="stance step [%%] (divides 100)")
+    g.add_argument("--no-passive-fibres", action="store_true",
+                   help="leave out passive fibre force (as OpenSim static optimization)")
+    g.add_argument("--out", help="output folder (default results/gait)")
 
     pl = sub.add_parser("plot", help="draw the figures of saved results")
     pl.add_argument("results", help="a results .nc file or a folder of them")
@@ -306,6 +320,83 @@ def _dask_client(args):
         yield client
 
 
+def cmd_gait(args) -> int:
+    """``pelvisim gait ID.sto IK.mot GRF.mot``: solve every % of stance, write
+    the dataset, a tidy CSV, the gait figure, and print the peaks."""
+    from pathlib import Path
+
+    import pelvisim
+
+    from . import results
+    from .walking import gait_trial, plot_gait
+
+    for f in (args.id_sto, args.ik_mot, args.grf_mot):
+        if not Path(f).is_file():
+            raise MissingFileError(f"gait: trial file {f!r} not found")
+    if args.side not in ("r", "l"):
+        raise UsageError(f"--side: {args.side!r}: allowed r, l")
+    strength = {}
+    for k, v in _pairs(args.strength, "strength").items():
+        vals = [_number(x, f"--strength {k}") for x in v.split(",")]
+        strength[k] = vals if len(vals) > 1 else vals[0]
+    from .gait import table_from_opensim
+
+    table = table_from_opensim(args.id_sto, args.ik_mot, args.grf_mot, side=args.side,
+                               mass_kg=args.mass_kg, step_pct=args.step_pct)
+    # mass: --mass-kg, else the model file's own, else the trial's (from the GRF)
+    if not args.model:
+        model = pelvisim.load_model(mass_kg=table.mass_kg)
+    elif not Path(args.model).is_file():
+        raise MissingFileError(f"--model: file {args.model!r} not found")
+    elif args.model.lower().endswith(".osim"):
+        try:
+            model = pelvisim.load_model(osim=args.model, mass_kg=args.mass_kg)
+        except TypeError:
+            raise UsageError(f"--model: {args.model!r}: .osim import is not available in "
+                             f"this version; allowed a .toml parameter file") from None
+    else:
+        model = pelvisim.load_model(args.model, mass_kg=args.mass_kg)
+    if args.no_passive_fibres:
+        model = model.without_passive_fibres()
+    ds = gait_trial(args.id_sto, args.ik_mot, args.grf_mot, model=model, strength=strength,
+                    side=args.side, step_pct=args.step_pct, table=table)
+    out = Path(args.out) if args.out else Path("results") / "gait"
+    out.mkdir(parents=True, exist_ok=True)
+    files = [results.save(ds, out / "gait.nc"), results.to_tidy_csv(ds, out / "gait.csv")]
+    import matplotlib.pyplot as plt
+
+    fig = plot_gait(ds, out / "gait_curves.png")
+    plt.close(fig)
+    files.append(out / "gait_curves.png")
+    print(_gait_summary(ds, args.side))
+    print("wrote: " + ", ".join(str(f) for f in files))
+    return 0
+
+
+def _gait_summary(ds, side) -> str:
+    """Peak of each gait output over stance (and where), per strength condition."""
+    from .plots import select_side
+    from .results import output
+    from .walking import GAIT_OUTPUTS, _strength_dims
+
+    sdims = _strength_dims(ds)
+    lines = [f"gait trial, {side} stance: {ds.sizes['stance_pct']} frames, "
+             f"{int(ds['feasible'].sum())}/{ds['feasible'].size} points feasible "
+             f"(body weight {float(ds['body_weight'].max()):.0f} N)"]
+    conds = [{}] if not sdims else [dict(zip(sdims, c if isinstance(c, tuple) else (c,)))
+                                    for c in ds.stack(_c=sdims)["_c"].values]
+    for c in conds:
+        label = ", ".join(f"{d}={v:g}" for d, v in c.items()) or "as given"
+        lines.append(f"  {label}: peak over stance [at % stance]")
+        for name, pretty, bw in GAIT_OUTPUTS:
+            da = select_side(output(ds, name, bw=bw), name, side)
+            da = da.sel(c) if c else da
+            i = int(da.argmax("stance_pct"))
+            lines.append(f"    {pretty:<34}{float(da[i]):9.3g} {'BW' if bw else 'N ':<3}"
+                         f"[{float(ds['stance_pct'][i]):g}]")
+    return "\n".join(lines)
+
+
 def cmd_plot(args) -> int:
     from .report import plot_results
 
@@ -352,7 +443,7 @@ def main(argv=None) -> int:
             return 0
         return {"run": cmd_run, "solve": cmd_solve, "list": cmd_list, "plot": cmd_plot,
                 "validate": cmd_validate, "import-osim": cmd_import_osim,
-                "export": cmd_export}[args.command](args)
+                "export": cmd_export, "gait": cmd_gait}[args.command](args)
     except PelvisimError as exc:
         print(f"pelvisim: error: {one_line(exc)}", file=sys.stderr)
         return 2

@@ -11,7 +11,11 @@ stance leg always in the ``_r`` columns, in pelvisim's conventions
 - moments [N m/kg]: generalized forces conjugate to those angles (a positive
   hip adduction moment would adduct the hip), divided by body mass;
 - ground reaction on the stance foot [BW], ground frame (x anterior, y up,
-  z right), divided by body weight ``mass * 9.80665 m/s^2``.
+  z right), divided by body weight ``mass * 9.80665 m/s^2``;
+- optional (:data:`OPTIONAL_COLUMNS`): the other leg's hip and knee moments
+  (``_l`` columns, from the same inverse dynamics), the other foot's ground
+  reaction [BW] and its centre of pressure [m] relative to the pelvis origin
+  (ground axes), zero while that foot is off the ground.
 
 The shipped default (``params/gait_normative.csv``) is built by
 :func:`build_reference_table` from the OpenSim gait2392 example trial;
@@ -58,6 +62,16 @@ COLUMNS = ANGLE_COLUMNS + MOMENT_COLUMNS + GRF_COLUMNS
 # unit slip or a typo (1e308) is an error instead of a non-finite solve.
 TABLE_LIMITS = {"_deg": 180.0, "_moment": 100.0, "_bw": 100.0}
 """Data columns of a gait table (``stance_pct`` [%] comes first in the CSV)."""
+# Optional columns (a table without them still works): the other leg's joint
+# moments and the other foot's ground reaction and centre of pressure, used in
+# double support and for the swing leg (see task_library.gait_stance).
+OTHER_MOMENT_COLUMNS = (
+    "hip_flexion_l_moment", "hip_adduction_l_moment", "hip_rotation_l_moment",
+    "knee_flexion_l_moment",
+)
+OTHER_GRF_COLUMNS = ("grf_l_x_bw", "grf_l_y_bw", "grf_l_z_bw")
+OTHER_COP_COLUMNS = ("cop_l_x_m", "cop_l_y_m", "cop_l_z_m")
+OPTIONAL_COLUMNS = OTHER_MOMENT_COLUMNS + OTHER_GRF_COLUMNS + OTHER_COP_COLUMNS
 
 # pelvisim coordinate -> (gait2392 coordinate, sign); checked against the joint
 # axes in gait2392_millard2012muscle.osim (joints ground_pelvis, back, hip, knee).
@@ -86,6 +100,8 @@ SIGN_NOTE = (
 UNITS_NOTE = (
     "units: stance_pct [%] heel strike 0 to toe off 100; *_deg [deg]; *_moment [N m/kg] (joint moment / body mass); "
     "grf_*_bw [BW] (force on the stance foot / (mass * 9.80665 m/s^2)), ground frame x anterior, y up, z right; "
+    "grf_l_*_bw [BW] the other foot's, cop_l_*_m [m] its centre of pressure minus the pelvis origin (pelvis_tx/ty/tz), "
+    "both 0 while its vertical force is below the contact threshold; "
     "pelvic angles relative to the ground, hip angles pelvis-relative, lumbar angles trunk relative to pelvis"
 )
 
@@ -418,6 +434,11 @@ def table_from_opensim(
         else:
             sign = -1.0 if (side == "l" and axis == "z") else 1.0
             cols[ours] = sign * np.interp(t, grf.time, grf.column(force_set + "v" + axis)) / (mass_kg * G)
+    for ours in OTHER_MOMENT_COLUMNS:
+        base = ours[: -len("_moment")]
+        cols[ours] = _converted(base, side, other, lambda c: np.interp(t, ids.time, ids.column(c + "_moment"))) / mass_kg
+    if grf is not None:
+        cols.update(_other_foot(grf, ik, t, side, force_set, threshold_n, mass_kg))
 
     files = ", ".join(Path(p.path).name for p in (ids, ik, grf) if p is not None)
     lines = [
@@ -429,6 +450,34 @@ def table_from_opensim(
         lines.append(credit)
     lines += [how, f"subject mass {mass_kg:g} kg ({mass_note}); BW = mass * {G} m/s^2", SIGN_NOTE, UNITS_NOTE]
     return GaitTable(stance_pct=pct, columns=cols, source="\n".join(lines), mass_kg=mass_kg)
+
+
+def _other_set(grf: OpenSimTable, force_set: str) -> str | None:
+    """Column prefix of the other foot's force set (the one that is not ``force_set``)."""
+    sets = sorted({c[: -len("vy")] for c in grf.columns if c.endswith("force_vy")} - {force_set})
+    return sets[0] if len(sets) == 1 else None
+
+
+def _other_foot(grf, ik, t, side, force_set, threshold_n, mass_kg) -> dict:
+    """The other foot's ground reaction [BW] and centre of pressure relative to
+    the pelvis origin [m] (ground axes; z mirrored for a left stance), zero
+    while its vertical force is below ``threshold_n``. Empty when the file
+    has no second force set or the kinematics lack pelvis_tx/ty/tz."""
+    prefix = _other_set(grf, force_set)
+    if prefix is None or any(f"pelvis_t{a}" not in ik.columns for a in "xyz") \
+            or any(prefix + f"p{a}" not in grf.columns for a in "xyz"):
+        return {}
+    mirror = -1.0 if side == "l" else 1.0
+    fy = np.interp(t, grf.time, grf.column(prefix + "vy"))
+    on = fy >= threshold_n
+    out = {}
+    for axis, f_col, p_col in zip("xyz", OTHER_GRF_COLUMNS, OTHER_COP_COLUMNS):
+        sign = mirror if axis == "z" else 1.0
+        force = np.interp(t, grf.time, grf.column(prefix + "v" + axis)) / (mass_kg * G)
+        cop = np.interp(t, grf.time, grf.column(prefix + "p" + axis)) - np.interp(t, ik.time, ik.column(f"pelvis_t{axis}"))
+        out[f_col] = np.where(on, sign * force, 0.0)
+        out[p_col] = np.where(on, sign * cop, 0.0)
+    return out
 
 
 def _converted(base: str, side: str, other: str, get) -> np.ndarray:

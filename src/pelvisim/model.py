@@ -85,6 +85,11 @@ class Model:
         of l_opt, in [0, 0.5] (see :meth:`with_slack_shortening`)
     tuned : dict of model parameters changed from the file (see ``TUNABLE``)
     posture_model : "tissue" or "penalty"; None: the parameter file's
+    passive_fibre_force : bool
+        True (default): the passive force-length force of the muscle fibres
+        (groups ``PASSIVE_GROUPS``) loads the joints. False leaves it out, as
+        OpenSim's static optimization does, for comparisons with it (see
+        :meth:`without_passive_fibres`); the ITB's elastic band stays.
     """
 
     params: ParamSet
@@ -95,6 +100,7 @@ class Model:
     slack_shortening: np.ndarray = field(repr=False)
     tuned: Mapping[str, float] = field(default_factory=dict)
     posture_model: str | None = None
+    passive_fibre_force: bool = True
 
     # ----------------------------------------------------------------- names
     @cached_property
@@ -204,7 +210,7 @@ class Model:
         t = self.slack_shortening.copy()
         for key, idx, value in self._edits(dict(mapping or {}, **fractions), "slack_shortening",
                                            0.5):
-            if not self.arrays.has_passive[idx].any():
+            if not any(self.muscle_group[i] in PASSIVE_GROUPS for i in idx):
                 raise ParameterError(f"slack_shortening: {key}: has no passive force-length model; "
                                  f"allowed: muscles of the groups {', '.join(PASSIVE_GROUPS)}")
             t[idx] = value
@@ -225,6 +231,13 @@ class Model:
     def posture(self) -> str:
         """The posture model in use (``"tissue"`` or ``"penalty"``)."""
         return self.posture_model or self.params.compensation.posture_model
+
+    def without_passive_fibres(self) -> "Model":
+        """New model without passive fibre force (OpenSim static optimization's
+        assumption: muscle force = activation x max force x force-length x
+        force-velocity); tightness and slack shortening then have no effect on
+        the fibres."""
+        return replace(self, passive_fibre_force=False)
 
     def with_params(self, **changes) -> "Model":
         """New model with tunable parameters changed (see ``TUNABLE``)."""
@@ -250,7 +263,8 @@ class Model:
         m = load_model_from(self.params, mass_kg=self.mass_kg if mass_kg is None else mass_kg,
                             height_m=self.height_m if height_m is None else height_m,
                             strength=self.strength, tightness=self.tightness, tuned=self.tuned)
-        return replace(m, slack_shortening=self.slack_shortening, posture_model=self.posture_model)
+        return replace(m, slack_shortening=self.slack_shortening, posture_model=self.posture_model,
+                       passive_fibre_force=self.passive_fibre_force)
 
     def param(self, key: str) -> float:
         """Current value of a tunable parameter."""
@@ -320,7 +334,7 @@ def build_arrays(model: Model) -> ModelArrays:
             if gmax_itb is not None and m.name == "gluteus_maximus_superior":
                 frac = gmax_itb
             itb_frac.append(frac)
-            has_passive.append(m.group in PASSIVE_GROUPS)
+            has_passive.append(m.group in PASSIVE_GROUPS and model.passive_fibre_force)
     lopt = np.array(lopt)
     lts = np.array(lts)
     cos_penn = np.array(cos_penn)

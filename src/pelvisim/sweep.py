@@ -328,7 +328,9 @@ def run_chunk(chunk: Chunk) -> dict[str, np.ndarray]:
     return {
         "points": chunk.points,
         "muscle_force": out.force, "activation": out.activation,
-        "group_force": out.force @ _group_matrix(model),
+        # a row-wise sum, not a matrix product: BLAS blocking would make the last
+        # bit depend on the chunk size
+        "group_force": (out.force[:, :, None] * _group_matrix(model)[None]).sum(axis=1),
         "itb_tension": out.itb, "hip_contact_vector": hip_vec,
         "hip_contact_force": np.linalg.norm(hip_vec, axis=-1),
         "l5s1": out.l5s1, "ground_pair_force": out.ground_pair, "reserve": out.reserve,
@@ -682,6 +684,7 @@ def _provenance(model, task, facs, compensation, criterion, sampler, n, seed) ->
         "model_slack_shortening": edits(model.slack_shortening, 0.0),
         "posture_model": model.posture,
         "model_params": json.dumps(dict(model.tuned)),
+        "model_passive_fibre_force": int(bool(model.passive_fibre_force)),
         "task": task.describe(),
         "task_name": task.name,
         "task_params": json.dumps(params),

@@ -31,9 +31,12 @@ Every task states its loads:
     ``side``: posture and stance-leg and lumbar joint moments from a gait table
     (default: :func:`pelvisim.gait.load_gait_table`), scaled by body mass.
     Loads: weights plus d'Alembert forces that match the table's ground
-    reaction; the joint moments are the table's, plus the change that a
-    compensated posture makes to the static moments. Compensation angles:
-    pelvic list and trunk lean.
+    reaction; in double support (tables from a trial with both force sets)
+    also the other foot's measured ground reaction on the other shank at its
+    centre of pressure. The joint moments are the table's (lumbar, stance
+    leg, and the other leg when the table has its moments), plus the change
+    that a compensated posture makes to the static moments. Compensation
+    angles: pelvic list and trunk lean.
 """
 from __future__ import annotations
 
@@ -51,7 +54,7 @@ from .conventions import COORD_INDEX, N_COORD, N_DOF
 
 TaskArrays = namedtuple("TaskArrays", [
     "q0", "root", "support", "split_r", "stance", "balance", "load_seg", "load_local",
-    "load_f", "grf", "tau_offset", "comp_kind",
+    "load_f", "grf", "tau_offset", "comp_kind", "grf_other", "cop_other",
 ])
 
 # Shoulder joint centre above L5/S1 in the trunk frame [m] at 1.741 m stature:
@@ -167,7 +170,7 @@ def _check_table(name, value):
 
 # ---------------------------------------------------------------- builders
 def _base(q0, *, root, support, comp_kind, split_r=0.5, stance=0, balance=False,
-          loads=(), grf=None, tau_offset=None) -> TaskArrays:
+          loads=(), grf=None, tau_offset=None, grf_other=None, cop_other=None) -> TaskArrays:
     seg = np.array([l[0] for l in loads], dtype=np.int64)
     local = np.array([l[1] for l in loads], dtype=float).reshape(-1, 3)
     force = np.array([l[2] for l in loads], dtype=float).reshape(-1, 3)
@@ -177,7 +180,9 @@ def _base(q0, *, root, support, comp_kind, split_r=0.5, stance=0, balance=False,
         load_seg=seg, load_local=local, load_f=force,
         grf=np.zeros(3) if grf is None else np.asarray(grf, dtype=float),
         tau_offset=np.zeros(N_DOF) if tau_offset is None else np.asarray(tau_offset, float),
-        comp_kind=int(comp_kind))
+        comp_kind=int(comp_kind),
+        grf_other=np.zeros(3) if grf_other is None else np.asarray(grf_other, dtype=float),
+        cop_other=np.zeros(3) if cop_other is None else np.asarray(cop_other, dtype=float))
 
 
 def _q(**deg) -> np.ndarray:
@@ -215,7 +220,7 @@ def _forward_bend(model, trunk_flexion_deg, hand_load_kg, hand_distance_m):
 
 def _gait_stance(model, stance_pct, side, table):
     from ._kernels.pipeline import static_moments
-    from .gait import load_gait_table
+    from .gait import OTHER_COP_COLUMNS, OTHER_GRF_COLUMNS, load_gait_table
 
     table = load_gait_table(table) if table is None or not hasattr(table, "at") else table
     row = table.at(stance_pct)
@@ -238,8 +243,17 @@ def _gait_stance(model, stance_pct, side, table):
     q = _q(**deg)
     s = 0 if side == "r" else 1
     grf = np.array([row["grf_x_bw"], row["grf_y_bw"], mirror * row["grf_z_bw"]]) * model.body_weight
+    # double support: the other foot's measured ground reaction, applied to the
+    # other shank at its measured centre of pressure (relative to the pelvis
+    # origin); zero in swing and in tables without these columns
+    grf_other = cop_other = None
+    if all(k in row for k in OTHER_GRF_COLUMNS + OTHER_COP_COLUMNS):
+        grf_other = np.array([row[k] for k in OTHER_GRF_COLUMNS]) * model.body_weight
+        cop_other = np.array([row[k] for k in OTHER_COP_COLUMNS])
+        grf_other[2] *= mirror
+        cop_other[2] *= mirror
     base = _base(q, root=SHANK_R + 2 * s, support=SINGLE, comp_kind=COMP_FRONTAL, stance=s,
-                 grf=grf)
+                 grf=grf, grf_other=grf_other, cop_other=cop_other)
     # table moments for the lumbar and stance-leg DOFs; the static moments of
     # the table posture are removed so that a compensated posture adds its change
     static = np.zeros(N_DOF)
@@ -252,6 +266,11 @@ def _gait_stance(model, stance_pct, side, table):
     j0 = 3 + 4 * s
     for k, n in enumerate(("hip_flexion", "hip_adduction", "hip_rotation", "knee_flexion")):
         moments[j0 + k] = row[f"{n}_r_moment"]
+        # the other (swing or second-stance) leg: its measured inverse-dynamics
+        # moments when the table has them (segment accelerations included),
+        # else the statics of its free body
+        if f"{n}_l_moment" in row:
+            moments[3 + 4 * (1 - s) + k] = row[f"{n}_l_moment"]
     for j, per_kg in moments.items():
         offset[j] = per_kg * model.mass_kg - static[j]
     return base._replace(tau_offset=offset)

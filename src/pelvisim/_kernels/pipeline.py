@@ -60,7 +60,9 @@ def apply_compensation(task, x, q):
 def _loads(model, task, R, o, seg_out, pt_out, f_out):
     """All external loads in ground: segment weights, task loads, and either the
     ground reactions on both feet (double stance) or d'Alembert forces matching a
-    measured ground reaction (single stance). Returns the number of loads."""
+    measured ground reaction (single stance; in walking's double support with
+    the other foot's measured reaction added as a load). Returns the number of
+    loads."""
     n = 0
     for s in range(N_SEG):
         seg_out[n] = s
@@ -104,16 +106,31 @@ def _loads(model, task, R, o, seg_out, pt_out, f_out):
             n += 1
     else:
         gsum = task.grf[0] * task.grf[0] + task.grf[1] * task.grf[1] + task.grf[2] * task.grf[2]
-        if gsum > 0.0:
+        osum = (task.grf_other[0] * task.grf_other[0] + task.grf_other[1] * task.grf_other[1]
+                + task.grf_other[2] * task.grf_other[2])
+        if gsum > 0.0 or osum > 0.0:
             mass = 0.0
             for s in range(N_SEG):
                 mass += model.seg_mass[s]
-            acc_force = task.grf + total  # = m a of the whole body
+            # = m a of the whole body, from both feet's measured ground reactions
+            acc_force = task.grf + task.grf_other + total
             for s in range(N_SEG):
                 seg_out[n] = s
                 pt_out[n] = pt_out[s]
                 f_out[n] = -model.seg_mass[s] / mass * acc_force
                 n += 1
+        if osum > 0.0:
+            # double support in walking: the other foot's measured ground
+            # reaction on the other shank at its measured centre of pressure
+            # (task.cop_other, ground axes, relative to the pelvis origin). The
+            # stance foot's reaction needs no load (the stance shank is the
+            # root); this one enters the free bodies of the other leg's hip and
+            # knee and of the stance hip and knee (whose free side holds the
+            # other leg), and so their joint reactions.
+            seg_out[n] = SHANK_R + 2 * (1 - task.stance)
+            pt_out[n] = task.cop_other
+            f_out[n] = task.grf_other
+            n += 1
     return n
 
 
@@ -122,7 +139,7 @@ def demand(model, task, R, o, axes, centres, tau):
     """External loads at the placed posture and the moments [N m] they demand
     (without the task's moment offset). Returns the loads (segment, point,
     force, count) for the joint-reaction step."""
-    E = N_SEG * 2 + task.load_seg.shape[0] + 4  # + 2 feet + the pair of free_ground_pair
+    E = N_SEG * 2 + task.load_seg.shape[0] + 4  # + 2 feet (or the other foot) + the pair
     lseg = np.zeros(E, dtype=np.int64)
     lpt = np.zeros((E, 3))
     lf = np.zeros((E, 3))
