@@ -1,4 +1,5 @@
-"""Time per optimal-compensation solve, per task (prints, never asserts).
+"""Time per optimal-compensation solve, per task, and of the min-max criterion
+against the default one (prints, never asserts).
 
     python benchmarks/compensation.py [--points 64] [--repeat 3]
 
@@ -60,6 +61,16 @@ def main():
         n = args.points
         print(f"{name:<18}{1e3 * one:>15.2f}{one / one_none:>8.0f}{1e3 * batch / n:>15.2f}"
               f"{batch / batch_none:>8.0f}{out.evaluations.mean():>13.1f}")
+    # the min-max criterion (Numba kernel, exponent inf) against the default one
+    task = pelvisim.task("single_leg_stance")
+    idx = np.concatenate([model.resolve(g) for g in TASKS["single_leg_stance"][1]])
+    S = np.repeat(model.strength[None, :], args.points, axis=0)
+    S[:, idx] = np.linspace(1.0, 0.2, args.points)[:, None]
+    for comp in ("none", "optimal"):
+        t = {c: timed(lambda: run_points(model, task, S, compensation=comp, criterion=c),
+                      args.repeat)[0] / args.points for c in ("activation_squared", "minmax")}
+        print(f"single_leg_stance, {comp}: minmax {1e3 * t['minmax']:.2f} ms/pt, activation_squared "
+              f"{1e3 * t['activation_squared']:.2f} ms/pt, ratio {t['minmax'] / t['activation_squared']:.1f}")
 
 
 if __name__ == "__main__":

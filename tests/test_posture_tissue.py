@@ -68,10 +68,12 @@ def test_tissues_and_tone_are_in_the_equilibrium(model):
 def test_penalty_model_reproduces_the_earlier_results(model):
     """posture_model = "penalty" switches tissues and tone off and keeps the
     earlier quadratic pull: standing compression 454.8 N as in the previous
-    version (README validation table, 454 N), no passive moment anywhere."""
+    version (README validation table, 454 N), no passive moment anywhere.
+    Since issue 15 the knee extensor insertions are fitted to gait2392's
+    length curves, which moves it to 453.5 N (454.6 N with the old insertions)."""
     old = model.with_posture_model("penalty")
     sol = pelvisim.solve(old, STANDING, compensation="optimal")
-    assert sol.l5s1_compression == pytest.approx(454.8, abs=1.0)
+    assert sol.l5s1_compression == pytest.approx(453.5, abs=1.0)
     assert max(abs(v) for v in sol.passive_moment.values()) == 0.0
     assert sol.posture["pelvic_tilt_deg"] == pytest.approx(0.0, abs=0.05)
     with pytest.raises(ValueError, match="tissue, penalty"):

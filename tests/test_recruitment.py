@@ -260,7 +260,7 @@ T1 = np.array([60.0])
         ({"upper": np.array([1.0, -0.5])}, r"upper: got -0.5; allowed: >= 0"),
         ({"weights": np.array([1.0, 0.0])}, r"weights: got 0.0; allowed: > 0"),
         ({"weights": np.ones(3)}, r"weights: shape \(1, 3\) does not match"),
-        ({"exponent": 1.5}, r"exponent: got 1.5; allowed: a finite number >= 2"),
+        ({"exponent": 1.5}, r"exponent: got 1.5; allowed: a finite number >= 2.0 or inf"),
         ({"exponent": "2"}, r"exponent: got '2'; allowed: a real number"),
         ({"reserve_weight": 0.0}, r"reserve_weight: got 0.0; allowed: a finite number > 0"),
         ({"criterion": "sum"}, r"criterion: got 'sum'"),

@@ -19,9 +19,11 @@ def weak_ds(model):
 
 
 def test_bound_flag_matches_the_parameter_file(model):
-    """Very weak abductors: optimal compensation drops the pelvis and leans the
-    trunk to the ends of the [compensation] bounds; healthy: inside."""
-    weak = model.with_strength({"gluteus_medius": 0.05, "gluteus_minimus": 0.05})
+    """Weak abductors (0.2) and no frontal-orientation cost: optimal compensation
+    hikes the swing-side pelvis and leans the trunk to the ends of the
+    [compensation] bounds; healthy: inside."""
+    weak = model.with_params(frontal_orientation_weight=0.0).with_strength(
+        {"gluteus_medius": 0.2, "gluteus_minimus": 0.2})
     sol = pelvisim.solve(weak, SLS, compensation="optimal")
     bounds = {b.angle: b for b in sol.compensation_at_bound}
     lo_list, _ = np.rad2deg(model.params.compensation.bounds["pelvic_list"])

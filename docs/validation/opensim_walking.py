@@ -9,8 +9,9 @@ Usage (from the project root)::
 
 Step 2 reads the stored OpenSim curves (``opensim_subject01_walk1.csv``, with
 their provenance), runs :func:`pelvisim.gait_trial` on the trial (default
-model at the subject's 72.6 kg, as shipped and under OpenSim's assumptions:
-no passive fibre force, no passive joint tissues or tone), and
+model at the subject's 72.6 kg; the subject's scaled model
+``subject01_simbody.osim`` imported; and that model under OpenSim's
+assumptions: no passive fibre force, no passive joint tissues or tone), and
 writes ``opensim_walking.png`` and ``opensim_walking_table.csv`` beside this
 script, printing the table (Pearson correlation over stance, peaks and their
 difference) and the time per frame of both tools. The differences are
@@ -51,27 +52,27 @@ def read_opensim(path=OPENSIM_CSV):
 
 
 def pelvisim_runs(ref: Path):
-    """pelvisim on the trial: default model, and without passive fibre force.
-    Returns ({label: dataset}, seconds per frame of the default run)."""
+    """pelvisim on the trial: the default (generic) model at 72.6 kg, the
+    subject's scaled OpenSim model imported, and that model under OpenSim's
+    static-optimization assumptions (no passive fibre force, no passive joint
+    tissues or tone). Returns ({label: dataset}, seconds per frame)."""
     import pelvisim
     from pelvisim.gait import table_from_opensim
 
     files = [ref / f for f in FILES]
     table = table_from_opensim(*files, mass_kg=MASS_KG)
-    try:  # the subject's scaled OpenSim model, when pelvisim can import it
-        model = pelvisim.load_model(osim=ref / "subject01_simbody.osim", mass_kg=MASS_KG)
-        label = "pelvisim (subject01_simbody.osim imported)"
-    except TypeError:
-        model = pelvisim.load_model(mass_kg=MASS_KG)
-        label = "pelvisim (default model 72.6 kg)"
-    pelvisim.gait_trial(*files, model=model, table=table)  # warm-up (Numba compile / cache load)
+    generic = pelvisim.load_model(mass_kg=MASS_KG)
+    subject = pelvisim.load_model(osim=ref / "subject01_simbody.osim", mass_kg=MASS_KG)
+    pelvisim.gait_trial(*files, model=generic, table=table)  # warm-up (Numba compile / cache load)
     tic = time.perf_counter()
-    default = pelvisim.gait_trial(*files, model=model, table=table)
-    per_frame = (time.perf_counter() - tic) / default.sizes["stance_pct"]
-    # OpenSim's assumptions: no passive fibre force, no passive joint tissues or tone
-    bare = model.without_passive_fibres().with_posture_model("penalty")
-    nopassive = pelvisim.gait_trial(*files, model=bare, table=table)
-    return {label: default, "pelvisim without passive force (as OpenSim SO)": nopassive}, per_frame
+    runs = {"pelvisim, default model 72.6 kg": pelvisim.gait_trial(*files, model=generic, table=table)}
+    per_frame = (time.perf_counter() - tic) / table.stance_pct.size
+    runs["pelvisim, subject01_simbody.osim imported"] = pelvisim.gait_trial(*files, model=subject,
+                                                                           table=table)
+    bare = subject.without_passive_fibres().with_posture_model("penalty")
+    runs["pelvisim, imported, without passive force (as OpenSim SO)"] = pelvisim.gait_trial(
+        *files, model=bare, table=table)
+    return runs, per_frame
 
 
 def curve(ds, name, side, bw):
@@ -112,7 +113,8 @@ def figure(runs, osim, path):
     pct = osim["stance_pct"]
     bw_osim = MASS_KG * 9.80665
     fig, axes = plt.subplots(2, 3, figsize=(14, 7.5), sharex=True)
-    styles = [dict(color="tab:blue", lw=2.0), dict(color="tab:orange", lw=1.5, ls="--")]
+    styles = [dict(color="tab:blue", lw=1.8), dict(color="tab:green", lw=1.8),
+              dict(color="tab:orange", lw=1.5, ls="--")]
     for ax, (label, name, stem, side, bw) in zip(axes.ravel(), CURVES):
         ref = osim[f"{stem}_{side}_n"] / (bw_osim if bw else 1.0)
         ax.plot(pct, ref, color="k", lw=2.0, label="OpenSim 4.6 static optimization")
@@ -128,10 +130,11 @@ def figure(runs, osim, path):
         ax.grid(alpha=0.3)
     for ax in axes[1]:
         ax.set_xlabel("right stance [%] (heel strike 0, toe off 100)")
-    axes[0, 0].legend(fontsize=8)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8.5, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.05))
     fig.suptitle("subject01 walk1, right stance: pelvisim vs OpenSim static optimization + joint "
                  "reaction (same trial)", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path, dpi=130, bbox_inches="tight")
     plt.close(fig)
 
@@ -148,10 +151,10 @@ def main(ref):
     (HERE / "opensim_walking_table.csv").write_text("\n".join(lines) + "\n")
     osim_time = next((l for l in prov if "ms/frame" in l), "")
     print("OpenSim curves: " + prov[1])
-    print(f"{'curve':<26}{'run':<44}{'r':>6}{'OpenSim peak':>14}{'pelvisim peak':>15}{'diff':>8}"
+    print(f"{'curve':<26}{'run':<60}{'r':>6}{'OpenSim peak':>14}{'pelvisim peak':>15}{'diff':>8}"
           f"{'peaks 0-50 % (OpenSim / pelvisim)':>36}{'peaks 50-100 %':>20}")
     for r in rows:
-        print(f"{r['curve']:<26}{r['run']:<44}{r['r']:6.2f}{r['opensim_peak']:9.3g} {r['unit']:<2}"
+        print(f"{r['curve']:<26}{r['run']:<60}{r['r']:6.2f}{r['opensim_peak']:9.3g} {r['unit']:<2}"
               f"[{r['opensim_peak_pct']:3.0f}]{r['pelvisim_peak']:9.3g} [{r['pelvisim_peak_pct']:3.0f}]"
               f"{r['peak_difference_pct']:+7.0f}%{r['opensim_peak_0_50']:18.3g} /{r['pelvisim_peak_0_50']:6.3g}"
               f"{r['opensim_peak_50_100']:12.3g} /{r['pelvisim_peak_50_100']:6.3g}")

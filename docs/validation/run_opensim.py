@@ -10,8 +10,10 @@ It copies the tutorial setup files (``opensim_setup/``) to a scratch folder,
 points them at the reference files (model ``subject01_simbody.osim``, since the
 RRA-adjusted model and kinematics of the tutorial are not in the reference
 set: the inverse-kinematics angles ``subject01_walk1_ik.mot`` with the
-tutorial's 6 Hz low-pass filter instead), runs StaticOptimization (step 1: every
-kinematics frame) and then JointReaction from its muscle forces, and writes
+tutorial's 6 Hz low-pass filter instead), adds reserve coordinate actuators of
+10 N m optimal force (without them Ipopt fails at the first frames), runs
+StaticOptimization (step 1: every kinematics frame) and then JointReaction
+from its muscle forces, and writes
 the curves over the right stance (heel strike to toe off, vertical GRF through
 20 N), resampled to 2 % steps, as a small CSV with its provenance in ``#`` lines.
 """

@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("id_sto", help="inverse dynamics .sto (joint moments)")
     g.add_argument("ik_mot", help="inverse kinematics .mot (joint angles)")
     g.add_argument("grf_mot", help="ground reactions .mot (both feet)")
-    g.add_argument("--model", help="model parameter file (.toml; .osim when import is available)")
+    g.add_argument("--model", help="the subject's model: an OpenSim .osim or a pelvisim .toml")
     g.add_argument("--strength", action="append", default=[], metavar="GROUP=V[,V...]",
                    help="strength factor(s) in [0, 1]; several values are swept")
     g.add_argument("--side", default="r", help="stance leg: r or l")
@@ -349,11 +349,7 @@ def cmd_gait(args) -> int:
     elif not Path(args.model).is_file():
         raise MissingFileError(f"--model: file {args.model!r} not found")
     elif args.model.lower().endswith(".osim"):
-        try:
-            model = pelvisim.load_model(osim=args.model, mass_kg=args.mass_kg)
-        except TypeError:
-            raise UsageError(f"--model: {args.model!r}: .osim import is not available in "
-                             f"this version; allowed a .toml parameter file") from None
+        model = pelvisim.load_model(osim=args.model, mass_kg=args.mass_kg)
     else:
         model = pelvisim.load_model(args.model, mass_kg=args.mass_kg)
     if args.no_passive_fibres:
@@ -381,7 +377,8 @@ def _gait_summary(ds, side) -> str:
 
     sdims = _strength_dims(ds)
     lines = [f"gait trial, {side} stance: {ds.sizes['stance_pct']} frames, "
-             f"{int(ds['feasible'].sum())}/{ds['feasible'].size} points feasible "
+             f"{int(ds['feasible'].sum())}/{ds['feasible'].size} points feasible, "
+             f"{int((ds['status'] != 0).sum())} not converged "
              f"(body weight {float(ds['body_weight'].max()):.0f} N)"]
     conds = [{}] if not sdims else [dict(zip(sdims, c if isinstance(c, tuple) else (c,)))
                                     for c in ds.stack(_c=sdims)["_c"].values]

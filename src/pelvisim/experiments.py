@@ -50,14 +50,15 @@ errors (with close matches)::
     seed = 1                         # non-negative integer
 
     compensation = ["none", "optimal"]   # a list becomes the factor "compensation"
-    criterion = "activation_squared"     # pelvisim.CRITERIA
+    criterion = "activation_squared"     # pelvisim.CRITERIA; a list becomes the
+                                         # factor "criterion"
     plots = ["curves", "abductor_share"] # see PLOTS
     outputs = ["tfl", "itb_tension"]     # groups or dataset variables to plot,
                                          # summarise and analyse (Sobol)
 
 Factor names follow :mod:`pelvisim.sweep`: a group or muscle (strength),
 ``tightness.<group>``, ``task.<parameter>``, ``body.mass_kg``,
-``body.height_m``, ``param.<name>``, ``compensation``.
+``body.height_m``, ``param.<name>``, ``compensation``, ``criterion``.
 
 Errors are :class:`ExperimentError` (a ``ValueError``) with one line naming the
 file, the key, the value and what is allowed.
@@ -252,11 +253,16 @@ def load_experiment(name_or_path) -> Experiment:
         raise ExperimentError(f"{file}: model: {exc}") from None
 
     # top-level options
-    criterion = data.get("criterion", "activation_squared")
-    if not isinstance(criterion, str) or criterion not in CRITERIA:
-        close = difflib.get_close_matches(str(criterion), CRITERIA, n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        raise _err(file, "criterion", criterion, f"allowed {', '.join(CRITERIA)}{hint}")
+    crit_list = data.get("criterion", "activation_squared")
+    crit_list = [crit_list] if isinstance(crit_list, str) else crit_list
+    if not isinstance(crit_list, list) or not crit_list:
+        raise _err(file, "criterion", data["criterion"], f"allowed {', '.join(CRITERIA)} or a list of them")
+    for criterion in crit_list:
+        if criterion not in CRITERIA:
+            close = difflib.get_close_matches(str(criterion), CRITERIA, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise _err(file, "criterion", criterion, f"allowed {', '.join(CRITERIA)}{hint}")
+    criterion = crit_list[0]
     comp_list = _compensation(file, "compensation", data.get("compensation", "none"))
     plots = data.get("plots", ["curves"])
     if not isinstance(plots, list):
@@ -334,6 +340,8 @@ def load_experiment(name_or_path) -> Experiment:
         fac = {**factors, **extra}
         if len(rcomp) > 1 and "compensation" not in fac:
             fac["compensation"] = list(rcomp)
+        if len(crit_list) > 1 and "criterion" not in fac:
+            fac["criterion"] = list(crit_list)
         if not fac:
             raise _err(file, "factors", {}, "at least one factor to sweep")
         try:

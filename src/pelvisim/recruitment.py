@@ -89,7 +89,7 @@ class SolverOptions(NamedTuple):
         Re-solve the items the Newton kernel leaves unconverged (in practice
         only tasks far beyond the muscles' capacity, where ``lam`` is huge and
         the dual is nearly piecewise linear) with SciPy: bounded least squares
-        (BVLS) for p = 2, SLSQP otherwise. Their status becomes ``CONVERGED``
+        (BVLS) for p = 2, the LP path for ``exponent = inf``, SLSQP otherwise. Their status becomes ``CONVERGED``
         if SciPy succeeds. Default True.
     """
 
@@ -121,7 +121,8 @@ class RecruitmentResult:
         All ``|reserve| <= options.feasibility_tol``.
     objective : ndarray, shape (B,)
         Criterion at the solution: ``sum w a**p + rho sum r**2`` for
-        ``"pnorm"``, ``max(w a) + rho sum |r|`` for ``"minmax"`` [-].
+        ``"pnorm"`` (``max(w a) + rho sum r**2`` with ``exponent=inf``),
+        ``max(w a) + rho sum |r|`` for ``"minmax"`` [-].
     multiplier : ndarray, shape (B, m)
         Multipliers of the equilibrium [1/(N m)] (``"pnorm"``: the dual
         unknowns, reusable as ``warm_start``; NaN where not available).
@@ -187,13 +188,16 @@ def _batch_of(name, arr, B, size, what):
     return np.ascontiguousarray(arr)
 
 
-def _scalar(name, value, low, strict):
+def _scalar(name, value, low, strict, allow_inf=False):
     if isinstance(value, bool) or not isinstance(value, Real | np.floating | np.integer):
         raise ValueError(f"{name}: got {value!r}; allowed: a real number")
     value = float(value)
+    if allow_inf and value == math.inf:
+        return value
     ok = math.isfinite(value) and (value > low if strict else value >= low)
     if not ok:
-        raise ValueError(f"{name}: got {value}; allowed: a finite number {'>' if strict else '>='} {low}")
+        also = " or inf" if allow_inf else ""
+        raise ValueError(f"{name}: got {value}; allowed: a finite number {'>' if strict else '>='} {low}{also}")
     return value
 
 
@@ -204,7 +208,7 @@ def _validate(M, tau, exponent, weights, upper, reserve_weight, options, criteri
     if criterion not in _CRITERIA:
         raise ValueError(f"criterion: got {criterion!r}; allowed: {_CRITERIA}")
     opts = _options(options)
-    exponent = _scalar("exponent", exponent, 2.0, strict=False)
+    exponent = _scalar("exponent", exponent, 2.0, strict=False, allow_inf=True)
     reserve_weight = _scalar("reserve_weight", reserve_weight, 0.0, strict=True)
     M = _real_array("M", M, (2, 3), check_finite=check_M)
     tau = _real_array("tau", tau, (1, 2))
@@ -248,8 +252,8 @@ def _item(arr, b):
 
 def _warm_multipliers(pb: _Problem, warm_start):
     """Initial multipliers (B, m) from ``warm_start``; None for a cold start."""
-    if warm_start is None:
-        return None
+    if warm_start is None or math.isinf(pb.exponent):
+        return None  # the min-max search starts cold (warm_start ignored)
     if isinstance(warm_start, RecruitmentResult):
         warm_start = warm_start.multiplier
     ws = _real_array("warm_start", warm_start, (1, 2))
@@ -319,7 +323,7 @@ def _pnorm_kernel(pb: _Problem, lam0, tau=None, upper=None, exponent=None):
     return act, res, status, iters, lam
 
 
-MINMAX_REFINE_RESERVE_FACTOR = 1e4
+MINMAX_REFINE_RESERVE_FACTOR = _k.MINMAX_RESERVE_FACTOR  # shared with the kernel's min-max
 
 
 def _minmax_lp(pb: _Problem):
@@ -384,7 +388,13 @@ def solve(M, tau, *, exponent=2.0, weights=None, upper=None, reserve_weight=DEFA
     tau : array_like, shape (m,) or (B, m)
         Moments the muscles must produce [N m].
     exponent : float, optional
-        ``p >= 2`` [-]; default 2 (OpenSim's choice). Not used by ``"minmax"``.
+        ``p >= 2`` [-]; default 2 (OpenSim's choice). ``inf``: min-max in the
+        Numba kernel (the same problem as ``criterion="minmax"``, the largest
+        weighted activation, then the least sum of squares under it; reserves
+        weighed by ``MINMAX_REFINE_RESERVE_FACTOR * rho`` on feasible tasks;
+        ``warm_start`` ignored); large finite exponents (p >= 8) do not
+        converge (see :mod:`pelvisim._recruitment_kernel`). Not used by
+        ``"minmax"``.
     weights : array_like, shape (n,) or (B, n), optional
         Positive weights ``w_i`` [-] (e.g. muscle volumes); default 1.
     upper : array_like, shape (n,) or (B, n), optional
@@ -421,7 +431,7 @@ def solve(M, tau, *, exponent=2.0, weights=None, upper=None, reserve_weight=DEFA
     ------
     ValueError
         Shapes that do not match, non-finite entries, negative ``upper``,
-        ``weights <= 0``, ``exponent < 2``, ``reserve_weight <= 0``, an unknown
+        ``weights <= 0``, ``exponent < 2`` or NaN, ``reserve_weight <= 0``, an unknown
         criterion or option; the message names the argument and the value.
 
     Notes
@@ -443,10 +453,21 @@ def solve(M, tau, *, exponent=2.0, weights=None, upper=None, reserve_weight=DEFA
     _check_finite_M(pb, status)
     if pb.options.fallback:
         for b in np.flatnonzero(status != CONVERGED):
-            solver = _bvls_pnorm if pb.exponent == 2.0 else _reference_pnorm
+            if math.isinf(pb.exponent):
+                solver = _lp_minmax_item
+            else:
+                solver = _bvls_pnorm if pb.exponent == 2.0 else _reference_pnorm
             act[b], res[b], status[b], nit, lam[b] = solver(pb, b)
             iters[b] += nit
     return _result(pb, act, res, status, iters, lam, "pnorm")
+
+
+def _lp_minmax_item(pb: _Problem, b):
+    """Fallback of ``exponent = inf``: item ``b`` by the LP path (:func:`_solve_minmax`)."""
+    one = pb._replace(M=_item(pb.M, b)[None], tau=_item(pb.tau, b)[None], weights=_item(pb.weights, b)[None],
+                      upper=_item(pb.upper, b)[None], B=1, criterion="minmax")
+    r = _solve_minmax(one)
+    return r.activation[0], r.reserve[0], r.status[0], r.iterations[0], r.multiplier[0]
 
 
 def _reference_pnorm(pb: _Problem, b):
@@ -523,7 +544,7 @@ def solve_reference(M, tau, *, exponent=2.0, weights=None, upper=None, reserve_w
     Parameters, returns and errors: see :func:`solve`.
     """
     pb = _validate(M, tau, exponent, weights, upper, reserve_weight, options, criterion)
-    one = _reference_minmax if criterion == "minmax" else _reference_pnorm
+    one = _reference_minmax if criterion == "minmax" or math.isinf(pb.exponent) else _reference_pnorm
     out = [one(pb, b) for b in range(pb.B)]
     act, res, status, nit, lam = (np.array(v) for v in zip(*out))
     return _result(pb, act, res, status, nit, lam, criterion)

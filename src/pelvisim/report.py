@@ -218,16 +218,19 @@ def _weakest_solution(ds, exp, label):
         ok = [v for v, good in zip(ds[x].values, feas.values) if good]
         pick[x] = ok[-1] if ok else ds[x].values[-1]
     strength = {}
+    criterion = exp.criterion
     for f in facs:
         v = pick[f.name]
         if f.kind == "strength":
             strength.update({k: v for k in f.target.split("+")})
+        elif f.kind == "criterion":
+            criterion = str(v)
         else:
             model, task, c = _apply(f, v, model, task)
             comp = c or comp
     if strength:
         model = model.with_strength(strength)
-    return pelvisim.solve(model, task, compensation=comp, criterion=exp.criterion)
+    return pelvisim.solve(model, task, compensation=comp, criterion=criterion)
 
 
 MAX_LEVELS = 3  # levels of a secondary factor shown in full; more: first and last

@@ -3,6 +3,7 @@ compensation strategy, for one point or a batch of strength conditions."""
 from __future__ import annotations
 
 import difflib
+import math
 from collections import namedtuple
 from dataclasses import dataclass
 
@@ -22,7 +23,9 @@ CRITERIA = {
     "activation_squared": (2.0, "unit"),   # OpenSim static optimization
     "activation_cubed": (3.0, "unit"),     # Crowninshield & Brand 1981
     "volume_weighted": (2.0, "volume"),    # sum V_i a_i^2, V ~ Fmax * optimal fibre length
-    "minmax": (2.0, "unit"),               # min max a_i (AnyBody's default), an LP per point
+    # min max a_i (AnyBody's default), then the least sum of squares under that
+    # cap; exponent inf: the limit of the p-norm, solved in the Numba kernel
+    "minmax": (math.inf, "unit"),
 }
 
 
@@ -190,56 +193,14 @@ def run_points(model, task, strength=None, *, compensation="none",
         iterations=np.zeros(B, dtype=np.int64), objective=np.zeros(B),
         evaluations=np.zeros(B, dtype=np.int64), feasible=np.zeros(B, dtype=bool),
         passive_moment=np.zeros((B, N_DOF)))
-    if criterion == "minmax":
-        if mode == OPTIMAL:
-            raise TaskError("criterion: 'minmax' works with compensation 'none' or "
-                             "Prescribed(...); optimal compensation needs a smooth criterion "
-                             f"({', '.join(c for c in CRITERIA if c != 'minmax')})")
-        _run_minmax(arr, ta, strength, x0, options, out)
-    else:
-        run_batch(arr, ta, strength, x0, mode, nvar, lo, hi, comp.angle_scale, weight,
-                  options.tol, options.max_iter, 1e-4, 200, out.x, out.q, out.activation,
-                  out.force, out.reserve, out.tau, out.itb, out.hip, out.l5s1, out.ground_pair,
-                  out.status, out.iterations, out.objective, out.evaluations)
+    run_batch(arr, ta, strength, x0, mode, nvar, lo, hi, comp.angle_scale, weight,
+              options.tol, options.max_iter, 1e-4, 200, out.x, out.q, out.activation,
+              out.force, out.reserve, out.tau, out.itb, out.hip, out.l5s1, out.ground_pair,
+              out.status, out.iterations, out.objective, out.evaluations)
     out.feasible[:] = np.all(np.abs(out.reserve) <= options.feasibility_tol, axis=1)
     passive_joint_moments_batch(arr.pj_nz, arr.pj_a, arr.pj_b, arr.pj_range, out.q,
                                 out.passive_moment)
     return out
-
-
-def _run_minmax(arr, ta, strength, x0, options, out):
-    """Min-max criterion: assemble each point in Numba, solve the LP with SciPy
-    HiGHS (:func:`pelvisim.recruitment.solve`), then compute the loads from
-    those activations in Numba. One point at a time (slower than the p-norms)."""
-    from ._kernels.pipeline import ASSEMBLE, GIVEN, evaluate_mode
-    from .recruitment import solve as recruit
-
-    n = arr.fmax.shape[0]
-    M = np.zeros((N_DOF, n))
-    rhs = np.zeros(N_DOF)
-    for b in range(strength.shape[0]):
-        out.x[b] = x0[b]
-        row = (out.q[b], out.activation[b], out.force[b], out.reserve[b], out.tau[b],
-               out.itb[b], out.hip[b], out.l5s1[b])
-        fixed = np.nan
-        for _ in range(2):
-            # double stance: the floor pair is free; if the LP's pair exceeds
-            # friction, solve again with it at the nearer limit (the optimum
-            # as a function of the pair is convex)
-            evaluate_mode(arr, ta, strength[b], out.x[b], *row, options.tol, options.max_iter,
-                          ASSEMBLE, M, rhs, fixed)
-            res = recruit(M, rhs, criterion="minmax", weights=arr.weights, upper=arr.upper,
-                          reserve_weight=arr.reserve_weight, options=options)
-            out.activation[b] = res.activation[0]
-            *_, pair, limit = evaluate_mode(arr, ta, strength[b], out.x[b], *row, options.tol,
-                                            options.max_iter, GIVEN, M, rhs, fixed)
-            if abs(pair) <= limit or not np.isnan(fixed):
-                break
-            fixed = np.copysign(limit, pair)
-        out.ground_pair[b] = pair
-        out.status[b] = res.status[0]
-        out.iterations[b] = res.iterations[0]
-        out.objective[b] = res.objective[0]
 
 
 def solve(model, task, *, compensation="none", criterion: str = "activation_squared",
@@ -255,7 +216,7 @@ def solve(model, task, *, compensation="none", criterion: str = "activation_squa
         posture-deviation cost) or :class:`Prescribed`
     criterion : "activation_squared" (default, OpenSim), "activation_cubed",
         "volume_weighted", or "minmax" (smallest largest activation, AnyBody's
-        default; compensation "none" or prescribed only)
+        default; ties broken by the least sum of squares)
 
     Returns
     -------

@@ -23,6 +23,8 @@ name                           what it changes
 ``param.<name>``               a tunable model parameter
                                (``pelvisim.model.TUNABLE``)
 ``compensation``               ``"none"`` / ``"optimal"``
+``criterion``                  recruitment criterion (``pelvisim.CRITERIA``:
+                               ``"activation_squared"``, ``"minmax"``, ...)
 =============================  ===============================================
 
 Batching
@@ -68,7 +70,8 @@ class Factor:
     """One swept factor.
 
     name : as given (``"gluteus_medius"``, ``"task.stance_pct"``)
-    kind : ``strength``, ``tightness``, ``task``, ``body``, ``param``, ``compensation``
+    kind : ``strength``, ``tightness``, ``task``, ``body``, ``param``, ``compensation``,
+        ``criterion``
     target : the muscle/group, task parameter, body attribute or model parameter
     values : explicit values (a dimension of the result), or None
     dist : a distribution to sample (lhs/sobol), or None
@@ -86,7 +89,7 @@ class Factor:
             return "1"
         if self.kind == "tightness":
             return "deg"
-        if self.kind == "compensation":
+        if self.kind in ("compensation", "criterion"):
             return ""
         return _units_from_name(self.target)
 
@@ -98,7 +101,8 @@ class Factor:
                 "task": f"task parameter {self.target}",
                 "body": f"body {self.target.split('_')[0]}",
                 "param": f"model parameter {self.target}",
-                "compensation": "compensation strategy"}[self.kind]
+                "compensation": "compensation strategy",
+                "criterion": "recruitment criterion"}[self.kind]
 
     def describe(self) -> dict:
         out = {"kind": self.kind, "target": self.target}
@@ -131,7 +135,8 @@ def _factor_names(model, task) -> list[str]:
     return (list(model.groups) + base + [f"tightness.{g}" for g in TIGHTNESS_TESTS]
             + [f"slack_shortening.{g}" for g in PASSIVE_GROUPS]
             + [f"task.{k}" for k in task.params if k != "table"]
-            + [f"body.{b}" for b in BODY] + [f"param.{p}" for p in TUNABLE] + ["compensation"])
+            + [f"body.{b}" for b in BODY] + [f"param.{p}" for p in TUNABLE]
+            + ["compensation", "criterion"])
 
 
 def _unknown(name, model, task, why=""):
@@ -140,7 +145,8 @@ def _unknown(name, model, task, why=""):
     return ExperimentError(
         f"factor {name!r}: {why or 'unknown factor'}: allowed a group or muscle name (strength), "
         f"tightness.<group>, slack_shortening.<group>, task.<parameter> ({', '.join(k for k in task.params if k != 'table')}), "
-        f"body.mass_kg, body.height_m, param.<name> ({', '.join(TUNABLE)}), compensation{hint}")
+        f"body.mass_kg, body.height_m, param.<name> ({', '.join(TUNABLE)}), compensation, "
+        f"criterion{hint}")
 
 
 def resolve(model, target: str) -> np.ndarray:
@@ -151,8 +157,8 @@ def resolve(model, target: str) -> np.ndarray:
 
 
 def _classify(name: str, model, task) -> tuple[str, str]:
-    if name == "compensation":
-        return "compensation", name
+    if name in ("compensation", "criterion"):
+        return name, name
     prefix, dot, rest = name.partition(".")
     if not dot:
         try:
@@ -217,7 +223,7 @@ def parse_factors(model, task, factors: Mapping[str, Any], sampler: str = "grid"
                 raise ExperimentError(f"factor {name!r}: num = {num!r}: allowed a positive "
                                       f"integer (number of points)")
             values = np.linspace(float(spec["from"]), float(spec["to"]), int(num))
-        elif isinstance(spec, (list, np.ndarray)) or (isinstance(spec, tuple) and kind == "compensation"):
+        elif isinstance(spec, (list, np.ndarray)) or (isinstance(spec, tuple) and kind in ("compensation", "criterion")):
             try:
                 values = np.asarray(spec)
             except ValueError:  # ragged nested lists
@@ -235,7 +241,7 @@ def parse_factors(model, task, factors: Mapping[str, Any], sampler: str = "grid"
                 lo, hi = getattr(dist, "bounds", (dist.ppf(0.0), dist.ppf(1.0)))
                 values, dist = np.linspace(lo, hi, int(n)), None
         if values is not None:
-            if kind == "compensation" or (kind == "task" and values.dtype.kind in "US"):
+            if kind in ("compensation", "criterion") or (kind == "task" and values.dtype.kind in "US"):
                 values = values.astype(str)
             elif values.dtype.kind in "iuf":
                 values = values.astype(float)
@@ -273,6 +279,14 @@ def _apply(f: Factor, v, model, task, check_only=False):
         if v not in COMPENSATIONS:
             raise ExperimentError(f"{where}: allowed {', '.join(COMPENSATIONS)}")
         return model, task, v
+    if f.kind == "criterion":  # taken by _chunks, not applied to the model
+        from .simulate import CRITERIA
+
+        if v not in CRITERIA:
+            close = difflib.get_close_matches(str(v), CRITERIA, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise ValueError(f"{where}: allowed {', '.join(CRITERIA)}{hint}")
+        return model, task, None
     if f.kind == "tightness":
         return model.with_tightness({k: v for k in f.target.split("+")}), task, None
     if f.kind == "slack_shortening":
@@ -398,8 +412,11 @@ def _chunks(model, task, factors, values, P, compensation, criterion, chunk_size
     by_name = {f.name: f for f in factors}
     strength = [f for f in factors if f.kind == "strength"]
     for config, idx in _configurations(factors, values, P):
-        m, t, comp = model, task, compensation
+        m, t, comp, crit = model, task, compensation, criterion
         for name, v in config.items():
+            if by_name[name].kind == "criterion":
+                crit = v
+                continue
             m, t, c = _apply(by_name[name], v, m, t)
             comp = c if c is not None else comp
         m.arrays  # build once per configuration, shared by its chunks
@@ -408,7 +425,7 @@ def _chunks(model, task, factors, values, P, compensation, criterion, chunk_size
                  else np.zeros((len(idx), 0)))
         for start in range(0, len(idx), chunk_size):
             sl = slice(start, start + chunk_size)
-            yield Chunk(m, t, comp, criterion, sidx, np.ascontiguousarray(svals[sl]), idx[sl])
+            yield Chunk(m, t, comp, crit, sidx, np.ascontiguousarray(svals[sl]), idx[sl])
 
 
 # ------------------------------------------------------------------ sweep
@@ -432,7 +449,7 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
         has ``n * (d + 2)`` points); grid: points per range factor.
     seed : None, int or numpy.random.Generator
     compensation : "none", "optimal" or pelvisim.Prescribed (unless a factor)
-    criterion : recruitment criterion (``pelvisim.CRITERIA``)
+    criterion : recruitment criterion (``pelvisim.CRITERIA``), unless a factor
     progress : show a tqdm progress bar (on a terminal)
     chunk_size : points per batch (bounds the working memory)
     client : dask.distributed.Client, optional; run the chunks on it
@@ -689,7 +706,7 @@ def _provenance(model, task, facs, compensation, criterion, sampler, n, seed) ->
         "task_name": task.name,
         "task_params": json.dumps(params),
         "compensation": compensation if isinstance(compensation, str) else repr(compensation),
-        "criterion": criterion,
+        "criterion": next((",".join(f.values) for f in facs if f.kind == "criterion"), criterion),
         "sampler": sampler,
         "sampler_n": -1 if n is None else int(n),
         "seed": int(seed) if isinstance(seed, int) else "numpy.random.Generator (not recorded)",

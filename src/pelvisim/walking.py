@@ -116,7 +116,8 @@ def plot_gait(ds: xr.Dataset, path=None, *, title: str | None = None):
     """The default walking figure: hip contact force [BW] and the muscle,
     ITB and back-muscle forces [N] over % stance, one line per strength
     condition; the swing-side hip contact dashed, double support shaded,
-    infeasible frames (reserve moments needed) marked with red crosses.
+    infeasible frames (reserve moments needed) marked with red crosses and
+    points where the solver did not converge (status != 0) circled.
 
     Returns the matplotlib Figure (written to ``path`` when given).
     """
@@ -155,14 +156,23 @@ def plot_gait(ds: xr.Dataset, path=None, *, title: str | None = None):
                 ax.plot(x, sub.sel(side=other).values, color=color, lw=1.0, ls="--",
                         label="dashed: other (swing) side" if c is conds[-1] else None)
             if np.any(~feas):
-                ax.plot(x[~feas], y[~feas], "x", color="red", ms=7, mew=2,
-                        label="infeasible (reserves)" if k == 0 and c is conds[0] else None)
+                ax.plot(x[~feas], y[~feas], "x", color="red", ms=7, mew=2, zorder=3)
+            bad = (ds["status"].sel(c).values if c else ds["status"].values) != 0
+            if np.any(bad):
+                ax.plot(x[bad], y[bad], "o", mfc="none", mec="k", ms=9, mew=1.5, zorder=3)
         ax.set_title(label + (f" [{'BW' if bw else 'N'}]"))
         ax.set_ylim(bottom=0.0)
         _shade(ax, x, double)
         if k >= 3:
             ax.set_xlabel("stance [%]")
-    axes[0].legend(fontsize=8, loc="upper left")
+    handles, labels = axes[0].get_legend_handles_labels()
+    if not ds["feasible"].all():
+        handles.append(plt.Line2D([], [], ls="none", marker="x", color="red", ms=7, mew=2))
+        labels.append("infeasible (reserve moments)")
+    if (ds["status"] != 0).any():
+        handles.append(plt.Line2D([], [], ls="none", marker="o", mfc="none", mec="k", ms=9))
+        labels.append("solver did not converge")
+    axes[0].legend(handles, labels, fontsize=8, loc="upper left")
     # last panel: the ground reactions that load the model
     ax = axes[7]
     ax.set_title("vertical ground reaction [BW]")
@@ -174,8 +184,10 @@ def plot_gait(ds: xr.Dataset, path=None, *, title: str | None = None):
     _shade(ax, x, double)
     ax.legend(fontsize=8)
     n_inf = int((~ds["feasible"]).sum())
+    n_bad = int((ds["status"] != 0).sum())
     fig.suptitle(title or f"{ds.attrs.get('title', 'gait')}; shaded = double support; "
-                 f"{n_inf}/{ds['feasible'].size} points infeasible",
+                 f"{n_inf}/{ds['feasible'].size} points infeasible"
+                 + (f", {n_bad} not converged" if n_bad else ""),
                  fontsize=11)
     fig.tight_layout()
     if path is not None:

@@ -56,8 +56,11 @@ def optimize_compensation(model, task, strength, nvar, lo, hi, scale, weight, to
     n2 = GRID if nvar > 1 else 1
     for g0 in range(GRID):
         for g1 in range(n2):
-            xg[0] = lo[0] + (hi[0] - lo[0]) * (g0 + 0.5) / GRID
-            xg[1] = lo[1] + (hi[1] - lo[1]) * (g1 + 0.5) / GRID if nvar > 1 else 0.0
+            # the grid includes the bounds: a compensation that needs all of
+            # its range is found even where the landscape is flat (infeasible
+            # tasks, reserves dominating)
+            xg[0] = lo[0] + (hi[0] - lo[0]) * g0 / (GRID - 1)
+            xg[1] = lo[1] + (hi[1] - lo[1]) * g1 / (GRID - 1) if nvar > 1 else 0.0
             f = _cost(model, task, strength, xg, nvar, lo, hi, scale, weight, q, act, force,
                       reserve, tau, itb, hip, l5s1, tol, max_iter)
             evals += 1
