@@ -27,11 +27,6 @@ DELIBERATE = {
     "gluteus_medius_anterior": ("path", 1, (-0.0218, -0.0117, 0.0555), (0.005, -0.0117, 0.0555)),
     # tendon slack 0.16 + added lumbar path 0.0569 m, written rounded as 0.217 in the default
     "psoas": ("tendon_slack_length_m", None, 0.2169, 0.217),
-    # knee extensor insertions: the import takes the patella point at knee angle 0; the
-    # default fits one fixed tibial point to gait2392's moving-patella length curve over
-    # 0-90 deg of knee flexion (issue 15; 0.4 / 1.3 mm max length error instead of 16-17 mm)
-    "rectus_femoris": ("path", 1, (0.0618, 0.021, 0.0014), (0.0452, 0.0203, 0.0014)),
-    "vasti": ("path", 2, (0.0555, 0.0253, 0.0018), (0.0384, 0.0231, 0.0018)),
 }
 # The default file writes points to 0.1 mm and lengths/pennation to 3-4 digits.
 ROUNDING_M = 5.01e-5
