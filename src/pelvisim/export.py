@@ -87,7 +87,7 @@ def export_sto(dataset, out_dir, *, prefix: str | None = None, time_dim: str | N
 
     Raises
     ------
-    ValueError
+    InputFileError
         No muscle-level outputs, no numeric dimension, an unknown ``time_dim``, or
         a ``time_dim`` whose values do not increase.
     """

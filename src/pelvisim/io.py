@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputFileError, MissingColumnError, read_text
+from .errors import InputFileError, MissingColumnError, OutputError, read_text
 
 __all__ = ["OpenSimTable", "read_opensim_table", "write_opensim_table"]
 
@@ -237,20 +237,20 @@ def write_opensim_table(path, columns, data, *, name: str = "pelvisim", in_degre
     columns = [str(c) for c in columns]
     arr = np.asarray(data, dtype=float)
     if not columns or columns[0] != "time":
-        raise InputFileError(f"{path.name}: columns: {columns[:1]!r}: the first column must be 'time'")
+        raise OutputError(f"{path.name}: columns: {columns[:1]!r}: the first column must be 'time'")
     if any(not c or any(ch in c for ch in "\t\n ") for c in columns):
-        raise InputFileError(f"{path.name}: columns: labels must be non-empty without spaces, tabs or newlines")
+        raise OutputError(f"{path.name}: columns: labels must be non-empty without spaces, tabs or newlines")
     if arr.ndim != 2 or arr.shape[1] != len(columns) or arr.shape[0] < 1:
-        raise InputFileError(f"{path.name}: data: shape {arr.shape}: expected (rows >= 1, {len(columns)})")
+        raise OutputError(f"{path.name}: data: shape {arr.shape}: expected (rows >= 1, {len(columns)})")
     if not np.all(np.isfinite(arr)):
-        raise InputFileError(f"{path.name}: data: non-finite values; OpenSim storage files need numbers")
+        raise OutputError(f"{path.name}: data: non-finite values; OpenSim storage files need numbers")
     if np.any(np.diff(arr[:, 0]) <= 0):
-        raise InputFileError(f"{path.name}: time: the time column must increase strictly")
+        raise OutputError(f"{path.name}: time: the time column must increase strictly")
     head = [name, "version=1", f"nRows={arr.shape[0]}", f"nColumns={len(columns)}",
             f"inDegrees={'yes' if in_degrees else 'no'}"]
     for k, v in (metadata or {}).items():
         if "=" in str(k) or "\n" in str(k) + str(v):
-            raise InputFileError(f"{path.name}: metadata: {k!r}: keys without '=', no newlines")
+            raise OutputError(f"{path.name}: metadata: {k!r}: keys without '=', no newlines")
         head.append(f"{k}={v}")
     head.append("endheader")
     lines = head + ["\t".join(columns)]

@@ -477,8 +477,6 @@ def load_model(path=None, *, mass_kg: float | None = None, height_m: float | Non
     """
     if osim is not None:
         if path is not None or preset is not None:
-            from .params import ParameterError
-
             raise ParameterError(f"<arguments>: osim: {str(osim)!r}: give an OpenSim model, a parameter "
                                  "file or a preset, not several")
         from .osim import load_osim_params

@@ -28,7 +28,7 @@ dropped; MovingPathPoints are evaluated at the neutral coordinate value and
 then fixed in their body; points on the patella, talus, calcaneus and toes are
 fixed in the shank (the patellar tendon is inextensible, the ankle is not
 modelled); wrap cylinders are solved at the neutral posture (shortest helical
-path, quadrant respected) and the tangent and arc points of those the path
+path, quadrant respected, within the cylinder's length) and the tangent and arc points of those the path
 touches kept as via points on the cylinder's body (other wrap types are
 dropped); only the right side is read (pelvisim mirrors it). Muscles the model lacks keep
 pelvisim's defaults, their points scaled per segment by the median ratio of
@@ -216,6 +216,65 @@ def _family(om: OsimModel) -> tuple[str, int]:
     return fam, scores[fam]
 
 
+KNEE_EXTENSORS = ("rectus_femoris", "vasti")
+FIT_KNEE_DEG = np.arange(0.0, 90.0 + 1e-9, 5.0)
+
+
+def _fit_knee_insertion(om: OsimModel, fr, osim_name: str, path_pts):
+    """Fit a knee extensor's shank insertion (x, y; z kept) so that its path length on
+    pelvisim's hinge knee matches the OpenSim model's own length at knee flexion
+    0-90 deg (the model's knee kinematics, moving, conditional and wrap points
+    evaluated from the file): either the first shank point moves and the others
+    stay, or the shank points (patella, patellar tendon) become one insertion,
+    whichever fits better. Returns (path, note)."""
+    from scipy.optimize import least_squares
+
+    k = next(i for i, (s, _) in enumerate(path_pts) if s == "shank")
+    coord = om.parent[_SEG_BODIES_SHANK][1]["coords"][0]
+    lo, hi = om.ranges.get(coord, (0.0, 1.0))
+    sign = -1.0 if hi <= 0.2 and lo < -1.0 else 1.0  # gait2392: knee_angle < 0 in flexion
+    target = np.array([om.posed({coord: sign * math.radians(a)}, [osim_name]).length(osim_name)
+                       for a in FIT_KNEE_DEG])
+    origin = {"pelvis": np.zeros(3), "trunk": fr.lumbar, "thigh": fr.hip}
+
+    def lengths(xy, pts_in):
+        out = []
+        for a in FIT_KNEE_DEG:
+            c, s_ = math.cos(math.radians(a)), math.sin(math.radians(a))
+            Rz = np.array([[c, s_, 0.0], [-s_, c, 0.0], [0.0, 0.0, 1.0]])  # Rz(-flexion)
+            pts = []
+            for i, (seg, p) in enumerate(pts_in):
+                p = np.array([xy[0], xy[1], p[2]]) if i == k else np.asarray(p, float)
+                pts.append(fr.hip + fr.knee + Rz @ p if seg == "shank" else origin[seg] + p)
+            out.append(sum(np.linalg.norm(b - a) for a, b in zip(pts[:-1], pts[1:])))
+        return np.array(out)
+
+    x0 = np.asarray(path_pts[k][1][:2], float)
+    before = np.abs(lengths(x0, path_pts) - target).max()
+    n_shank = sum(seg == "shank" for seg, _ in path_pts)
+    # two candidates: move the first shank point and keep the others, or replace the
+    # shank points (patella and its tendon) by one insertion; the better fit is kept
+    best = None
+    for pts_in in ([list(path_pts)] + ([list(path_pts[:k + 1])] if n_shank > 1 else [])):
+        fit = least_squares(lambda xy: lengths(xy, pts_in) - target, x0)
+        err = float(np.abs(fit.fun).max())
+        if best is None or err < best[0]:
+            best = (err, fit.x, pts_in)
+    err, xy, new = best
+    new = list(new)
+    new[k] = ("shank", np.array([xy[0], xy[1], path_pts[k][1][2]]))
+    if n_shank == 1:
+        what = "shank insertion"
+    elif len(new) < len(path_pts):
+        what = f"its {n_shank} shank points replaced by one insertion; its"
+    else:
+        what = f"first of its {n_shank} shank points"
+    note = (f"{what} (x, y) = ({xy[0]:.4f}, {xy[1]:.4f}) least-squares fitted (z kept) to "
+            f"{osim_name}'s muscle-tendon length in the model at knee flexion 0-90 deg (max error "
+            f"{err * 1000:.1f} mm; {before * 1000:.1f} mm with the neutral-posture points)")
+    return new, note
+
+
 def _median_scale(pairs) -> float:
     ratios = [np.linalg.norm(a) / np.linalg.norm(b) for a, b in pairs if np.linalg.norm(b) > 0.01]
     return round(float(np.median(ratios)), 4) if ratios else 1.0
@@ -304,7 +363,7 @@ def convert(osim, *, scale_lengths: bool | None = None) -> tuple[str, ImportRepo
 
     imported, pairs = {}, {"pelvis": [], "thigh": [], "shank": [], "trunk": []}
     used = set()
-    notes = {"dropped": [], "moving": [], "wraps": [], "foot": []}
+    notes = {"dropped": [], "moving": [], "wraps": [], "foot": [], "fitted": []}
     for name, osim_names in table.items():
         present = [om.muscles[f"{n}_r"] for n in osim_names if f"{n}_r" in om.muscles]
         if not present:
@@ -343,6 +402,10 @@ def convert(osim, *, scale_lengths: bool | None = None) -> tuple[str, ImportRepo
                 all(p[0] == s for p, (s, _) in zip(d["path"], path_pts)):
             for p, (s, xyz) in zip(d["path"], path_pts):
                 pairs[s].append((xyz, np.array(p[1:])))
+        if name in KNEE_EXTENSORS and (first.moving or any(b.startswith("patella") for b, _ in first.points)):
+            path_pts, fit_note = _fit_knee_insertion(om, fr, first.name, path_pts)
+            how += "; " + fit_note
+            notes["fitted"].append(first.name)
         imported[name] = dict(path=path_pts, fmax=fsum, lopt=lopt, lts=lts, penn=penn, how=how)
         report.mapped[name] = tuple(m.name for m in present)
 
@@ -442,12 +505,18 @@ def convert(osim, *, scale_lengths: bool | None = None) -> tuple[str, ImportRepo
     if notes["moving"]:
         report.notes.append("MovingPathPoints evaluated at the neutral coordinate value and fixed in their body: "
                             + ", ".join(notes["moving"]))
+    if notes["fitted"]:
+        report.notes.append("knee extensors whose insertion moves with the knee (patella or MovingPathPoint): the "
+                            "the first shank point moved, or the shank points replaced by one insertion (the better fit), (x, y) least-squares "
+                            "fitted to the model's own muscle-tendon length "
+                            f"at knee flexion 0-90 deg (as params/default.toml does for gait2392): "
+                            + ", ".join(notes["fitted"]))
     if notes["foot"]:
         report.notes.append("points on the patella/talus/calcaneus/toes fixed in the shank at the neutral posture "
                             "(inextensible patellar tendon; ankle not modelled): " + ", ".join(notes["foot"]))
     if notes["wraps"]:
         report.notes.append("wrap cylinders solved at the neutral posture (shortest path around the cylinder, "
-                            "quadrant respected, infinite length): the tangent and arc points of the ones the path "
+                            "quadrant respected; no wrap where the contact would lie beyond the cylinder's ends): the tangent and arc points of the ones the path "
                             "touches are kept as via points fixed on the cylinder's body, so lengths and moment arms "
                             "are OpenSim's at the neutral posture and approximate away from it; other wrap types are "
                             "dropped. Per muscle (active at neutral / wrap objects): " + ", ".join(notes["wraps"]))

@@ -12,6 +12,7 @@ posture (other wrap types are counted and dropped).
 """
 from __future__ import annotations
 
+import copy
 import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .params import ParameterError
+from .errors import ParameterError
 
 _SEG_BODIES_THIGH = "femur_r"
 _SEG_BODIES_SHANK = "tibia_r"
@@ -193,8 +194,45 @@ class OsimModel:
             if need not in self.bodies:
                 _fail(path, "BodySet", need, "missing body; expected gait2392/gait2354 or Rajagopal body names "
                       "(pelvis, femur_r, tibia_r, torso)")
+        self._model = model
         self._read_joints(model)
         self._pose()
+        self._read_wraps()
+        self.muscles = {}
+        self._muscle_elems = {}
+        self.left_muscles = 0
+        for m in model.iterfind("ForceSet/objects/*"):
+            gp = m.find("GeometryPath")
+            if gp is None or m.find("max_isometric_force") is None:
+                continue
+            name = m.get("name")
+            if name.endswith("_l"):
+                self.left_muscles += 1
+                continue
+            self._muscle_elems[name] = m
+            self.muscles[name] = self._muscle(m, gp)
+
+    def posed(self, values: dict, muscles) -> "OsimModel":
+        """A copy at another posture: ``values`` coordinate -> value (others neutral,
+        coupled ones follow), with the named muscles' paths re-evaluated there."""
+        new = copy.copy(self)
+        new.coords = dict(self.coords)
+        new.coords.update(values)
+        for dep, ind, fn in self._coupled:
+            new.coords[dep] = fn(new.coords[ind])
+        new._pose()
+        new._read_wraps()
+        new.muscles = {n: new._muscle(self._muscle_elems[n], self._muscle_elems[n].find("GeometryPath"))
+                       for n in muscles}
+        return new
+
+    def length(self, name: str) -> float:
+        """Path length [m] of a muscle at this object's posture."""
+        pts = [self.in_pelvis(b, xyz) for b, xyz in self.muscles[name].points]
+        return float(sum(np.linalg.norm(b - a) for a, b in zip(pts[:-1], pts[1:])))
+
+    def _read_wraps(self):
+        model = self._model
         self.wrap_objects = {}
         for b in model.iterfind("BodySet/objects/Body"):
             if b.get("name") not in self.pose:
@@ -206,22 +244,13 @@ class OsimModel:
                     R=R_b @ _euler_xyz(_floats(w.findtext("xyz_body_rotation", "0 0 0"))),
                     o=self.in_pelvis(b.get("name"), _floats(w.findtext("translation", "0 0 0"))),
                     radius=float(w.findtext("radius", "0") or 0.0),
+                    length=float(w.findtext("length", "inf") or "inf"),
                     quadrant=(w.findtext("quadrant") or "all").strip())
-        self.muscles = {}
-        self.left_muscles = 0
-        for m in model.iterfind("ForceSet/objects/*"):
-            gp = m.find("GeometryPath")
-            if gp is None or m.find("max_isometric_force") is None:
-                continue
-            name = m.get("name")
-            if name.endswith("_l"):
-                self.left_muscles += 1
-                continue
-            self.muscles[name] = self._muscle(m, gp)
 
     # ------------------------------------------------------------ joints
     def _read_joints(self, model):
         self.coords = {}       # name -> neutral value [rad or m]
+        self.ranges = {}       # name -> (lower, upper) from the file
         self.joints = []
         coupled = []
         for j in model.find("JointSet/objects") if model.find("JointSet/objects") is not None else []:
@@ -240,6 +269,7 @@ class OsimModel:
             names = [c.get("name") for c in j.iterfind("coordinates/Coordinate")]
             for c in j.iterfind("coordinates/Coordinate"):
                 self.coords[c.get("name")] = float(c.findtext("default_value", "0"))
+                self.ranges[c.get("name")] = tuple(_floats(c.findtext("range", "0 0"))[:2])
             self.joints.append(dict(name=j.get("name"), type=j.tag, parent=parent, child=child,
                                     coords=names, elem=j))
         legs = {_ROOT, _SEG_BODIES_TRUNK}
@@ -257,6 +287,7 @@ class OsimModel:
                 coupled.append((dep, ind[0], fn))
         for dep, ind, fn in coupled:
             self.coords[dep] = fn(self.coords[ind])
+        self._coupled = coupled
 
     def _joint_transform(self, jd):
         """(R, p) of the child frame in the parent frame at the neutral posture."""
@@ -366,8 +397,8 @@ class OsimModel:
         first, last = (0, len(pts) - 1) if rng[0] < 1 or rng[1] < 1 else (rng[0] - 1, min(rng[1], len(pts)) - 1)
         for k in range(first, last):
             arc = _cylinder_wrap(local[k], local[k + 1], w["radius"], w["quadrant"])
-            if arc is None:
-                continue
+            if arc is None or max(abs(q[2]) for q in arc) > w["length"] / 2.0:
+                continue  # clears the cylinder, or touches it beyond its ends
             R_b, p_b = self.pose[w["body"]]
             via = [(w["body"], R_b.T @ (o + R @ q - p_b)) for q in arc]
             return pts[:k + 1] + via + pts[k + 1:], 1
