@@ -57,6 +57,8 @@ def test_tissues_and_tone_are_in_the_equilibrium(model):
     muscle carry at least its baseline activation."""
     sol = pelvisim.solve(model, BEND40)
     assert sol.passive_moment["lumbar_flexion"] < -5.0
+    assert f"passive tissue moments [N m]: lumbar_flexion={sol.passive_moment['lumbar_flexion']:.1f}" \
+        in sol.summary()
     assert_equilibrium(sol)
     assert_bounds(sol)
     tone = model.arrays.tone

@@ -181,6 +181,9 @@ class Solution:
                          "(negative: together)")
         lines.append("reserves [N m]: " + (", ".join(f"{k}={v:.2f}" for k, v in big.items())
                                           if big else "none"))
+        tissue = {k: v for k, v in self.passive_moment.items() if abs(v) >= 0.05}
+        lines.append("passive tissue moments [N m]: " + (
+            ", ".join(f"{k}={v:.1f}" for k, v in tissue.items()) if tissue else "none"))
         lines.append("posture [deg]: " + ", ".join(f"{k[:-4]}={v:.1f}" for k, v in self.posture.items()
                                                    if abs(v) > 0.05))
         return "\n".join(lines)
