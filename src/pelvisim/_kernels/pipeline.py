@@ -280,8 +280,10 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
     zeroed); in SOLVE mode a pair beyond friction is re-solved at the limit, in
     GIVEN mode it is returned as is for the caller to re-solve.
 
-    Outputs (filled): q (13,) [rad] posture used; act (n,); force (n,) [N]
-    (active + passive); reserve (m,) [N m]; tau (m,) [N m] demanded moments,
+    Outputs (filled): q (13,) [rad] posture used; act (n,) activation, tone
+    included (the recruitment solves for the part above ``model.tone``, with
+    upper bounds 1 - tone; the tone force and the passive joint-tissue moments
+    are taken off the right-hand side); force (n,) [N] (active + passive); reserve (m,) [N m]; tau (m,) [N m] demanded moments,
     with those of the ground's mediolateral foot-force pair (double stance);
     itb (2,) [N]; hip (2, 2, 3) [N] force on each femoral head [side, frame] in
     the pelvis frame (0) and the femur frame (1);
