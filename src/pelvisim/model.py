@@ -24,7 +24,7 @@ import numpy as np
 
 from .errors import ParameterError
 from .conventions import N_DOF, N_COORD, SIDES
-from .params import ParamSet, load_params
+from .params import LIMITS, ParamSet, load_params
 
 GRAVITY = 9.81  # [m/s^2]
 GROUPS = (
@@ -52,12 +52,13 @@ TIGHTNESS_TESTS = {"hip_flexors": ("hip_flexion", -1.0), "hamstrings": ("hip_fle
 TIGHTNESS_MAX_DEG = 40.0
 
 # Model parameters a sweep may change (``param.<name>``), with allowed ranges.
+# Ranges of the quantities a parameter file also holds are the file's limits.
 TUNABLE = {
-    "specific_tension_n_per_cm2": (10.0, 150.0),
+    "specific_tension_n_per_cm2": LIMITS["specific_tension_n_per_cm2"],
     "itb_gluteus_maximus_fraction": (0.0, 1.0),
-    "posture_cost_weight": (0.0, 1e6),
-    "frontal_orientation_weight": (0.0, 1e6),
-    "itb_youngs_modulus_mpa": (1.0, 5000.0),
+    "posture_cost_weight": LIMITS["posture_cost_weight"],
+    "frontal_orientation_weight": LIMITS["frontal_orientation_weight"],
+    "itb_youngs_modulus_mpa": LIMITS["youngs_modulus_mpa"],
     "lumbopelvic_ratio": (0.0, 1.0),
     "foot_friction_coefficient": (0.0, 2.0),
 }
@@ -118,10 +119,6 @@ class Model:
     @cached_property
     def muscle_group(self) -> tuple[str, ...]:
         return tuple(m.group for _ in SIDES for m in self.params.muscles)
-
-    def arrays_side(self, i: int) -> int:
-        """Side index (0 right, 1 left) of muscle i."""
-        return 0 if i < len(self.params.muscles) else 1
 
     @property
     def n_muscles(self) -> int:
@@ -366,14 +363,18 @@ def build_arrays(model: Model) -> ModelArrays:
     tissue = model.posture == "tissue"
     pj_nz, pj_a, pj_b, pj_range = _passive_joint_arrays(p.passive, tissue)
     tone = np.array([p.passive.tone.get(g, 0.0) if tissue else 0.0 for g in model.muscle_group])
+    path_seg = np.array(path_seg, dtype=np.int64)
+    path_pt = np.array(path_pt) * k
+    path_start = np.array(path_start, dtype=np.int64)
+    side = np.array(side, dtype=np.int64)
     if model.tightness.any():
-        passive_slack, pj_nz = _apply_tightness(model, passive_slack, pj_nz, path_seg, path_pt,
-                                                path_start, lumbar_loc, hip_loc, knee_loc, k)
+        neutral = (R, o, axes, centres)  # the frames of the ITB slack length above
+        passive_slack, pj_nz = _apply_tightness(model, side, passive_slack, pj_nz, path_seg,
+                                                path_pt, path_start, neutral)
     return ModelArrays(
         seg_mass=seg_mass, seg_com=seg_com, lumbar_loc=lumbar_loc, hip_loc=hip_loc,
         knee_loc=knee_loc, foot_pt=foot_pt,
-        path_seg=np.array(path_seg, dtype=np.int64), path_pt=np.array(path_pt) * k,
-        path_start=np.array(path_start, dtype=np.int64), side=np.array(side, dtype=np.int64),
+        path_seg=path_seg, path_pt=path_pt, path_start=path_start, side=side,
         fmax=np.array(fmax), lopt=lopt, lts=lts, cos_penn=cos_penn,
         passive_slack=passive_slack, has_passive=np.array(has_passive, dtype=np.bool_),
         use_fl=True, fl_width=float(mm.active_force_length_width),
@@ -406,36 +407,30 @@ def _passive_joint_arrays(passive, on: bool):
     return nz, a, b, rng
 
 
-def _apply_tightness(model, passive_slack, pj_nz, path_seg, path_pt, path_start,
-                     lumbar_loc, hip_loc, knee_loc, k):
+def _apply_tightness(model, side, passive_slack, pj_nz, path_seg, path_pt, path_start, neutral):
     """Clinical tightness [deg] -> shorter passive slack lengths (moment arm x
-    angle about the tested DOF, at the neutral posture) and, for the hip
-    flexors, the hip capsule's extension limit moved by the largest tightness of
-    the side's hip flexors."""
+    angle about the tested DOF, at the neutral posture whose segment frames
+    ``neutral`` holds) and, for the hip flexors, the hip capsule's extension
+    limit moved by the largest tightness of the side's hip flexors."""
     from ._kernels.geometry import muscle_paths
-    from ._kernels.kinematics import segment_frames
     from .conventions import DOF_INDEX
 
-    seg = np.array(path_seg, dtype=np.int64); pt = np.array(path_pt) * k
-    start = np.array(path_start, dtype=np.int64)
-    n = start.shape[0] - 1
-    R = np.zeros((6, 3, 3)); o = np.zeros((6, 3))
-    axes = np.zeros((N_DOF, 3)); centres = np.zeros((N_DOF, 3))
-    segment_frames(np.zeros(N_COORD), lumbar_loc, hip_loc, knee_loc, R, o, axes, centres)
-    length = np.zeros(n); arm = np.zeros((N_DOF, n)); pts = np.zeros((seg.shape[0], 3))
-    muscle_paths(R, o, axes, centres, seg, pt, start, pts, length, arm)
+    R, o, axes, centres = neutral
+    n = path_start.shape[0] - 1
+    length = np.zeros(n); arm = np.zeros((N_DOF, n)); pts = np.zeros((path_seg.shape[0], 3))
+    muscle_paths(R, o, axes, centres, path_seg, path_pt, path_start, pts, length, arm)
     slack = passive_slack.copy()
     nz = pj_nz.copy()
     for i in np.flatnonzero(model.tightness):
         dof, direction = TIGHTNESS_TESTS[model.muscle_group[i]]
-        j = DOF_INDEX[f"{dof}_{'r' if model.arrays_side(i) == 0 else 'l'}"]
+        j = DOF_INDEX[f"{dof}_{SIDES[side[i]]}"]
         # path length change per radian of the lost motion (> 0: the motion stretches it)
         stretch = -direction * arm[j, i]
         slack[i] -= max(stretch, 0.0) * np.deg2rad(model.tightness[i])
+    groups = np.array(model.muscle_group)
     for s_i, s in enumerate(SIDES):
-        flexors = [i for i, g in enumerate(model.muscle_group)
-                   if g == "hip_flexors" and model.arrays_side(i) == s_i]
-        shift = np.deg2rad(max(model.tightness[flexors], default=0.0))
+        flexors = (groups == "hip_flexors") & (side == s_i)
+        shift = np.deg2rad(model.tightness[flexors].max(initial=0.0))
         j = DOF_INDEX[f"hip_flexion_{s}"]
         nz[j, 0] += shift
         nz[j, 1] = max(nz[j, 1], nz[j, 0])

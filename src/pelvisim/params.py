@@ -48,6 +48,7 @@ LIMITS = {
     "youngs_modulus_mpa": (1.0, 5000.0),
     "cross_section_mm2": (0.1, 2000.0),
     "posture_cost_weight": (0.0, 1e6),
+    "frontal_orientation_weight": (0.0, 1e6),
     "angle_scale_deg": (0.1, 90.0),
 }
 
@@ -428,7 +429,7 @@ def _build(data: dict, path: Path, sha: str) -> ParamSet:
             r.fail(k, v, "lower bound must be < upper bound")
         bounds[a] = (math.radians(lo), math.radians(hi))
     compensation = CompensationParams(co["posture_model"],
-                                      r.number(co["frontal_orientation_weight"], "compensation.frontal_orientation_weight", 0.0),
+                                      r.number(co["frontal_orientation_weight"], "compensation.frontal_orientation_weight", *LIMITS["frontal_orientation_weight"]),
                                       r.number(co["posture_cost_weight"], "compensation.posture_cost_weight", *LIMITS["posture_cost_weight"]),
                                       math.radians(r.number(co["angle_scale_deg"], "compensation.angle_scale_deg", *LIMITS["angle_scale_deg"])),
                                       bounds, r.text(co["source"], "compensation.source"))

@@ -259,7 +259,7 @@ def evaluate(model, task, strength, x, q, act, force, reserve, tau, itb, hip, l5
 
 
 # evaluate_mode modes
-SOLVE, ASSEMBLE, GIVEN = 0, 1, 2
+SOLVE, ASSEMBLE = 0, 1
 
 
 @njit(cache=True)
@@ -270,20 +270,19 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
     SOLVE: static optimization by the Numba kernel. ASSEMBLE: stop after
     filling ``M`` (m, n) [N m per unit activation] and ``rhs`` (m,) [N m], the
     moments the active muscles must produce, so that another solver (the
-    min-max LP) can be used. GIVEN: take ``act`` as the solution (reserves =
-    rhs - M act) and compute the loads.
+    SciPy references in the tests) can be run on the same problem.
 
     Double stance: ``pair_fixed`` [N] fixes the floor's mediolateral pair on
     the feet; NaN lets the recruitment choose it within friction
     (``model.friction`` x the vertical load on the less loaded foot). Then
     ``M`` and ``rhs`` are those left after :func:`free_ground_pair` (pivot row
-    zeroed); in SOLVE mode a pair beyond friction is re-solved at the limit, in
-    GIVEN mode it is returned as is for the caller to re-solve.
+    zeroed); in SOLVE mode a pair beyond friction is re-solved at the limit.
 
     Outputs (filled): q (13,) [rad] posture used; act (n,) activation, tone
     included (the recruitment solves for the part above ``model.tone``, with
     upper bounds 1 - tone; the tone force and the passive joint-tissue moments
-    are taken off the right-hand side); force (n,) [N] (active + passive); reserve (m,) [N m]; tau (m,) [N m] demanded moments,
+    are taken off the right-hand side); force (n,) [N] (active + passive);
+    reserve (m,) [N m]; tau (m,) [N m] demanded moments,
     with those of the ground's mediolateral foot-force pair (double stance);
     itb (2,) [N]; hip (2, 2, 3) [N] force on each femoral head [side, frame] in
     the pelvis frame (0) and the femur frame (1);
@@ -366,18 +365,11 @@ def evaluate_mode(model, task, strength, x, q, act, force, reserve, tau, itb, hi
             free_ground_pair(M, rhs, g)
     if mode == ASSEMBLE:
         return 0, 0, 0.0, pair, limit
-    if mode == GIVEN:
-        status, iters = 0, 0
-        for j in range(m):
-            reserve[j] = rhs[j]
-            for i in range(n):
-                reserve[j] -= M[j, i] * act[i]
-    else:
-        status, iters = solve_one(M, rhs, model.weights, model.upper, model.exponent,
-                                  model.reserve_weight, tol, max_iter, act, reserve)
+    status, iters = solve_one(M, rhs, model.weights, model.upper, model.exponent,
+                              model.reserve_weight, tol, max_iter, act, reserve)
     if double and not fixed:
         pair = ground_pair_force(g, M0, rhs0, act)
-        if abs(pair) > limit and mode == SOLVE:
+        if abs(pair) > limit:
             # the effort as a function of the pair (muscles re-optimised) is
             # convex, so within friction its minimum is at the nearer bound
             pair = limit if pair > 0.0 else -limit
