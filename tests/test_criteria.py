@@ -18,14 +18,13 @@ GLUTES = ("gluteus_medius", "gluteus_minimus")
 def assembled(model, task):
     """Moment matrix M [N m] and the moments the muscles must produce [N m] at
     the task's posture (the recruitment problem the pipeline solves)."""
-    from pelvisim._kernels.pipeline import ASSEMBLE, evaluate_mode
+    from pelvisim._kernels.pipeline import assemble_problem
+    from pelvisim._kernels.workspace import new_workspace
 
     arr, ta = model.arrays, task.arrays(model)
-    n = arr.fmax.shape[0]
-    M, rhs = np.zeros((N_DOF, n)), np.zeros(N_DOF)
-    evaluate_mode(arr, ta, model.strength, np.zeros(2), np.zeros(13), np.zeros(n), np.zeros(n),
-                  np.zeros(N_DOF), np.zeros(N_DOF), np.zeros(2), np.zeros((2, 2, 3)), np.zeros(3),
-                  1e-10, 100, ASSEMBLE, M, rhs, np.nan)
+    ws = new_workspace(arr, ta)
+    assemble_problem(arr, ta, model.strength, np.zeros(2), ws)
+    M, rhs = ws.M.copy(), ws.rhs.copy()
     return M, rhs
 
 

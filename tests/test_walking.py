@@ -25,14 +25,14 @@ def table():
 def _loads(model, task):
     """All external loads of the kernel at the task's own posture."""
     from pelvisim._kernels.kinematics import segment_frames
-    from pelvisim._kernels.pipeline import _loads as kernel_loads
+    from pelvisim._kernels.statics import external_loads
 
     a, t = model.arrays, task.arrays(model)
     R, o = np.zeros((6, 3, 3)), np.zeros((6, 3))
     segment_frames(t.q0, a.lumbar_loc, a.hip_loc, a.knee_loc, R, o, np.zeros((11, 3)),
-                   np.zeros((11, 3)))
+                   np.zeros((11, 3)), np.zeros((3, 3, 3)))
     seg, pt, f = np.zeros(40, dtype=np.int64), np.zeros((40, 3)), np.zeros((40, 3))
-    n = kernel_loads(a, t, R, o, seg, pt, f)
+    n = external_loads(a, t, R, o, seg, pt, f)
     return t, seg[:n], pt[:n], f[:n]
 
 

@@ -80,7 +80,7 @@ def limits(model, task):
 
 def _change(q0, name, posture) -> float:
     """Compensation change x [rad] of one angle from the posture used [deg]."""
-    from ._kernels.pipeline import LBEND, LIST, TILT
+    from ._kernels.posture import LBEND, LIST, TILT
 
     if name == "pelvic_list":
         return np.deg2rad(posture["pelvic_list_deg"]) - q0[LIST]

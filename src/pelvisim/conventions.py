@@ -61,3 +61,7 @@ COORD_INDEX = {name: i for i, name in enumerate(COORDINATES)}
 
 SEGMENTS = ("trunk", "pelvis", "thigh_r", "shank_r", "thigh_l", "shank_l")
 SEGMENT_INDEX = {name: i for i, name in enumerate(SEGMENTS)}
+
+# Standard gravity [m/s^2] of every weight in the model (OpenSim gait2392's
+# ground gravity is -9.80665; the 0.03 % difference is below every tolerance).
+GRAVITY = 9.81

@@ -351,7 +351,8 @@ def build_arrays(model: Model) -> ModelArrays:
     # band length at the neutral posture sets its slack length
     R = np.zeros((6, 3, 3)); o = np.zeros((6, 3))
     axes = np.zeros((N_DOF, 3)); centres = np.zeros((N_DOF, 3))
-    segment_frames(np.zeros(N_COORD), lumbar_loc, hip_loc, knee_loc, R, o, axes, centres)
+    segment_frames(np.zeros(N_COORD), lumbar_loc, hip_loc, knee_loc, R, o, axes, centres,
+                   np.zeros((3, 3, 3)))
     length = np.zeros(2); arm = np.zeros((N_DOF, 2)); pts = np.zeros((2 * nk, 3))
     muscle_paths(R, o, axes, centres, itb_seg, itb_pt, itb_start, pts, length, arm)
     itb_slack = length * (1.0 + p.itb.slack_strain)

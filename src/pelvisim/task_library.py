@@ -49,7 +49,8 @@ import numpy as np
 
 from .errors import TaskError
 from ._kernels.kinematics import PELVIS, SHANK_R, TRUNK
-from ._kernels.pipeline import (COMP_BEND, COMP_FRONTAL, COMP_STANDING, DOUBLE, SINGLE)
+from ._kernels.posture import COMP_BEND, COMP_FRONTAL, COMP_STANDING
+from ._kernels.statics import DOUBLE, SINGLE
 from .conventions import COORD_INDEX, N_COORD, N_DOF
 
 TaskArrays = namedtuple("TaskArrays", [
