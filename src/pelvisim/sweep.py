@@ -342,9 +342,7 @@ def run_chunk(chunk: Chunk) -> dict[str, np.ndarray]:
     return {
         "points": chunk.points,
         "muscle_force": out.force, "activation": out.activation,
-        # a row-wise sum, not a matrix product: BLAS blocking would make the last
-        # bit depend on the chunk size
-        "group_force": (out.force[:, :, None] * _group_matrix(model)[None]).sum(axis=1),
+        "group_force": group_forces(model, out.force),
         "itb_tension": out.itb, "hip_contact_vector": hip_vec,
         "hip_contact_force": np.linalg.norm(hip_vec, axis=-1),
         "l5s1": out.l5s1, "ground_pair_force": out.ground_pair, "reserve": out.reserve,
@@ -354,14 +352,27 @@ def run_chunk(chunk: Chunk) -> dict[str, np.ndarray]:
     }
 
 
-def _group_matrix(model) -> np.ndarray:
-    """(n, G*2) 0/1 matrix summing muscle forces into group forces per side
-    (columns: group-major, side-minor)."""
+def group_forces(model, force: np.ndarray) -> np.ndarray:
+    """(B, G*2) [N] group forces per side (columns: group-major, side-minor)
+    from muscle forces (B, n) [N].
+
+    Each column is a row-wise sum over its muscles, in model order, not a
+    matrix product: BLAS blocking would make the last bit depend on the number
+    of rows (the chunk size)."""
+    out = np.zeros((force.shape[0], len(model.groups) * len(SIDES)))
+    for c, idx in enumerate(_group_columns(model)):
+        for i in idx:
+            out[:, c] += force[:, i]
+    return out
+
+
+def _group_columns(model) -> list[list[int]]:
+    """The muscles of each group-and-side column, in model order."""
     groups = list(model.groups)
-    M = np.zeros((len(model.muscles), len(groups) * len(SIDES)))
+    cols = [[] for _ in range(len(groups) * len(SIDES))]
     for i, (m, g) in enumerate(zip(model.muscles, model.muscle_group)):
-        M[i, groups.index(g) * 2 + SIDES.index(m[-1])] = 1.0
-    return M
+        cols[groups.index(g) * 2 + SIDES.index(m[-1])].append(i)
+    return cols
 
 
 # ------------------------------------------------------------------ design

@@ -117,20 +117,27 @@ def segment_frames(q, lumbar_loc, hip_loc, knee_loc, R, o, axes, centres, scratc
     for k in range(3):
         centres[0, k] = centres[1, k] = centres[2, k] = o[TRUNK, k]
     for side in range(2):
-        thigh = THIGH_R + 2 * side
-        shank = SHANK_R + 2 * side
-        j0 = 3 + 4 * side
-        qi = HFLEX_R + 4 * side
-        sgn = 1.0 - 2.0 * side  # adduction and rotation axes mirror on the left
-        _three_axis_joint(Rp, q[qi], q[qi + 1], q[qi + 2], 1.0, sgn, sgn, scratch[0],
-                          scratch[1], R[thigh], axes, j0)
-        _place(R, o, thigh, PELVIS, hip_loc[side])
-        _turn(R[thigh], 2, -q[qi + 3], R[shank])
-        _place(R, o, shank, thigh, knee_loc[side])
-        for k in range(3):
-            centres[j0, k] = centres[j0 + 1, k] = centres[j0 + 2, k] = o[thigh, k]
-            axes[j0 + 3, k] = -R[thigh, k, 2]
-            centres[j0 + 3, k] = o[shank, k]
+        place_leg(q, side, hip_loc, knee_loc, R, o, axes, centres, scratch)
+
+
+@njit(cache=True)
+def place_leg(q, side, hip_loc, knee_loc, R, o, axes, centres, scratch):
+    """Thigh and shank frames and the hip and knee axes of one leg (0: right),
+    the pelvis placed (see :func:`segment_frames`)."""
+    thigh = THIGH_R + 2 * side
+    shank = SHANK_R + 2 * side
+    j0 = 3 + 4 * side
+    qi = HFLEX_R + 4 * side
+    sgn = 1.0 - 2.0 * side  # adduction and rotation axes mirror on the left
+    _three_axis_joint(R[PELVIS], q[qi], q[qi + 1], q[qi + 2], 1.0, sgn, sgn, scratch[0],
+                      scratch[1], R[thigh], axes, j0)
+    _place(R, o, thigh, PELVIS, hip_loc[side])
+    _turn(R[thigh], 2, -q[qi + 3], R[shank])
+    _place(R, o, shank, thigh, knee_loc[side])
+    for k in range(3):
+        centres[j0, k] = centres[j0 + 1, k] = centres[j0 + 2, k] = o[thigh, k]
+        axes[j0 + 3, k] = -R[thigh, k, 2]
+        centres[j0 + 3, k] = o[shank, k]
 
 
 @njit(cache=True)
