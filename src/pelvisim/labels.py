@@ -76,7 +76,9 @@ def compensation_words(comp) -> str:
 
 def factor_words(ds, name, v) -> str:
     """``gluteus medius+minimus strength 0.5`` / ``hand load 10 kg`` for one factor value."""
-    kind = ds[name].attrs.get("factor_kind", "") if name in ds.coords else ""
+    attrs = ds[name].attrs if name in ds.coords else {}
+    kind = attrs.get("factor_kind", "")
+    name = attrs.get("factor", name)  # the factor as spelled (dimension names have no "." or "+")
     if kind == "strength":
         return f"{name.replace('_', ' ')} strength {value_words(v)}"
     if kind == "tightness":
