@@ -76,7 +76,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .conventions import DEFAULT_OUTPUTS
+from .conventions import COMPENSATIONS, CRITERIA, DEFAULT_OUTPUTS
 from .errors import ExperimentError, MissingFileError, PelvisimError, read_text
 from .resources import data_dir
 
@@ -193,7 +193,6 @@ def load_experiment(name_or_path) -> Experiment:
     """
     import pelvisim
     from .task_library import task as _task, tasks as _task_names
-    from .simulate import CRITERIA
     from .params import presets as _presets
     from .sweep import parse_factors
 
@@ -379,8 +378,6 @@ def _data_path(file, exp_path, key, value, what) -> str:
 
 
 def _compensation(file, key, comp) -> list:
-    from .sweep import COMPENSATIONS
-
     comp_list = [comp] if isinstance(comp, str) else comp
     if not isinstance(comp_list, list) or not comp_list or \
             any(c not in COMPENSATIONS for c in comp_list):

@@ -9,6 +9,8 @@ import json
 
 import numpy as np
 
+from .conventions import COMPENSATION_ANGLES
+
 __all__ = ["task_words", "compensation_words", "value_words", "factor_words", "model_words",
            "fixed_conditions"]
 
@@ -67,7 +69,7 @@ def compensation_words(comp) -> str:
     if isinstance(comp, str):
         return comp
     parts = []
-    for name in ("pelvic_list", "trunk_lean", "pelvic_tilt", "lumbar_flexion"):
+    for name in COMPENSATION_ANGLES:
         v = getattr(comp, name + "_deg", None)
         if v not in (None, 0.0):
             parts.append(f"{name.replace('_', ' ')} {v:+g} deg")

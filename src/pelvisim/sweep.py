@@ -61,8 +61,8 @@ import xarray as xr
 
 from .errors import ExperimentError
 from . import sampling
-from .conventions import (COMPENSATIONS, DOFS, N_COORD, POSTURE_ANGLES, SIDES,  # noqa: F401
-                          dim_name)
+from .conventions import (COMPENSATIONS, CRITERIA, DOFS, N_COORD,  # noqa: F401 (re-exported)
+                          POSTURE_ANGLES, SIDES, dim_name)
 from .model import PASSIVE_GROUPS, TIGHTNESS_TESTS, TUNABLE
 
 __all__ = ["sweep", "sensitivity", "Chunk", "run_chunk", "parse_factors", "Factor",
@@ -295,8 +295,6 @@ def _apply(f: Factor, v, model, task, check_only=False):
             raise ExperimentError(f"{where}: allowed {', '.join(COMPENSATIONS)}")
         return model, task, v
     if f.kind == "criterion":  # taken by _chunks, not applied to the model
-        from .simulate import CRITERIA
-
         if not isinstance(v, str) or v not in CRITERIA:
             close = difflib.get_close_matches(str(v), CRITERIA, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
@@ -481,8 +479,6 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
     -------
     xarray.Dataset with provenance in ``attrs`` (see :func:`pelvisim.results.save`).
     """
-    from .simulate import CRITERIA
-
     if not isinstance(criterion, str) or criterion not in CRITERIA:
         close = difflib.get_close_matches(str(criterion), CRITERIA, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
