@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .conventions import DE_LEVA_STATURE_M, SHOULDER_HEIGHT_M
+from .conventions import DE_LEVA_STATURE_M, SHOULDER_HEIGHT_M, TRUNK_ANGLES
 from .geometry import geometry, posture_vector
 
 
 def _q_from(sol):
     return posture_vector(**{k: v for k, v in sol.posture.items()
-                             if k not in ("trunk_flexion_deg", "trunk_lean_deg")})
+                             if k[:-len("_deg")] not in TRUNK_ANGLES})
 
 
 KEY_GROUPS = {"gluteus_medius": "gluteus medius", "tfl": "TFL",
