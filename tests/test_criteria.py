@@ -144,14 +144,14 @@ def crit_ds(model):
 
 def test_criterion_factor_dims_and_values(model, crit_ds):
     ds = crit_ds
-    assert ds["muscle_force"].dims == ("gluteus_medius+gluteus_minimus", "criterion", "muscle")
+    assert ds["muscle_force"].dims == ("gluteus_medius_and_gluteus_minimus", "criterion", "muscle")
     assert list(ds["criterion"].values) == ["activation_squared", "minmax"]
     assert ds["criterion"].attrs["factor_kind"] == "criterion"
     assert ds.attrs["criterion"] == "activation_squared,minmax"
     for crit in ("activation_squared", "minmax"):
         for s in (1.0, 0.5):
             sol = pelvisim.solve(model.with_strength({g: s for g in GLUTES}), SLS, criterion=crit)
-            pt = ds.sel({"gluteus_medius+gluteus_minimus": s, "criterion": crit})
+            pt = ds.sel({"gluteus_medius_and_gluteus_minimus": s, "criterion": crit})
             assert_allclose(pt["muscle_force"].values, list(sol.muscle_force.values()),
                             rtol=1e-9, atol=1e-9)
             assert_allclose(float(pt["objective"]), sol.objective, rtol=1e-9)

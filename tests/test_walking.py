@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import pelvisim
+from pelvisim.conventions import GRAVITY
 from pelvisim.geometry import geometry, posture_vector
 
 REF = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference"
@@ -53,7 +54,7 @@ def test_other_foot_columns_follow_its_contact(table):
     loaded = table.columns["grf_l_y_bw"] > 0
     assert np.array_equal(loaded, (table.stance_pct < off_pct) | (table.stance_pct > on_pct))
     # at 94 % the left foot carries 576 N (issue 15), 0.81 BW
-    assert table.at(94)["grf_l_y_bw"] * 72.6 * 9.80665 == pytest.approx(576, abs=3)
+    assert table.at(94)["grf_l_y_bw"] * 72.6 * GRAVITY == pytest.approx(576, abs=3)
     # both feet together carry about body weight plus the vertical acceleration, never 0
     total = table.columns["grf_y_bw"] + table.columns["grf_l_y_bw"]
     assert total.min() > 0.7 and total.max() < 1.4

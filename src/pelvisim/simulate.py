@@ -3,7 +3,6 @@ compensation strategy, for one point or a batch of strength conditions."""
 from __future__ import annotations
 
 import difflib
-import math
 from collections import namedtuple
 from dataclasses import dataclass
 
@@ -14,21 +13,12 @@ from ._kernels.batch import NONE, OPTIMAL, PRESCRIBED, run_block
 from ._kernels.passive import passive_joint_moments_batch
 from ._kernels.workspace import new_workspace
 from . import threads
-from .conventions import N_COORD, N_DOF
-from .params import COMPENSATION_ANGLES
+from .conventions import COMPENSATION_ANGLES, CRITERIA, N_COORD, N_DOF  # noqa: F401
 from .recruitment import SolverOptions
 
 # compensation angles that are frontal orientations of a segment in space
 FRONTAL_ORIENTATION_ANGLES = ("pelvic_list", "trunk_lean")
-# criterion name -> (exponent, weights: "unit" or "volume")
-CRITERIA = {
-    "activation_squared": (2.0, "unit"),   # OpenSim static optimization
-    "activation_cubed": (3.0, "unit"),     # Crowninshield & Brand 1981
-    "volume_weighted": (2.0, "volume"),    # sum V_i a_i^2, V ~ Fmax * optimal fibre length
-    # min max a_i (AnyBody's default), then the least sum of squares under that
-    # cap; exponent inf: the limit of the p-norm, solved in the Numba kernel
-    "minmax": (math.inf, "unit"),
-}
+# CRITERIA (criterion name -> (exponent, weights)) lives in pelvisim.conventions
 
 
 @dataclass(frozen=True)
