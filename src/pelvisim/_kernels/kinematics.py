@@ -44,9 +44,10 @@ def tmatvec3(A, v):
 
 
 @njit(cache=True)
-def _turn(A, axis, angle, out):
-    """out = A @ R_axis(angle), for a rotation about a frame axis (0: x, 1: y,
-    2: z), written in place without temporaries (``out`` may not be ``A``)."""
+def _turn(A, ia, axis, angle, B, ib):
+    """B[ib] = A[ia] @ R_axis(angle), for a rotation about a frame axis (0: x,
+    1: y, 2: z), in place. Stacks and indices rather than (3, 3) views: a view
+    costs two reference counts, and this runs in the balance loop."""
     c = np.cos(angle)
     s = np.sin(angle)
     # columns (u, v) of A turned into each other; the axis column is kept
@@ -57,33 +58,33 @@ def _turn(A, axis, angle, out):
     else:
         u, v = 0, 1
     for i in range(3):
-        au = A[i, u]
-        av = A[i, v]
-        out[i, axis] = A[i, axis]
-        out[i, u] = c * au + s * av
-        out[i, v] = -s * au + c * av
+        au = A[ia, i, u]
+        av = A[ia, i, v]
+        B[ib, i, axis] = A[ia, i, axis]
+        B[ib, i, u] = c * au + s * av
+        B[ib, i, v] = -s * au + c * av
 
 
 @njit(cache=True)
-def _three_axis_joint(R_parent, a, b, c, sa, sb, sc, R1, R2, R_child, axes, j0):
-    """Body-fixed Rz(sa*a) Rx(sb*b) Ry(sc*c); writes child rotation and the three
-    DOF axes (ground frame, signed so that +q turns about +axis). R1, R2: (3, 3)
-    scratch."""
-    _turn(R_parent, 2, sa * a, R1)
-    _turn(R1, 0, sb * b, R2)
-    _turn(R2, 1, sc * c, R_child)
+def _three_axis_joint(R, parent, a, b, c, sa, sb, sc, S, child, axes, j0):
+    """Body-fixed Rz(sa*a) Rx(sb*b) Ry(sc*c): R[child] from R[parent], and the
+    three DOF axes (ground frame, signed so that +q turns about +axis);
+    S (3, 3, 3) scratch (rows 0, 1)."""
+    _turn(R, parent, 2, sa * a, S, 0)
+    _turn(S, 0, 0, sb * b, S, 1)
+    _turn(S, 1, 1, sc * c, R, child)
     for k in range(3):
-        axes[j0, k] = sa * R_parent[k, 2]
-        axes[j0 + 1, k] = sb * R1[k, 0]
-        axes[j0 + 2, k] = sc * R2[k, 1]
+        axes[j0, k] = sa * R[parent, k, 2]
+        axes[j0 + 1, k] = sb * S[0, k, 0]
+        axes[j0 + 2, k] = sc * S[1, k, 1]
 
 
 @njit(cache=True)
-def _place(R, o, seg, parent, point):
-    """o[seg] = o[parent] + R[parent] @ point, in place."""
+def _place(R, o, seg, parent, P, r):
+    """o[seg] = o[parent] + R[parent] @ P[r], in place."""
     for i in range(3):
-        o[seg, i] = (o[parent, i] + R[parent, i, 0] * point[0] + R[parent, i, 1] * point[1]
-                     + R[parent, i, 2] * point[2])
+        o[seg, i] = (o[parent, i] + R[parent, i, 0] * P[r, 0] + R[parent, i, 1] * P[r, 1]
+                     + R[parent, i, 2] * P[r, 2])
 
 
 @njit(cache=True)
@@ -103,17 +104,19 @@ def segment_frames(q, lumbar_loc, hip_loc, knee_loc, R, o, axes, centres, scratc
     scratch : ndarray (3, 3, 3) work
     """
     # pelvis: Rz(-tilt) Rx(-list)
-    scratch[2, :, :] = 0.0
+    for i in range(3):
+        for k in range(3):
+            scratch[2, i, k] = 1.0 if i == k else 0.0
+    _turn(scratch, 2, 2, -q[TILT], scratch, 0)
+    _turn(scratch, 0, 0, -q[LIST], R, PELVIS)
     for k in range(3):
-        scratch[2, k, k] = 1.0
-    _turn(scratch[2], 2, -q[TILT], scratch[0])
-    _turn(scratch[0], 0, -q[LIST], R[PELVIS])
-    o[PELVIS] = 0.0
-    Rp = R[PELVIS]
+        o[PELVIS, k] = 0.0
     # lumbar: Rz(-flex) Rx(bend) Ry(rot)
-    _three_axis_joint(Rp, q[LFLEX], q[LBEND], q[LROT], -1.0, 1.0, 1.0, scratch[0], scratch[1],
-                      R[TRUNK], axes, 0)
-    _place(R, o, TRUNK, PELVIS, lumbar_loc)
+    _three_axis_joint(R, PELVIS, q[LFLEX], q[LBEND], q[LROT], -1.0, 1.0, 1.0, scratch, TRUNK,
+                      axes, 0)
+    for i in range(3):
+        o[TRUNK, i] = (R[PELVIS, i, 0] * lumbar_loc[0] + R[PELVIS, i, 1] * lumbar_loc[1]
+                       + R[PELVIS, i, 2] * lumbar_loc[2])
     for k in range(3):
         centres[0, k] = centres[1, k] = centres[2, k] = o[TRUNK, k]
     for side in range(2):
@@ -129,11 +132,11 @@ def place_leg(q, side, hip_loc, knee_loc, R, o, axes, centres, scratch):
     j0 = 3 + 4 * side
     qi = HFLEX_R + 4 * side
     sgn = 1.0 - 2.0 * side  # adduction and rotation axes mirror on the left
-    _three_axis_joint(R[PELVIS], q[qi], q[qi + 1], q[qi + 2], 1.0, sgn, sgn, scratch[0],
-                      scratch[1], R[thigh], axes, j0)
-    _place(R, o, thigh, PELVIS, hip_loc[side])
-    _turn(R[thigh], 2, -q[qi + 3], R[shank])
-    _place(R, o, shank, thigh, knee_loc[side])
+    _three_axis_joint(R, PELVIS, q[qi], q[qi + 1], q[qi + 2], 1.0, sgn, sgn, scratch, thigh,
+                      axes, j0)
+    _place(R, o, thigh, PELVIS, hip_loc, side)
+    _turn(R, thigh, 2, -q[qi + 3], R, shank)
+    _place(R, o, shank, thigh, knee_loc, side)
     for k in range(3):
         centres[j0, k] = centres[j0 + 1, k] = centres[j0 + 2, k] = o[thigh, k]
         axes[j0 + 3, k] = -R[thigh, k, 2]

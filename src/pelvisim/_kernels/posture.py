@@ -39,26 +39,28 @@ def apply_compensation(task, x, q):
 
 @njit(cache=True)
 def _com_z(model, R, o, s):
-    p = model.seg_com[s]
-    return model.seg_mass[s] * (o[s, 2] + R[s, 2, 0] * p[0] + R[s, 2, 1] * p[1]
-                                + R[s, 2, 2] * p[2])
+    """Mass times the frontal (z) position of segment s's centre of mass [kg m].
+    (Indices, not row views: a view costs two reference counts, and this runs
+    in the balance loop.)"""
+    return model.seg_mass[s] * (o[s, 2] + R[s, 2, 0] * model.seg_com[s, 0]
+                                + R[s, 2, 1] * model.seg_com[s, 1]
+                                + R[s, 2, 2] * model.seg_com[s, 2])
 
 
 @njit(cache=True)
-def frontal_offset(model, task, q, R, o, axes, centres, rot, rest):
+def frontal_offset(model, task, q, R, o, axes, centres, rot, rest, mass):
     """Place the stance leg at ``q`` (the rest of the body placed); the
     whole-body centre of mass minus the stance foot, frontal (z) [m].
-    ``rest``: the mass-weighted frontal position of the other segments [kg m]."""
+    ``rest``: the mass-weighted frontal position of the other segments [kg m];
+    ``mass`` [kg] the body's."""
     side = task.stance
     place_leg(q, side, model.hip_loc, model.knee_loc, R, o, axes, centres, rot)
     thigh = THIGH_R + 2 * side
     shank = SHANK_R + 2 * side
     c = rest + _com_z(model, R, o, thigh) + _com_z(model, R, o, shank)
-    mass = 0.0
-    for s in range(N_SEG):
-        mass += model.seg_mass[s]
-    f = model.foot_pt[side]
-    foot = o[shank, 2] + R[shank, 2, 0] * f[0] + R[shank, 2, 1] * f[1] + R[shank, 2, 2] * f[2]
+    f = model.foot_pt
+    foot = (o[shank, 2] + R[shank, 2, 0] * f[side, 0] + R[shank, 2, 1] * f[side, 1]
+            + R[shank, 2, 2] * f[side, 2])
     return c / mass - foot
 
 
@@ -74,17 +76,19 @@ def balance_stance(model, task, q, R, o, axes, centres, rot):
     segment_frames(q, model.lumbar_loc, model.hip_loc, model.knee_loc, R, o, axes, centres, rot)
     side = task.stance
     rest = 0.0
+    mass = 0.0
     for s in range(N_SEG):
+        mass += model.seg_mass[s]
         if s != THIGH_R + 2 * side and s != SHANK_R + 2 * side:
             rest += _com_z(model, R, o, s)
     iq = HIP_Q[side] + 1
     sgn = 1.0 if side == 0 else -1.0
     x0 = q[iq]
-    f0 = frontal_offset(model, task, q, R, o, axes, centres, rot, rest)
+    f0 = frontal_offset(model, task, q, R, o, axes, centres, rot, rest, mass)
     x1 = x0 - sgn * f0 / 0.9
     for _ in range(8):
         q[iq] = x1  # frontal_offset leaves the leg placed at this angle
-        f1 = frontal_offset(model, task, q, R, o, axes, centres, rot, rest)
+        f1 = frontal_offset(model, task, q, R, o, axes, centres, rot, rest, mass)
         if abs(x1 - x0) < 1e-10 or f1 == f0:
             return
         x0, x1, f0 = x1, x1 - f1 * (x1 - x0) / (f1 - f0), f1
