@@ -19,18 +19,56 @@ from numba import njit
 
 from .pipeline import posture_steps
 from .recruit import recruit
-from .simplex_search import ask, new_search, result, tell
+from .simplex_search import ask, grid_slot, new_search, result, tell
 
 GRID = 5  # start-grid points per compensation angle
 
 
 @njit(cache=True)
-def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_iter, warm, ws):
-    """Cost [-] of compensation ``x`` [rad] (see the module docstring)."""
+def _store_posture(ws, k):
+    """Keep what the recruitment needs of the placed posture in grid slot k."""
+    ws.grid_arm[k] = ws.arm
+    ws.grid_cap[k] = ws.cap
+    ws.grid_fp[k] = ws.fp
+    ws.grid_itb_arm[k] = ws.itb_arm
+    ws.grid_itb_passive[k] = ws.itb_passive
+    ws.grid_tissue[k] = ws.tissue
+    ws.grid_tau[k] = ws.tau_load
+    ws.grid_g[k] = ws.g
+    ws.grid_limit[k] = ws.limit[0]
+    ws.grid_ready[k] = True
+
+
+@njit(cache=True)
+def _load_posture(ws, k):
+    ws.arm[:, :] = ws.grid_arm[k]
+    ws.cap[:] = ws.grid_cap[k]
+    ws.fp[:] = ws.grid_fp[k]
+    ws.itb_arm[:, :] = ws.grid_itb_arm[k]
+    ws.itb_passive[:] = ws.grid_itb_passive[k]
+    ws.tissue[:] = ws.grid_tissue[k]
+    ws.tau_load[:] = ws.grid_tau[k]
+    ws.g[:] = ws.grid_g[k]
+    ws.limit[0] = ws.grid_limit[k]
+
+
+@njit(cache=True)
+def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_iter, warm, ws,
+                      slot):
+    """Cost [-] of compensation ``x`` [rad] (see the module docstring).
+
+    ``slot`` >= 0: ``x`` is that point of the start grid, whose posture steps
+    are kept in the workspace the first time and reused after (they do not
+    depend on the strength, so every point of a block shares them)."""
     penalty = 0.0
     for k in range(nvar):
         penalty += weight[k] * (x[k] / scale) ** 2
-    posture_steps(model, task, x, ws)
+    if slot >= 0 and ws.grid_ready[slot]:
+        _load_posture(ws, slot)
+    else:
+        posture_steps(model, task, x, ws)
+        if slot >= 0:
+            _store_posture(ws, slot)
     obj = recruit(model, task, strength, np.nan, tol, max_iter, warm, ws)[2]
     return obj + penalty
 
@@ -42,13 +80,14 @@ def optimal_compensation(model, task, strength, nvar, lo, hi, scale, weight, tol
 
     Returns (cost, success, evaluations), as QuantEcon's optimizers do:
     success is False when ``max_eval`` ran out before the simplex shrank below
-    ``xtol`` [rad].
+    ``xtol`` [rad]. The workspace's grid slots must belong to this model,
+    task and bounds (a fresh workspace per batch).
     """
     state = new_search(nvar, lo, hi, 0.5 * scale, xtol, max_eval, GRID)
     warm = False
     while ask(state, x_out):
         f = compensation_cost(model, task, strength, x_out, nvar, scale, weight, tol, max_iter,
-                              warm, ws)
+                              warm, ws, grid_slot(state))
         warm = True
         tell(state, f)
     return result(state, x_out)

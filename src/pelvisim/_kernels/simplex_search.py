@@ -157,6 +157,15 @@ def ask(state, x):
 
 
 @njit(cache=True)
+def grid_slot(state):
+    """Index of the point :func:`ask` gave last in the start grid (0: x = 0,
+    then the grid in order), -1 after the grid: the grid is the same for every
+    search with the same bounds, so a caller may reuse work done at its points."""
+    I = state[2]
+    return I[_K] + 1 if I[_PHASE] == _GRIDDING else -1
+
+
+@njit(cache=True)
 def tell(state, f):
     """The value at the point :func:`ask` gave last."""
     X, F, I, P = state

@@ -15,6 +15,7 @@ from collections import namedtuple
 import numpy as np
 
 from .._recruitment_kernel import _new_work
+from .compensation import GRID
 from .kinematics import N_DOF, N_SEG
 
 N_CUT = 3  # joint-reaction cuts: L5/S1, right hip, left hip
@@ -38,6 +39,11 @@ Workspace = namedtuple("Workspace", [
     # joint-reaction cuts: free side, external load, pair direction, unit
     # muscle and ITB forces on the free side, disc axes (normal, ap, lateral)
     "in_set", "cut_load", "cut_pair", "cut_dir", "cut_itb", "disc",
+    # optimal compensation: what the recruitment needs of the posture steps at
+    # each point of the start grid (x = 0 first), the same for every point of
+    # a block; grid_ready[k]: slot k filled
+    "grid_ready", "grid_arm", "grid_cap", "grid_fp", "grid_itb_arm", "grid_itb_passive",
+    "grid_tissue", "grid_tau", "grid_g", "grid_limit",
 ])
 
 
@@ -47,6 +53,7 @@ def new_workspace(model, task) -> Workspace:
     m = N_DOF
     E = 2 * N_SEG + task.load_seg.shape[0] + 4  # weights, d'Alembert, task loads, feet, pair
     wn, wm, HL, Gc, idx = _new_work(m, n)
+    G = 1 + GRID * GRID  # x = 0 and the start grid of two angles
     z = np.zeros
     return Workspace(
         q=z(m + 2), R=z((N_SEG, 3, 3)), o=z((N_SEG, 3)), axes=z((m, 3)), centres=z((m, 3)),
@@ -61,4 +68,7 @@ def new_workspace(model, task) -> Workspace:
         in_set=z((N_CUT, N_SEG), dtype=np.bool_), cut_load=z((N_CUT, 3)),
         cut_pair=z((N_CUT, 3)), cut_dir=z((N_CUT, n, 3)), cut_itb=z((N_CUT, 2, 3)),
         disc=z((3, 3)),
+        grid_ready=z(G, dtype=np.bool_), grid_arm=z((G, m, n)), grid_cap=z((G, n)),
+        grid_fp=z((G, n)), grid_itb_arm=z((G, m, 2)), grid_itb_passive=z((G, 2)),
+        grid_tissue=z((G, m)), grid_tau=z((G, m)), grid_g=z((G, m)), grid_limit=z(G),
     )
