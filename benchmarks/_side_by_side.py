@@ -1,0 +1,420 @@
+"""Run a benchmark's cases for two checkouts side by side (prints figures, never asserts).
+
+A benchmark script describes a ``setup(opts)`` (runs once per worker process:
+imports pelvisim, builds the model, warms the kernels up) and a list of
+:class:`Case` (each ``fn(state, opts)`` returns ``{figure name: fig(value,
+unit, better)}``), then calls :func:`main`. This module
+
+* starts one worker process per checkout (and per environment a case asks for,
+  e.g. ``NUMBA_NUM_THREADS``), with ``PYTHONPATH=<checkout>/src`` and a Numba
+  cache of its own (``<cache root>/<label>-<hash of path and commit>``), and
+  waits for its warm-up: compilation or cache loading is not what these measure;
+* runs the rounds interleaved, baseline then current for every case in every
+  round (A B A B ..., so that the load of this shared 2-core machine falls on
+  both), optionally with a busy-loop process pinned to one core (``Case.load``);
+* prints a table: figure, unit, baseline median (range over rounds), current
+  median (range), speed-up (current/baseline for throughputs, baseline/current
+  for times) with the range of the per-round paired ratios; ``--json FILE``
+  writes every value.
+
+Without ``--baseline`` only the current checkout runs. Common options::
+
+    --baseline PATH   checkout of the reference code (its src/ is imported)
+    --current PATH    checkout measured as "current" (default: this repository)
+    --repeats N       rounds per case (default set by the benchmark)
+    --json FILE       write the figures, per-round values and machine notes
+    --cache-root DIR  where the per-checkout Numba caches live
+                      (default <this repository>/.numba-cache/side-by-side)
+
+The worker is the benchmark script itself, started with a hidden
+``--_worker LABEL`` option; it speaks JSON lines on a private copy of its
+stdout (everything the code prints goes to stderr).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+REPO = Path(__file__).resolve().parents[1]
+
+BUSY_LOOP = "while True:\n    pass\n"
+
+
+@dataclass
+class Case:
+    """One measurement, run once per round on every side.
+
+    Parameters
+    ----------
+    name : str
+        Prefix of the figures it returns (``"<name>: <figure>"``).
+    fn : callable ``fn(state, opts) -> {figure: fig(...)}``
+        Runs in the worker; ``state`` is what ``setup`` returned.
+    env : dict, optional
+        Environment of the worker it runs in (e.g. ``{"NUMBA_NUM_THREADS": "1"}``);
+        cases with the same env share a worker.
+    load : bool
+        Run it while a busy-loop process occupies one core.
+    """
+
+    name: str
+    fn: Callable
+    env: dict = field(default_factory=dict)
+    load: bool = False
+
+    @property
+    def env_key(self) -> tuple:
+        return tuple(sorted(self.env.items()))
+
+
+def fig(value, unit: str, better: str | None = None) -> list:
+    """A figure as the case returns it; ``better`` is "higher", "lower" or None (information)."""
+    assert better in ("higher", "lower", None)
+    return [float(value), unit, better]
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's peak resident memory (Linux ``clear_refs``); False if not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory [MB] since the last :func:`reset_peak_rss` (or the start)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kB
+
+
+def timed_calls(fn, calls: int) -> list[float]:
+    """Wall times [s] of ``calls`` successive calls of ``fn()``."""
+    times = []
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+# ----------------------------------------------------------------------------- worker side
+
+def _worker(label: str, setup, cases, opts) -> None:
+    proto = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # whatever the code prints goes to stderr, not into the protocol
+    sys.stdout = sys.stderr
+
+    def send(obj):
+        proto.write(json.dumps(obj) + "\n")
+        proto.flush()
+
+    t0 = time.perf_counter()
+    try:
+        state = setup(opts)
+    except Exception:
+        send({"ready": False, "error": traceback.format_exc()})
+        return
+    warm = time.perf_counter() - t0
+    import numba
+    import pelvisim
+    try:
+        layer = numba.threading_layer()
+    except Exception:  # no parallel kernel ran yet
+        layer = "not started"
+    send({"ready": True, "warmup_s": warm, "pelvisim": str(Path(pelvisim.__file__).parent),
+          "numba": numba.__version__, "numba_threads": numba.config.NUMBA_NUM_THREADS,
+          "threading_layer": layer, "label": label})
+    by_name = {c.name: c for c in cases}
+    for line in sys.stdin:
+        msg = json.loads(line)
+        if msg.get("quit"):
+            break
+        try:
+            send({"ok": True, "figures": by_name[msg["case"]].fn(state, opts)})
+        except Exception:
+            send({"ok": False, "error": traceback.format_exc()})
+
+
+# ----------------------------------------------------------------------------- parent side
+
+def _git_commit(path: Path) -> str:
+    try:
+        out = subprocess.run(["git", "-C", str(path), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(path), "status", "--porcelain", "--", "src"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return out.stdout.strip() + ("+uncommitted" if dirty else "") if out.returncode == 0 else "?"
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+class _Worker:
+    def __init__(self, script, argv, label, checkout: Path, env_extra, cache_root: Path):
+        commit = _git_commit(checkout)
+        key = hashlib.sha1(f"{checkout}|{commit}".encode()).hexdigest()[:10]
+        self.cache = cache_root / f"{label}-{key}"
+        self.cache.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env.update(PYTHONPATH=str(checkout / "src"), NUMBA_CACHE_DIR=str(self.cache),
+                   MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
+        env.update(env_extra)
+        self.label, self.checkout, self.commit, self.env_extra = label, checkout, commit, env_extra
+        self.proc = subprocess.Popen([sys.executable, str(script), *argv, "--_worker", label],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     env=env)
+        self.info = self._read()
+
+    def _read(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            return {"ready": False, "ok": False, "error": f"worker exited (code {self.proc.wait()})"}
+        return json.loads(line)
+
+    def run(self, case: str) -> dict:
+        if self.proc.poll() is not None:
+            return {"ok": False, "error": "worker has exited"}
+        self.proc.stdin.write(json.dumps({"case": case}) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write(json.dumps({"quit": True}) + "\n")
+                self.proc.stdin.close()
+                self.proc.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
+
+class _BusyLoop:
+    """A process spinning on one core (the last one) while a loaded case runs."""
+
+    def __enter__(self):
+        self.proc = subprocess.Popen([sys.executable, "-c", BUSY_LOOP])
+        try:
+            os.sched_setaffinity(self.proc.pid, {max(os.sched_getaffinity(0))})
+        except (AttributeError, OSError):
+            pass
+        time.sleep(0.3)  # let it reach full speed
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def _fmt(v: float) -> str:
+    if v != v:
+        return "nan"
+    a = abs(v)
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a >= 100:
+        return f"{v:.1f}"
+    if a >= 10:
+        return f"{v:.2f}"
+    return f"{v:.3f}"
+
+
+def _summary(values: list[float]) -> dict:
+    med = statistics.median(values)
+    return {"values": values, "median": med, "min": min(values), "max": max(values),
+            "range_pct": 100.0 * (max(values) - min(values)) / abs(med) if med else float("nan")}
+
+
+def _cell(s: dict | None) -> str:
+    if not s:
+        return "-"
+    return f"{_fmt(s['median'])} ({'+-' if s['range_pct'] == s['range_pct'] else ''}" \
+           f"{s['range_pct'] / 2:.0f}%)"
+
+
+def _speedup(b: float, c: float, better) -> float:
+    if better == "higher":
+        return c / b if b else float("nan")
+    if better == "lower":
+        return b / c if c else float("nan")
+    return c / b if b else float("nan")  # information: plain ratio current/baseline
+
+
+def _table(rows, have_baseline: bool) -> str:
+    head = ["figure", "unit"] + (["baseline", "current", "speed-up [paired range]"]
+                                 if have_baseline else ["current"])
+    body = []
+    for r in rows:
+        line = [r["name"], r["unit"]]
+        if have_baseline:
+            line += [_cell(r.get("baseline")), _cell(r.get("current"))]
+            if r.get("speedup") is None:
+                line.append(r.get("error", "-"))
+            else:
+                sp, pr = r["speedup"], r["paired_speedups"]
+                tag = "x" if r["better"] else " (ratio c/b)"
+                line.append(f"{sp:.2f}{tag} [{min(pr):.2f}-{max(pr):.2f}]" if pr else f"{sp:.2f}{tag}")
+        else:
+            line.append(_cell(r.get("current")) if r.get("current") else r.get("error", "-"))
+        body.append(line)
+    widths = [max(len(str(x[i])) for x in [head] + body) for i in range(len(head))]
+    out = ["  ".join(str(x).ljust(w) if i < 2 else str(x).rjust(w)
+                     for i, (x, w) in enumerate(zip(line, widths))) for line in [head] + body]
+    out.insert(1, "-" * len(out[0]))
+    return "\n".join(out)
+
+
+def main(*, description: str, setup, cases: Callable, add_arguments=None, repeats: int = 5,
+         argv=None) -> dict | None:
+    """Entry point of a benchmark script (parent or worker, see the module docstring).
+
+    Parameters
+    ----------
+    description : first line of the script's docstring
+    setup : callable ``setup(opts) -> state``, runs in each worker
+    cases : callable ``cases(opts) -> list[Case]`` (same list in parent and workers)
+    add_arguments : callable ``add_arguments(parser)`` for the script's own options
+    repeats : default number of rounds
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--baseline", type=Path, help="checkout of the reference code")
+    ap.add_argument("--current", type=Path, default=REPO, help="checkout measured as current")
+    ap.add_argument("--repeats", type=int, default=repeats, help="rounds per case")
+    ap.add_argument("--json", type=Path, help="write the figures to this file")
+    ap.add_argument("--warmup-rounds", type=int, default=1,
+                    help="rounds run first and discarded (a kernel a small warm-up missed "
+                         "compiles there, not in a measured round)")
+    ap.add_argument("--cache-root", type=Path, default=REPO / ".numba-cache" / "side-by-side")
+    ap.add_argument("--_worker", help=argparse.SUPPRESS)
+    if add_arguments:
+        add_arguments(ap)
+    opts = ap.parse_args(argv)
+    case_list = cases(opts)
+    if opts._worker:
+        _worker(opts._worker, setup, case_list, opts)
+        return None
+
+    script = Path(sys.modules["__main__"].__file__).resolve()
+    sides = [("current", opts.current.resolve())]
+    if opts.baseline:
+        sides.insert(0, ("baseline", opts.baseline.resolve()))
+    for label, path in sides:
+        if not (path / "src" / "pelvisim").is_dir():
+            print(f"{script.name}: --{label} {path}: no src/pelvisim there", file=sys.stderr)
+            raise SystemExit(2)
+    print(f"{script.name}: {description}")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; "
+          f"{opts.repeats} interleaved rounds per case")
+
+    envs = []
+    for c in case_list:
+        if c.env_key not in envs:
+            envs.append(c.env_key)
+    workers: dict = {}
+    info = {"benchmark": script.name, "argv": argv, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+            time.gmtime()), "cores": os.cpu_count(), "load_start": os.getloadavg()[0],
+            "repeats": opts.repeats, "sides": {}, "figures": []}
+    try:
+        for env_key in envs:  # one at a time: a warm-up compiles on both cores
+            for label, path in sides:
+                w = _Worker(script, argv, label, path, dict(env_key), opts.cache_root)
+                workers[label, env_key] = w
+                env_txt = " ".join(f"{k}={v}" for k, v in env_key) or "default env"
+                if not w.info.get("ready"):
+                    print(f"  {label} ({env_txt}): setup FAILED:\n{w.info.get('error')}")
+                    continue
+                print(f"  {label:<8} {path} @ {w.commit}; {env_txt}: pelvisim from "
+                      f"{w.info['pelvisim']}, Numba {w.info['numba']}, "
+                      f"{w.info['numba_threads']} threads ({w.info['threading_layer']}); "
+                      f"warm-up {w.info['warmup_s']:.1f} s")
+                info["sides"].setdefault(label, {"path": str(path), "commit": w.commit,
+                                                 "workers": []})["workers"].append(
+                    {"env": dict(env_key), "cache": str(w.cache), **w.info})
+
+        values: dict = {}  # (figure, label) -> list; order of first appearance kept
+        meta: dict = {}
+        errors: dict = {}
+        t_start = time.perf_counter()
+        total = opts.warmup_rounds + opts.repeats
+        for rnd in range(total):
+            warm = rnd < opts.warmup_rounds
+            for c in case_list:
+                ctx = _BusyLoop() if c.load else _NoLoad()
+                with ctx:
+                    for label, _ in sides:
+                        w = workers[label, c.env_key]
+                        res = w.run(c.name) if w.info.get("ready") else \
+                            {"ok": False, "error": "setup failed"}
+                        if not res.get("ok"):
+                            if (c.name, label) not in errors:
+                                print(f"  {c.name} ({label}) FAILED:\n{res.get('error')}",
+                                      file=sys.stderr)
+                            errors[c.name, label] = res.get("error", "").strip().splitlines()[-1:]
+                            continue
+                        if warm:
+                            continue
+                        for fname, (v, unit, better) in res["figures"].items():
+                            key = f"{c.name}: {fname}"
+                            meta.setdefault(key, (unit, better, c.name))
+                            values.setdefault((key, label), []).append(v)
+            print(f"  {'warm-up round' if warm else 'round'} {rnd + 1}/{total} done "
+                  f"({time.perf_counter() - t_start:.0f} s, load {os.getloadavg()[0]:.1f})",
+                  file=sys.stderr)
+    finally:
+        for w in workers.values():
+            w.close()
+
+    rows = []
+    for key, (unit, better, cname) in meta.items():
+        row = {"name": key, "unit": unit, "better": better}
+        for label, _ in sides:
+            if (key, label) in values:
+                row[label] = _summary(values[key, label])
+            elif (cname, label) in errors:
+                row["error"] = f"{label} failed"
+        if "baseline" in row and "current" in row:
+            b, c = row["baseline"], row["current"]
+            row["speedup"] = _speedup(b["median"], c["median"], better)
+            row["paired_speedups"] = [_speedup(x, y, better)
+                                      for x, y in zip(b["values"], c["values"])]
+        rows.append(row)
+    info["load_end"] = os.getloadavg()[0]
+    info["figures"] = rows
+    print()
+    print(_table(rows, bool(opts.baseline)))
+    print("\nvalues: median over rounds (+- half the range over rounds, in % of the median); "
+          "speed-up: current/baseline for throughputs, baseline/current for times, "
+          "[range of the per-round paired ratios]")
+    print(f"load average at end {info['load_end']:.1f}")
+    if opts.json:
+        opts.json.parent.mkdir(parents=True, exist_ok=True)
+        opts.json.write_text(json.dumps(info, indent=1))
+        print(f"wrote {opts.json}")
+    return info
+
+
+class _NoLoad:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
