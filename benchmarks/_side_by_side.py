@@ -7,13 +7,13 @@ unit, better)}``), then calls :func:`main`. This module
 
 * starts one worker process per checkout (and per environment a case asks for,
   e.g. ``NUMBA_NUM_THREADS``), with ``PYTHONPATH=<checkout>/src`` and a Numba
-  cache of its own (``<cache root>/<label>-<hash of path and commit>``), and
+  cache of its own (``<cache root>/<label>-<hash of path and src/ files>``), and
   waits for its warm-up: compilation or cache loading is not what these measure;
 * runs the rounds interleaved, baseline then current for every case in every
   round (A B A B ..., so that the load of this shared 2-core machine falls on
   both), optionally with a busy-loop process pinned to one core (``Case.load``);
-* prints a table: figure, unit, baseline median (range over rounds), current
-  median (range), speed-up (current/baseline for throughputs, baseline/current
+* prints a table: figure, unit, baseline median (min-max over rounds), current
+  median (min-max), speed-up (current/baseline for throughputs, baseline/current
   for times) with the range of the per-round paired ratios; ``--json FILE``
   writes every value.
 
@@ -24,7 +24,8 @@ Without ``--baseline`` only the current checkout runs. Common options::
     --repeats N       rounds per case (default set by the benchmark)
     --json FILE       write the figures, per-round values and machine notes
     --cache-root DIR  where the per-checkout Numba caches live
-                      (default <this repository>/.numba-cache/side-by-side)
+                      (default <this repository>/.numba-cache/side-by-side;
+                      about 20 MB per source tree measured, delete it to reclaim)
 
 The worker is the benchmark script itself, started with a hidden
 ``--_worker LABEL`` option; it speaks JSON lines on a private copy of its
@@ -33,6 +34,7 @@ stdout (everything the code prints goes to stderr).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -167,15 +169,27 @@ def _git_commit(path: Path) -> str:
         return "?"
 
 
+def _source_key(checkout: Path) -> str:
+    """Hash of the checkout's path and of every file under src/ (names and contents).
+
+    The Numba cache of a worker is keyed by it: an edited kernel (in any file)
+    gets a fresh cache, never a stale one; an unchanged tree reuses its cache.
+    """
+    h = hashlib.sha1(str(checkout).encode())
+    for f in sorted((checkout / "src").rglob("*.py")):
+        h.update(str(f.relative_to(checkout)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:10]
+
+
 class _Worker:
     def __init__(self, script, argv, label, checkout: Path, env_extra, cache_root: Path):
         commit = _git_commit(checkout)
-        key = hashlib.sha1(f"{checkout}|{commit}".encode()).hexdigest()[:10]
-        self.cache = cache_root / f"{label}-{key}"
+        self.cache = cache_root / f"{label}-{_source_key(checkout)}"
         self.cache.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env.update(PYTHONPATH=str(checkout / "src"), NUMBA_CACHE_DIR=str(self.cache),
-                   MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
+                   MPLBACKEND="Agg", PYTHONUNBUFFERED="1",
+                   PYTHONDONTWRITEBYTECODE="1")  # nothing written into the checkouts
         env.update(env_extra)
         self.label, self.checkout, self.commit, self.env_extra = label, checkout, commit, env_extra
         self.proc = subprocess.Popen([sys.executable, str(script), *argv, "--_worker", label],
@@ -246,8 +260,7 @@ def _summary(values: list[float]) -> dict:
 def _cell(s: dict | None) -> str:
     if not s:
         return "-"
-    return f"{_fmt(s['median'])} ({'+-' if s['range_pct'] == s['range_pct'] else ''}" \
-           f"{s['range_pct'] / 2:.0f}%)"
+    return f"{_fmt(s['median'])} ({_fmt(s['min'])}-{_fmt(s['max'])})"
 
 
 def _speedup(b: float, c: float, better) -> float:
@@ -282,19 +295,7 @@ def _table(rows, have_baseline: bool) -> str:
     return "\n".join(out)
 
 
-def main(*, description: str, setup, cases: Callable, add_arguments=None, repeats: int = 5,
-         argv=None) -> dict | None:
-    """Entry point of a benchmark script (parent or worker, see the module docstring).
-
-    Parameters
-    ----------
-    description : first line of the script's docstring
-    setup : callable ``setup(opts) -> state``, runs in each worker
-    cases : callable ``cases(opts) -> list[Case]`` (same list in parent and workers)
-    add_arguments : callable ``add_arguments(parser)`` for the script's own options
-    repeats : default number of rounds
-    """
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _parser(description, add_arguments, repeats) -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--baseline", type=Path, help="checkout of the reference code")
     ap.add_argument("--current", type=Path, default=REPO, help="checkout measured as current")
@@ -307,7 +308,95 @@ def main(*, description: str, setup, cases: Callable, add_arguments=None, repeat
     ap.add_argument("--_worker", help=argparse.SUPPRESS)
     if add_arguments:
         add_arguments(ap)
-    opts = ap.parse_args(argv)
+    return ap
+
+
+def _start_workers(workers, script, argv, sides, case_list, cache_root, info) -> None:
+    """Fill ``workers[side, env]``, one at a time (a warm-up may compile on both cores)."""
+    envs = list(dict.fromkeys(c.env_key for c in case_list))
+    for env_key in envs:
+        for label, path in sides:
+            w = _Worker(script, argv, label, path, dict(env_key), cache_root)
+            workers[label, env_key] = w
+            env_txt = " ".join(f"{k}={v}" for k, v in env_key) or "default env"
+            if not w.info.get("ready"):
+                print(f"  {label} ({env_txt}): setup FAILED:\n{w.info.get('error')}")
+                continue
+            print(f"  {label:<8} {path} @ {w.commit}; {env_txt}: pelvisim from "
+                  f"{w.info['pelvisim']}, Numba {w.info['numba']}, "
+                  f"{w.info['numba_threads']} threads ({w.info['threading_layer']}); "
+                  f"warm-up {w.info['warmup_s']:.1f} s")
+            info["sides"].setdefault(label, {"path": str(path), "commit": w.commit,
+                                             "workers": []})["workers"].append(
+                {"env": dict(env_key), "cache": str(w.cache), **w.info})
+
+
+def _run_rounds(workers, sides, case_list, repeats, warmup_rounds):
+    """Interleaved rounds; returns ``values[(figure, side)] = {round: value}``, meta, errors."""
+    values, meta, errors = {}, {}, {}
+    t_start = time.perf_counter()
+    total = warmup_rounds + repeats
+    for rnd in range(total):
+        warm = rnd < warmup_rounds
+        for c in case_list:
+            with _BusyLoop() if c.load else contextlib.nullcontext():
+                for label, _ in sides:
+                    w = workers[label, c.env_key]
+                    res = w.run(c.name) if w.info.get("ready") else \
+                        {"ok": False, "error": "setup failed"}
+                    if not res.get("ok"):
+                        if (c.name, label) not in errors:
+                            print(f"  {c.name} ({label}) FAILED:\n{res.get('error')}",
+                                  file=sys.stderr)
+                        errors[c.name, label] = res.get("error", "").strip().splitlines()[-1:]
+                        continue
+                    if warm:
+                        continue
+                    for fname, (v, unit, better) in res["figures"].items():
+                        key = f"{c.name}: {fname}"
+                        meta.setdefault(key, (unit, better, c.name))
+                        values.setdefault((key, label), {})[rnd] = v
+        print(f"  {'warm-up round' if warm else 'round'} {rnd + 1}/{total} done "
+              f"({time.perf_counter() - t_start:.0f} s, load {os.getloadavg()[0]:.1f})",
+              file=sys.stderr)
+    return values, meta, errors
+
+
+def _rows(values, meta, errors, sides) -> list[dict]:
+    rows = []
+    for key, (unit, better, cname) in meta.items():
+        row = {"name": key, "unit": unit, "better": better}
+        for label, _ in sides:
+            if (key, label) in values:
+                row[label] = _summary(list(values[key, label].values()))
+            elif (cname, label) in errors:
+                row["error"] = f"{label} failed"
+        if "baseline" in row and "current" in row:
+            b, c = values[key, "baseline"], values[key, "current"]
+            row["speedup"] = _speedup(row["baseline"]["median"], row["current"]["median"], better)
+            row["paired_speedups"] = [_speedup(b[r], c[r], better) for r in b if r in c]
+        rows.append(row)
+    return rows
+
+
+def main(*, description: str, setup, cases: Callable, add_arguments=None, repeats: int = 5,
+         argv=None) -> dict | None:
+    """Entry point of a benchmark script (parent or worker, see the module docstring).
+
+    Parameters
+    ----------
+    description : first line of the script's docstring
+    setup : callable ``setup(opts) -> state``, runs in each worker
+    cases : callable ``cases(opts) -> list[Case]`` (same list in parent and workers)
+    add_arguments : callable ``add_arguments(parser)`` for the script's own options
+    repeats : default number of rounds
+
+    Returns
+    -------
+    dict (what ``--json`` writes) in the parent, None in a worker.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    opts = _parser(description, add_arguments, repeats).parse_args(argv)
     case_list = cases(opts)
     if opts._worker:
         _worker(opts._worker, setup, case_list, opts)
@@ -324,84 +413,25 @@ def main(*, description: str, setup, cases: Callable, add_arguments=None, repeat
     print(f"{script.name}: {description}")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; "
           f"{opts.repeats} interleaved rounds per case")
-
-    envs = []
-    for c in case_list:
-        if c.env_key not in envs:
-            envs.append(c.env_key)
-    workers: dict = {}
-    info = {"benchmark": script.name, "argv": argv, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ",
-            time.gmtime()), "cores": os.cpu_count(), "load_start": os.getloadavg()[0],
+    info = {"benchmark": script.name, "argv": argv,
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "cores": os.cpu_count(), "load_start": os.getloadavg()[0],
             "repeats": opts.repeats, "sides": {}, "figures": []}
+    workers = {}
     try:
-        for env_key in envs:  # one at a time: a warm-up compiles on both cores
-            for label, path in sides:
-                w = _Worker(script, argv, label, path, dict(env_key), opts.cache_root)
-                workers[label, env_key] = w
-                env_txt = " ".join(f"{k}={v}" for k, v in env_key) or "default env"
-                if not w.info.get("ready"):
-                    print(f"  {label} ({env_txt}): setup FAILED:\n{w.info.get('error')}")
-                    continue
-                print(f"  {label:<8} {path} @ {w.commit}; {env_txt}: pelvisim from "
-                      f"{w.info['pelvisim']}, Numba {w.info['numba']}, "
-                      f"{w.info['numba_threads']} threads ({w.info['threading_layer']}); "
-                      f"warm-up {w.info['warmup_s']:.1f} s")
-                info["sides"].setdefault(label, {"path": str(path), "commit": w.commit,
-                                                 "workers": []})["workers"].append(
-                    {"env": dict(env_key), "cache": str(w.cache), **w.info})
-
-        values: dict = {}  # (figure, label) -> list; order of first appearance kept
-        meta: dict = {}
-        errors: dict = {}
-        t_start = time.perf_counter()
-        total = opts.warmup_rounds + opts.repeats
-        for rnd in range(total):
-            warm = rnd < opts.warmup_rounds
-            for c in case_list:
-                ctx = _BusyLoop() if c.load else _NoLoad()
-                with ctx:
-                    for label, _ in sides:
-                        w = workers[label, c.env_key]
-                        res = w.run(c.name) if w.info.get("ready") else \
-                            {"ok": False, "error": "setup failed"}
-                        if not res.get("ok"):
-                            if (c.name, label) not in errors:
-                                print(f"  {c.name} ({label}) FAILED:\n{res.get('error')}",
-                                      file=sys.stderr)
-                            errors[c.name, label] = res.get("error", "").strip().splitlines()[-1:]
-                            continue
-                        if warm:
-                            continue
-                        for fname, (v, unit, better) in res["figures"].items():
-                            key = f"{c.name}: {fname}"
-                            meta.setdefault(key, (unit, better, c.name))
-                            values.setdefault((key, label), []).append(v)
-            print(f"  {'warm-up round' if warm else 'round'} {rnd + 1}/{total} done "
-                  f"({time.perf_counter() - t_start:.0f} s, load {os.getloadavg()[0]:.1f})",
-                  file=sys.stderr)
+        _start_workers(workers, script, argv, sides, case_list, opts.cache_root, info)
+        values, meta, errors = _run_rounds(workers, sides, case_list, opts.repeats,
+                                           opts.warmup_rounds)
     finally:
         for w in workers.values():
             w.close()
 
-    rows = []
-    for key, (unit, better, cname) in meta.items():
-        row = {"name": key, "unit": unit, "better": better}
-        for label, _ in sides:
-            if (key, label) in values:
-                row[label] = _summary(values[key, label])
-            elif (cname, label) in errors:
-                row["error"] = f"{label} failed"
-        if "baseline" in row and "current" in row:
-            b, c = row["baseline"], row["current"]
-            row["speedup"] = _speedup(b["median"], c["median"], better)
-            row["paired_speedups"] = [_speedup(x, y, better)
-                                      for x, y in zip(b["values"], c["values"])]
-        rows.append(row)
+    rows = _rows(values, meta, errors, sides)
     info["load_end"] = os.getloadavg()[0]
     info["figures"] = rows
     print()
     print(_table(rows, bool(opts.baseline)))
-    print("\nvalues: median over rounds (+- half the range over rounds, in % of the median); "
+    print("\nvalues: median over rounds (min-max over rounds); "
           "speed-up: current/baseline for throughputs, baseline/current for times, "
           "[range of the per-round paired ratios]")
     print(f"load average at end {info['load_end']:.1f}")
@@ -410,11 +440,3 @@ def main(*, description: str, setup, cases: Callable, add_arguments=None, repeat
         opts.json.write_text(json.dumps(info, indent=1))
         print(f"wrote {opts.json}")
     return info
-
-
-class _NoLoad:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return None
