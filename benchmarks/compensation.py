@@ -63,11 +63,11 @@ def task_case(name):
         batch = 1e3 * (time.perf_counter() - t0) / n
         batch_none = median_ms(lambda: run_points(model, task, S), 5) / n
         res = {"one solve, optimal": fig(one, "ms", "lower"),
-             "one solve, none": fig(one_none, "ms", "lower"),
-             "one solve, optimal / none": fig(one / one_none, "1"),
-             "batch, optimal": fig(batch, "ms/point", "lower"),
-             "batch, none": fig(batch_none, "ms/point", "lower"),
-             "batch, optimal / none": fig(batch / batch_none, "1")}
+               "one solve, none": fig(one_none, "ms", "lower"),
+               "one solve, optimal / none": fig(one / one_none, "1"),
+               "batch, optimal": fig(batch, "ms/point", "lower"),
+               "batch, none": fig(batch_none, "ms/point", "lower"),
+               "batch, optimal / none": fig(batch / batch_none, "1")}
         if getattr(out, "evaluations", None) is not None:
             res["cost evaluations per solve"] = fig(np.mean(out.evaluations), "1")
         return res
