@@ -295,13 +295,13 @@ def _table(rows, have_baseline: bool) -> str:
     return "\n".join(out)
 
 
-def _parser(description, add_arguments, repeats) -> argparse.ArgumentParser:
+def _parser(description, add_arguments, repeats, warmup_rounds) -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--baseline", type=Path, help="checkout of the reference code")
     ap.add_argument("--current", type=Path, default=REPO, help="checkout measured as current")
     ap.add_argument("--repeats", type=int, default=repeats, help="rounds per case")
     ap.add_argument("--json", type=Path, help="write the figures to this file")
-    ap.add_argument("--warmup-rounds", type=int, default=1,
+    ap.add_argument("--warmup-rounds", type=int, default=warmup_rounds,
                     help="rounds run first and discarded (a kernel a small warm-up missed "
                          "compiles there, not in a measured round)")
     ap.add_argument("--cache-root", type=Path, default=REPO / ".numba-cache" / "side-by-side")
@@ -380,7 +380,7 @@ def _rows(values, meta, errors, sides) -> list[dict]:
 
 
 def main(*, description: str, setup, cases: Callable, add_arguments=None, repeats: int = 5,
-         argv=None) -> dict | None:
+         warmup_rounds: int = 1, argv=None) -> dict | None:
     """Entry point of a benchmark script (parent or worker, see the module docstring).
 
     Parameters
@@ -390,13 +390,14 @@ def main(*, description: str, setup, cases: Callable, add_arguments=None, repeat
     cases : callable ``cases(opts) -> list[Case]`` (same list in parent and workers)
     add_arguments : callable ``add_arguments(parser)`` for the script's own options
     repeats : default number of rounds
+    warmup_rounds : default number of discarded rounds run first
 
     Returns
     -------
     dict (what ``--json`` writes) in the parent, None in a worker.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    opts = _parser(description, add_arguments, repeats).parse_args(argv)
+    opts = _parser(description, add_arguments, repeats, warmup_rounds).parse_args(argv)
     case_list = cases(opts)
     if opts._worker:
         _worker(opts._worker, setup, case_list, opts)

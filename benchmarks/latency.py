@@ -1,7 +1,7 @@
 """Wall time of one ``pelvisim.solve`` call (the interactive case), side by side.
 
     python benchmarks/latency.py [--baseline PATH] [--calls 200] [--task single_leg_stance]
-                                 [--repeats 5] [--json FILE]
+                                 [--repeats 4] [--json FILE]
 
 Single-leg stance on the default model, posture fixed and optimal compensation:
 median and 90th percentile of ``--calls`` successive calls, with
@@ -9,7 +9,8 @@ median and 90th percentile of ``--calls`` successive calls, with
 busy-loop process occupies one core (pinned to the last one). Issue 14: a
 single solve must not pay for threads; on a busy 2-core machine it took 2-8 ms
 through the parallel batch path against 0.3-0.5 ms with one thread.
-Other options: ``_side_by_side.py``.
+No discarded warm-up round by default (``setup`` already calls both solves in
+each worker). Other options: ``_side_by_side.py``.
 """
 from __future__ import annotations
 
@@ -57,4 +58,4 @@ def cases(opts):
 
 if __name__ == "__main__":
     main(description=__doc__.splitlines()[0], setup=setup, cases=cases,
-         add_arguments=add_arguments, repeats=5)
+         add_arguments=add_arguments, repeats=4, warmup_rounds=0)
