@@ -62,7 +62,7 @@ lean = sweep(model, task, {"gluteus_medius+gluteus_minimus": [1.0, 0.2], "criter
 lean_shares, lean_total, lean_dims = bending_shares(model, lean)
 results.save(lean, f"{OUT}/single_leg_stance_lean10.nc")
 
-x = "gluteus_medius+gluteus_minimus"
+x = "gluteus_medius_and_gluteus_minimus"  # the dimension of the factor "gluteus_medius+gluteus_minimus"
 print("QL force (r / l) [N], shares of the lumbar lateral-bending moment of the muscles, "
       "largest activation, reserves")
 for comp in ("none", "optimal"):

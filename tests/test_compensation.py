@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import pelvisim
+from pelvisim.conventions import GRAVITY
 from conftest import assert_bounds, assert_equilibrium
 
 
@@ -165,7 +166,7 @@ def test_prescribed_lumbar_flexion_trunk_statics(model):
     forward lever, W (c_x cos theta + c_y sin theta) with c in the trunk frame
     (a rigid body rotating about L5/S1; no other load above L5/S1)."""
     arr = model.arrays
-    weight = arr.seg_mass[0] * 9.81  # segment 0: trunk (head, arms, trunk)
+    weight = arr.seg_mass[0] * GRAVITY  # segment 0: trunk (head, arms, trunk)
     cx, cy = arr.seg_com[0, 0], arr.seg_com[0, 1]
     standing = pelvisim.task("standing")
     for theta in (0.0, 15.0, 30.0, 45.0):

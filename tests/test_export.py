@@ -27,7 +27,7 @@ def test_sto_round_trip(gait_sweep, tmp_path):
         force = read_opensim_table(f"{stem}_StaticOptimization_force.sto")
         assert force.metadata["version"] == "1" and not force.in_degrees
         assert int(force.metadata["nRows"]) == 4 and int(force.metadata["nColumns"]) == len(force.columns)
-        np.testing.assert_array_equal(force.time, ds["task.stance_pct"].values)
+        np.testing.assert_array_equal(force.time, ds["task_stance_pct"].values)
         for m in ds["muscle"].values[::7]:
             np.testing.assert_allclose(force.column(str(m)), sub["muscle_force"].sel(muscle=m).values,
                                        rtol=1e-9, atol=1e-9)
@@ -35,7 +35,7 @@ def test_sto_round_trip(gait_sweep, tmp_path):
             np.testing.assert_allclose(force.column(f"{d}_reserve"), sub["reserve"].sel(dof=d).values,
                                        rtol=1e-9, atol=1e-9)
         act = read_opensim_table(f"{stem}_StaticOptimization_activation.sto")
-        np.testing.assert_allclose(act.data[:, 1:], sub["activation"].transpose("task.stance_pct", "muscle").values,
+        np.testing.assert_allclose(act.data[:, 1:], sub["activation"].transpose("task_stance_pct", "muscle").values,
                                    rtol=1e-9, atol=1e-12)
         jr = read_opensim_table(f"{stem}_JointReaction_ReactionLoads.sto")
         for k, ax in enumerate("xyz"):

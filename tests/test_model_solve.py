@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import pelvisim
+from pelvisim.conventions import GRAVITY
 from conftest import assert_bounds, assert_equilibrium
 
 
@@ -185,7 +186,7 @@ def test_female_preset_solves_every_task():
 def test_body_weight_normalised_copies(sls):
     assert sls.hip_contact_force_bw["r"] == pytest.approx(sls.hip_contact_force["r"] / sls.body_weight)
     assert sls.itb_tension_bw["l"] == pytest.approx(sls.itb_tension["l"] / sls.body_weight)
-    assert sls.l5s1_compression_bw == pytest.approx(sls.l5s1_compression / (75.0 * 9.81))
+    assert sls.l5s1_compression_bw == pytest.approx(sls.l5s1_compression / (75.0 * GRAVITY))
 
 
 @pytest.mark.parametrize("comp", ["none", "optimal"])

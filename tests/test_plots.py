@@ -54,7 +54,7 @@ def test_curves(curve_ds, tmp_path):
 
 def test_curves_leave_out_infeasible_and_keep_a_minimum_span(model):
     ds = sweep(model, SLS, {"gluteus_medius+gluteus_minimus": [1.0, 0.5, 0.0]}, progress=False)
-    assert not bool(ds["feasible"].sel({"gluteus_medius+gluteus_minimus": 0.0}))
+    assert not bool(ds["feasible"].sel(gluteus_medius_and_gluteus_minimus=0.0))
     fig = plots.curves(ds, ["tfl", "quadratus_lumborum"])
     tfl, ql = _visible(fig)
     line = tfl.get_lines()[0]

@@ -8,6 +8,7 @@ import xarray as xr
 
 import pelvisim
 from pelvisim import results, sampling
+from pelvisim.conventions import GRAVITY
 from pelvisim.sensitivity import SobolSizeWarning
 from pelvisim.sweep import parse_factors, sensitivity, sweep
 
@@ -31,8 +32,8 @@ def sobol_ds(model):
 
 # ------------------------------------------------------------------ layout
 def test_grid_dims_coords_units(grid, model):
-    assert grid["muscle_force"].dims == ("gluteus_medius", "task.swing_hip_flexion_deg", "muscle")
-    assert grid.sizes["gluteus_medius"] == 3 and grid.sizes["task.swing_hip_flexion_deg"] == 2
+    assert grid["muscle_force"].dims == ("gluteus_medius", "task_swing_hip_flexion_deg", "muscle")
+    assert grid.sizes["gluteus_medius"] == 3 and grid.sizes["task_swing_hip_flexion_deg"] == 2
     assert list(grid["muscle"].values) == list(model.muscles)
     assert list(grid["group"].values) == list(model.groups)
     assert list(grid["side"].values) == ["r", "l"]
@@ -48,7 +49,44 @@ def test_grid_dims_coords_units(grid, model):
     assert grid["muscle_force"].attrs["units"] == "N"
     assert grid["posture"].attrs["units"] == "deg"
     assert grid["reserve"].attrs["units"] == "N m"
-    assert grid["task.swing_hip_flexion_deg"].attrs["units"] == "deg"
+    assert grid["task_swing_hip_flexion_deg"].attrs["units"] == "deg"
+
+
+def _units_and_names_checked(ds):
+    """Every name is an identifier; every numeric variable and coordinate has CF
+    units and every one a long_name (string label coordinates have no units)."""
+    for name in list(ds.variables):
+        assert name.isidentifier(), name
+        attrs = ds[name].attrs
+        assert attrs.get("long_name"), name
+        if ds[name].dtype.kind in "biuf":
+            assert attrs.get("units") not in (None, ""), name
+            assert attrs["units"] != "BW", name  # not a UDUNITS unit: "1" + display_units
+    for d in ds.dims:
+        assert d.isidentifier(), d
+
+
+def test_every_variable_has_units_and_identifier_names(grid, sobol_ds, model):
+    _units_and_names_checked(grid)
+    _units_and_names_checked(sobol_ds)
+    joined = sweep(model, SLS, {"gluteus_medius+gluteus_minimus": [0.5],
+                                "tightness.hip_flexors": [0.0, 5.0],
+                                "param.lumbopelvic_ratio": [0.5],
+                                "compensation": ["none"], "criterion": ["minmax"]},
+                   progress=False)
+    _units_and_names_checked(joined)
+    assert set(joined.dims) >= {"gluteus_medius_and_gluteus_minimus", "tightness_hip_flexors",
+                                "param_lumbopelvic_ratio", "compensation", "criterion"}
+    # the factor as spelled stays in the coordinate's attrs
+    assert joined["gluteus_medius_and_gluteus_minimus"].attrs["factor"] == \
+        "gluteus_medius+gluteus_minimus"
+    assert joined["tightness_hip_flexors"].attrs["factor"] == "tightness.hip_flexors"
+    assert joined["tightness_hip_flexors"].attrs["units"] == "deg"
+    assert grid["task_swing_hip_flexion_deg"].attrs["factor"] == "task.swing_hip_flexion_deg"
+    assert sobol_ds["param_itb_gluteus_maximus_fraction"].attrs["factor"] == \
+        "param.itb_gluteus_maximus_fraction"
+    assert grid["hip_contact_force_bw"].attrs["units"] == "1"
+    assert grid["hip_contact_force_bw"].attrs["display_units"] == "BW"
 
 
 def test_provenance(grid, model):
@@ -75,10 +113,10 @@ def test_group_force_sums_muscles(grid, model):
 def test_grid_matches_point_by_point_solve(grid, model):
     """Batching parity: every grid point equals a separate pelvisim.solve."""
     for s in grid["gluteus_medius"].values:
-        for h in grid["task.swing_hip_flexion_deg"].values:
+        for h in grid["task_swing_hip_flexion_deg"].values:
             sol = pelvisim.solve(model.with_strength(gluteus_medius=s),
                                  SLS.replace(swing_hip_flexion_deg=h))
-            pt = grid.sel({"gluteus_medius": s, "task.swing_hip_flexion_deg": h})
+            pt = grid.sel({"gluteus_medius": s, "task_swing_hip_flexion_deg": h})
             f = np.array([sol.muscle_force[m] for m in model.muscles])
             np.testing.assert_allclose(pt["muscle_force"].values, f, rtol=1e-9, atol=1e-6)
             np.testing.assert_allclose(pt["itb_tension"].values,
@@ -150,8 +188,8 @@ def test_sweep_deterministic_for_seed(model):
     f = {"param.itb_gluteus_maximus_fraction": (0.5, 0.9)}
     a = sweep(model, SLS, f, sampler="lhs", n=4, seed=11, progress=False)
     b = sweep(model, SLS, f, sampler="lhs", n=4, seed=11, progress=False)
-    np.testing.assert_array_equal(a["param.itb_gluteus_maximus_fraction"],
-                                  b["param.itb_gluteus_maximus_fraction"])
+    np.testing.assert_array_equal(a["param_itb_gluteus_maximus_fraction"],
+                                  b["param_itb_gluteus_maximus_fraction"])
     np.testing.assert_array_equal(a["itb_tension"], b["itb_tension"])
     assert a.attrs["seed"] == 11
     c = sweep(model, SLS, f, sampler="lhs", n=4, progress=False)  # None: recorded seed
@@ -162,11 +200,11 @@ def test_sweep_deterministic_for_seed(model):
 def test_sobol_layout_and_sensitivity(sobol_ds):
     assert sobol_ds["itb_tension"].dims == ("gluteus_medius", "sample", "side")
     assert sobol_ds.sizes["sample"] == 8 * (2 + 2)
-    assert sobol_ds["body.mass_kg"].dims == ("sample",)
-    assert sobol_ds["body.mass_kg"].attrs["units"] == "kg"
+    assert sobol_ds["body_mass_kg"].dims == ("sample",)
+    assert sobol_ds["body_mass_kg"].attrs["units"] == "kg"
     # body weight follows the sampled mass
     np.testing.assert_allclose(sobol_ds["body_weight"].isel(gluteus_medius=0),
-                               sobol_ds["body.mass_kg"] * 9.81, rtol=1e-12)
+                               sobol_ds["body_mass_kg"] * GRAVITY, rtol=1e-12)
     with pytest.warns(SobolSizeWarning):  # a small design, below SOBOL_MIN_N
         S = sensitivity(sobol_ds, ["hip_contact_force", "tfl"])
     assert set(S.data_vars) == {"S1", "S1_conf", "ST", "ST_conf"}
@@ -175,7 +213,7 @@ def test_sobol_layout_and_sensitivity(sobol_ds):
     assert S["S1"].dims == ("output", "gluteus_medius", "factor")
     # the hip contact force scales with body mass far more than with the ITB share
     st = S["ST"].sel(output="hip_contact_force_r", gluteus_medius=1.0)
-    assert float(st.sel(factor="body.mass_kg")) > float(st.sel(factor="param.itb_gluteus_maximus_fraction"))
+    assert float(st.sel(factor="body_mass_kg")) > float(st.sel(factor="param_itb_gluteus_maximus_fraction"))
     with pytest.raises(ValueError, match="sobol"):
         sensitivity(sobol_ds.assign_attrs(sampler="lhs"))
 
@@ -196,20 +234,20 @@ def test_netcdf_round_trip(grid, sobol_ds, tmp_path):
 def test_tidy_csv(grid, tmp_path):
     path = results.to_tidy_csv(grid, tmp_path / "r.csv")
     df = pd.read_csv(path)
-    assert list(df.columns) == ["gluteus_medius", "task.swing_hip_flexion_deg", "feasible",
+    assert list(df.columns) == ["gluteus_medius", "task_swing_hip_flexion_deg", "feasible",
                                 "compensation_at_bound", "quantity", "item", "side", "value",
                                 "unit"]
     assert set(df["quantity"]) >= {"group_force", "itb_tension", "hip_contact_force_bw",
                                    "l5s1_compression", "posture", "reserve", "muscle_force"}
     # every row carries its point's feasibility
     feas = grid["feasible"].to_dataframe().reset_index()
-    merged = df.merge(feas, on=["gluteus_medius", "task.swing_hip_flexion_deg"])
+    merged = df.merge(feas, on=["gluteus_medius", "task_swing_hip_flexion_deg"])
     assert (merged["feasible_x"] == merged["feasible_y"].astype(int)).all()
     row = df[(df.quantity == "itb_tension") & (df.side == "r") & (df.gluteus_medius == 0.2)
-             & (df["task.swing_hip_flexion_deg"] == 20.0)]
+             & (df["task_swing_hip_flexion_deg"] == 20.0)]
     assert len(row) == 1 and row.unit.item() == "N"
     np.testing.assert_allclose(row.value.item(), grid["itb_tension"].sel(
-        {"gluteus_medius": 0.2, "task.swing_hip_flexion_deg": 20.0, "side": "r"}), rtol=1e-5)
+        {"gluteus_medius": 0.2, "task_swing_hip_flexion_deg": 20.0, "side": "r"}), rtol=1e-5)
 
 
 def test_output_names(grid):
@@ -217,7 +255,8 @@ def test_output_names(grid):
     am = results.output(grid, "gluteus_medius_posterior")
     assert am.attrs["units"] == "N"
     assert results.output(grid, "pelvic_list_deg").attrs["units"] == "deg"
-    assert results.output(grid, "itb_tension", bw=True).attrs["units"] == "BW"
+    in_bw = results.output(grid, "itb_tension", bw=True)
+    assert in_bw.attrs["units"] == "1" and results.display_units(in_bw) == "BW"
     with pytest.raises(ValueError, match="did you mean"):
         results.output(grid, "tensor_fascia_lata")
 

@@ -31,6 +31,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from opensim_walking import FILES, MASS_KG, ROOT, read_opensim  # noqa: E402
 
+from pelvisim.conventions import OPENSIM_GRAVITY  # noqa: E402 (OpenSim's own body weight)
+
 # the knee extensor insertions before the fit (gait2392 patella point at knee angle 0)
 OLD_INSERTION = {"rectus_femoris": (0.0618, 0.021, 0.0014), "vasti": (0.0555, 0.0253, 0.0018)}
 
@@ -71,7 +73,7 @@ def main(ref):
     }
     data = {k: pelvisim.gait_trial(*files, model=m, table=t) for k, (m, t) in runs.items()}
     _, osim = read_opensim()
-    bw = MASS_KG * 9.80665
+    bw = MASS_KG * OPENSIM_GRAVITY
     panels = (
         ("hip contact, stance side [BW]", lambda ds: output(ds, "hip_contact_force", bw=True).sel(side="r"),
          osim["hip_contact_r_n"] / bw),

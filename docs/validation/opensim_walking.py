@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pelvisim.conventions import OPENSIM_GRAVITY  # OpenSim's own body weight
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 OPENSIM_CSV = HERE / "opensim_subject01_walk1.csv"
@@ -84,7 +86,7 @@ def curve(ds, name, side, bw):
 def compare(runs, osim):
     """Rows: label, run, r, OpenSim peak, pelvisim peak, difference, % stance of both peaks."""
     pct = osim["stance_pct"]
-    bw_osim = MASS_KG * 9.80665
+    bw_osim = MASS_KG * OPENSIM_GRAVITY
     rows = []
     for label, name, stem, side, bw in CURVES:
         ref = osim[f"{stem}_{side}_n"] / (bw_osim if bw else 1.0)
@@ -111,7 +113,7 @@ def figure(runs, osim, path):
     import matplotlib.pyplot as plt
 
     pct = osim["stance_pct"]
-    bw_osim = MASS_KG * 9.80665
+    bw_osim = MASS_KG * OPENSIM_GRAVITY
     fig, axes = plt.subplots(2, 3, figsize=(14, 7.5), sharex=True)
     styles = [dict(color="tab:blue", lw=1.8), dict(color="tab:green", lw=1.8),
               dict(color="tab:orange", lw=1.5, ls="--")]

@@ -80,12 +80,13 @@ def limits(model, task):
 
 def _change(q0, name, posture) -> float:
     """Compensation change x [rad] of one angle from the posture used [deg]."""
-    from ._kernels.pipeline import LBEND, LIST, TILT
+    from ._kernels.posture import LIST, TILT
+    from .conventions import trunk_angles
 
     if name == "pelvic_list":
         return np.deg2rad(posture["pelvic_list_deg"]) - q0[LIST]
     if name == "trunk_lean":
-        return np.deg2rad(posture["trunk_lean_deg"]) - (q0[LBEND] - q0[LIST])
+        return np.deg2rad(posture["trunk_lean_deg"]) - trunk_angles(q0)[1]
     if name == "pelvic_tilt":
         return np.deg2rad(posture["pelvic_tilt_deg"]) - q0[TILT]
     raise TaskError(f"compensation angle {name!r}: not searched by optimal compensation")

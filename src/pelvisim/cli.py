@@ -12,11 +12,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import os
 import sys
 from pathlib import Path
 
 from .errors import MissingFileError, OutputError, PelvisimError, UsageError, one_line
-from .params import COMPENSATION_ANGLES
+from .conventions import COMPENSATION_ANGLES, COMPENSATIONS
 
 __all__ = ["main"]
 
@@ -204,8 +205,8 @@ def cmd_solve(args) -> int:
         model = model.with_tightness(tight)
     if args.posture_model:
         model = model.with_posture_model(args.posture_model)
-    if args.compensation not in ("none", "optimal"):
-        raise UsageError(f"--compensation: {args.compensation!r}: allowed none, optimal")
+    if args.compensation not in COMPENSATIONS:
+        raise UsageError(f"--compensation: {args.compensation!r}: allowed {', '.join(COMPENSATIONS)}")
     comp = _prescribed(args.prescribe)
     if comp is not None and args.compensation != "none":
         raise UsageError(f"--prescribe: given with --compensation {args.compensation}: "
@@ -427,6 +428,8 @@ def main(argv=None) -> int:
     (one line ``pelvisim: error: ...`` on stderr), 130 interrupted (Ctrl-C).
     Anything but a :class:`pelvisim.errors.PelvisimError` is a bug and keeps
     its traceback (exit code 1)."""
+    # figures are written to files: the Agg backend unless the user chose one
+    os.environ.setdefault("MPLBACKEND", "Agg")
     parser = _parser()
     try:
         args = parser.parse_args(argv)

@@ -58,7 +58,12 @@ errors (with close matches)::
 
 Factor names follow :mod:`pelvisim.sweep`: a group or muscle (strength),
 ``tightness.<group>``, ``task.<parameter>``, ``body.mass_kg``,
-``body.height_m``, ``param.<name>``, ``compensation``, ``criterion``.
+``body.height_m``, ``param.<name>``, ``compensation``, ``criterion``. In
+the result each becomes a dimension named by
+:func:`pelvisim.conventions.dim_name` (a valid identifier: ``"+"`` ->
+``"_and_"``, ``"."`` -> ``"_"``; ``param.specific_tension_n_per_cm2`` ->
+``param_specific_tension_n_per_cm2``), the spelling above in its
+``attrs["factor"]``.
 
 Errors are :class:`ExperimentError` (a ``ValueError``) with one line naming the
 file, the key, the value and what is allowed.
@@ -71,6 +76,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .conventions import COMPENSATIONS, CRITERIA, DEFAULT_OUTPUTS
 from .errors import ExperimentError, MissingFileError, PelvisimError, read_text
 from .resources import data_dir
 
@@ -83,8 +89,6 @@ _TOP = ("experiment", "model", "task", "runs", "factors", "sampler", "compensati
 _MODEL = ("params", "mass_kg", "height_m", "strength", "tightness", "slack_shortening",
           "posture_model", "params_override")
 _SAMPLER = ("kind", "n", "seed")
-DEFAULT_OUTPUTS = ("gluteus_medius", "tfl", "itb_tension", "quadratus_lumborum", "erector_spinae",
-                   "hip_contact_force", "l5s1_compression")
 
 
 @dataclass(frozen=True)
@@ -189,7 +193,6 @@ def load_experiment(name_or_path) -> Experiment:
     """
     import pelvisim
     from .task_library import task as _task, tasks as _task_names
-    from .simulate import CRITERIA
     from .params import presets as _presets
     from .sweep import parse_factors
 
@@ -375,8 +378,6 @@ def _data_path(file, exp_path, key, value, what) -> str:
 
 
 def _compensation(file, key, comp) -> list:
-    from .sweep import COMPENSATIONS
-
     comp_list = [comp] if isinstance(comp, str) else comp
     if not isinstance(comp_list, list) or not comp_list or \
             any(c not in COMPENSATIONS for c in comp_list):

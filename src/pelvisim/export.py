@@ -55,7 +55,7 @@ def _time_dim(ds, time_dim):
             raise InputFileError(f"export: time_dim: {time_dim!r}: allowed one of the result's sweep dimensions "
                              f"({', '.join(dims) or 'none'})")
         return time_dim, dims
-    for name in ("stance_pct", "task.stance_pct"):
+    for name in ("stance_pct", "task_stance_pct"):
         if name in dims:
             return name, dims
     numeric = [d for d in dims if d in ds.coords and ds[d].dtype.kind in "fi"]

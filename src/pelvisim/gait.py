@@ -11,7 +11,8 @@ stance leg always in the ``_r`` columns, in pelvisim's conventions
 - moments [N m/kg]: generalized forces conjugate to those angles (a positive
   hip adduction moment would adduct the hip), divided by body mass;
 - ground reaction on the stance foot [BW], ground frame (x anterior, y up,
-  z right), divided by body weight ``mass * 9.80665 m/s^2``;
+  z right), divided by body weight ``mass * GRAVITY`` (9.81 m/s^2,
+  :data:`pelvisim.conventions.GRAVITY`, the gravity the model multiplies back);
 - optional (:data:`OPTIONAL_COLUMNS`): the other leg's hip and knee moments
   (``_l`` columns, from the same inverse dynamics), the other foot's ground
   reaction [BW] and its centre of pressure [m] relative to the pelvis origin
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .conventions import GRAVITY
 from .errors import InputFileError, TaskError, read_text
 from .io import OpenSimTable, read_opensim_table
 
@@ -41,7 +43,7 @@ __all__ = [
     "table_from_opensim",
 ]
 
-G = 9.80665  # standard gravity [m/s^2]
+G = GRAVITY  # [m/s^2], the model's (pelvisim.conventions)
 
 ANGLE_COLUMNS = (
     "pelvic_tilt_deg", "pelvic_list_deg",
@@ -99,7 +101,7 @@ SIGN_NOTE = (
 )
 UNITS_NOTE = (
     "units: stance_pct [%] heel strike 0 to toe off 100; *_deg [deg]; *_moment [N m/kg] (joint moment / body mass); "
-    "grf_*_bw [BW] (force on the stance foot / (mass * 9.80665 m/s^2)), ground frame x anterior, y up, z right; "
+    f"grf_*_bw [BW] (force on the stance foot / (mass * {G} m/s^2)), ground frame x anterior, y up, z right; "
     "grf_l_*_bw [BW] the other foot's, cop_l_*_m [m] its centre of pressure minus the pelvis origin (pelvis_tx/ty/tz), "
     "both 0 while its vertical force is below the contact threshold; "
     "pelvic angles relative to the ground, hip angles pelvis-relative, lumbar angles trunk relative to pelvis"

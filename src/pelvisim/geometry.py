@@ -33,7 +33,8 @@ def geometry(model, q) -> Geometry:
     q = np.asarray(q, dtype=float)
     R = np.zeros((6, 3, 3)); o = np.zeros((6, 3))
     axes = np.zeros((N_DOF, 3)); centres = np.zeros((N_DOF, 3))
-    segment_frames(q, arr.lumbar_loc, arr.hip_loc, arr.knee_loc, R, o, axes, centres)
+    segment_frames(q, arr.lumbar_loc, arr.hip_loc, arr.knee_loc, R, o, axes, centres,
+                   np.zeros((3, 3, 3)))
     n = arr.fmax.shape[0]
     length = np.zeros(n); arm = np.zeros((N_DOF, n))
     pts = np.zeros((arr.path_seg.shape[0], 3))

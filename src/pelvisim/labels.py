@@ -9,6 +9,8 @@ import json
 
 import numpy as np
 
+from .conventions import COMPENSATION_ANGLES
+
 __all__ = ["task_words", "compensation_words", "value_words", "factor_words", "model_words",
            "fixed_conditions"]
 
@@ -67,7 +69,7 @@ def compensation_words(comp) -> str:
     if isinstance(comp, str):
         return comp
     parts = []
-    for name in ("pelvic_list", "trunk_lean", "pelvic_tilt", "lumbar_flexion"):
+    for name in COMPENSATION_ANGLES:
         v = getattr(comp, name + "_deg", None)
         if v not in (None, 0.0):
             parts.append(f"{name.replace('_', ' ')} {v:+g} deg")
@@ -76,7 +78,9 @@ def compensation_words(comp) -> str:
 
 def factor_words(ds, name, v) -> str:
     """``gluteus medius+minimus strength 0.5`` / ``hand load 10 kg`` for one factor value."""
-    kind = ds[name].attrs.get("factor_kind", "") if name in ds.coords else ""
+    attrs = ds[name].attrs if name in ds.coords else {}
+    kind = attrs.get("factor_kind", "")
+    name = attrs.get("factor", name)  # the factor as spelled (dimension names have no "." or "+")
     if kind == "strength":
         return f"{name.replace('_', ' ')} strength {value_words(v)}"
     if kind == "tightness":

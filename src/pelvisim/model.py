@@ -23,15 +23,9 @@ from typing import Mapping
 import numpy as np
 
 from .errors import ParameterError
-from .conventions import N_DOF, N_COORD, SIDES
+from .conventions import GRAVITY, GROUPS, N_DOF, N_COORD, SIDES  # noqa: F401 (re-exported)
 from .params import LIMITS, ParamSet, load_params
 
-GRAVITY = 9.81  # [m/s^2]
-GROUPS = (
-    "gluteus_maximus", "gluteus_medius", "gluteus_minimus", "tfl", "deep_rotators",
-    "hip_flexors", "hamstrings", "adductors", "knee_extensors", "erector_spinae",
-    "multifidus", "quadratus_lumborum", "abdominals",
-)
 # Groups given passive force-length behaviour (SPEC section 4: at least the hip
 # flexors and hamstrings, so that tightness is a parameter).
 PASSIVE_GROUPS = ("hip_flexors", "hamstrings", "tfl")
@@ -69,7 +63,7 @@ def _mirror(point, side):
     return (x, y, -z) if side == "l" else (x, y, z)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Model:
     """A parameterised model of trunk, pelvis and legs.
 
@@ -351,7 +345,8 @@ def build_arrays(model: Model) -> ModelArrays:
     # band length at the neutral posture sets its slack length
     R = np.zeros((6, 3, 3)); o = np.zeros((6, 3))
     axes = np.zeros((N_DOF, 3)); centres = np.zeros((N_DOF, 3))
-    segment_frames(np.zeros(N_COORD), lumbar_loc, hip_loc, knee_loc, R, o, axes, centres)
+    segment_frames(np.zeros(N_COORD), lumbar_loc, hip_loc, knee_loc, R, o, axes, centres,
+                   np.zeros((3, 3, 3)))
     length = np.zeros(2); arm = np.zeros((N_DOF, 2)); pts = np.zeros((2 * nk, 3))
     muscle_paths(R, o, axes, centres, itb_seg, itb_pt, itb_start, pts, length, arm)
     itb_slack = length * (1.0 + p.itb.slack_strain)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pelvisim.conventions import COMPENSATION_ANGLES, GROUPS  # noqa: F401 (re-exported)
 from pelvisim.errors import ParameterError
 from pelvisim.resources import data_dir, data_file
 
@@ -23,12 +24,6 @@ SEGMENT_NAMES = ("trunk", "pelvis", "thigh", "shank")
 JOINT_NAMES = ("lumbar", "hip", "knee", "ankle")
 # joint -> parent segment of its location
 JOINT_PARENTS = {"lumbar": "pelvis", "hip": "pelvis", "knee": "thigh", "ankle": "shank"}
-GROUPS = (
-    "gluteus_maximus", "gluteus_medius", "gluteus_minimus", "tfl", "deep_rotators",
-    "hip_flexors", "hamstrings", "adductors", "knee_extensors", "erector_spinae",
-    "multifidus", "quadratus_lumborum", "abdominals",
-)
-COMPENSATION_ANGLES = ("pelvic_list", "trunk_lean", "pelvic_tilt", "lumbar_flexion")
 MASS_SUM_TOLERANCE = 1e-3
 # Validity limits of parameter-file values (what a file may hold, not model
 # values): wide physiological envelopes, so that a typo (0.147 m -> 74816 m,

@@ -1,4 +1,4 @@
-"""Figures of sweep results (matplotlib, Agg backend).
+"""Figures of sweep results (matplotlib).
 
 Every function takes a sweep dataset (:func:`pelvisim.sweep.sweep`), writes a
 PNG when ``path`` is given and returns the Figure.
@@ -17,23 +17,24 @@ PNG when ``path`` is given and returns the Figure.
   intervals, per level of any other factor.
 
 Titles name the task and the fixed conditions in words (:mod:`pelvisim.labels`).
+Importing this module chooses no backend and changes no ``rcParams``: each
+function draws inside ``matplotlib.rc_context(STYLE)`` (the command line picks
+the Agg backend unless ``MPLBACKEND`` says otherwise).
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-
-from .results import output  # noqa: E402
-from .errors import ExperimentError  # noqa: E402
+from .results import display_units, output
+from .errors import ExperimentError
 
 __all__ = ["curves", "abductor_share", "heatmap", "bands", "sobol_bars", "x_factor",
-           "ABDUCTORS", "MIN_SPAN", "title_words"]
+           "ABDUCTORS", "MIN_SPAN", "title_words", "STYLE", "styled"]
 
 BACK = ("quadratus_lumborum", "erector_spinae", "multifidus", "l5s1_compression",
         "l5s1_shear_ap", "l5s1_shear_lat")
@@ -41,9 +42,18 @@ BACK = ("quadratus_lumborum", "erector_spinae", "multifidus", "l5s1_compression"
 ABDUCTORS = ("gluteus_medius_anterior", "gluteus_medius_middle", "gluteus_medius_posterior",
              "gluteus_minimus", "tfl", "gluteus_maximus_superior", "piriformis", "sartorius")
 _STYLES = ("-", "--", ":", "-.")
-plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "font.size": 10,
-                     "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
-                     "axes.spines.right": False})
+# rcParams of every figure here, applied only while it is drawn (styled)
+STYLE = {"figure.dpi": 110, "savefig.dpi": 150, "font.size": 10, "axes.grid": True,
+         "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False}
+
+
+def styled(func):
+    """Run a plotting function inside ``matplotlib.rc_context(STYLE)``."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with plt.rc_context(STYLE):
+            return func(*args, **kwargs)
+    return wrapper
 
 
 def _label(name: str) -> str:
@@ -61,10 +71,15 @@ def _label(name: str) -> str:
     return name.replace("_deg", "").replace("_", " ")
 
 
+def _factor_label(ds, name) -> str:
+    """Label of a factor dimension, from the factor as spelled (``attrs["factor"]``)."""
+    return _label(ds[name].attrs.get("factor", name)) if name in ds.coords else _label(name)
+
+
 def _factor_axis_label(ds, name):
     units = ds[name].attrs.get("units", "")
     kind = ds[name].attrs.get("factor_kind", "")
-    text = _label(name) + (" strength" if kind == "strength" else "")
+    text = _factor_label(ds, name) + (" strength" if kind == "strength" else "")
     return f"{text} [{units}]" if units and units != "1" else \
         f"{text} [-]" if kind in ("strength", "slack_shortening") else text
 
@@ -189,6 +204,7 @@ def _strength_axis(ax, ds, x):
         ax.set_xlim(max(v) + 0.02, min(v) - 0.02)
 
 
+@styled
 def curves(ds: xr.Dataset, outputs, path=None, *, x: str | None = None, bw: bool = False,
            title: str | None = None):
     """Load-redistribution curves: a panel per output against a factor.
@@ -240,7 +256,7 @@ def curves(ds: xr.Dataset, outputs, path=None, *, x: str | None = None, bw: bool
         many = len(combos) > 6
         cmap = plt.get_cmap("viridis" if many else "tab10")
         da = _series(sub, name, bw=bw, side=side)
-        unit = da.attrs.get("units", "")
+        unit = display_units(da)
         drawn = []
         for j, (sel, words) in enumerate(combos):
             y = da.sel(sel) if sel else da
@@ -306,6 +322,7 @@ def _shade_infeasible(ax, ds, x):
     return out
 
 
+@styled
 def abductor_share(ds: xr.Dataset, path=None, *, x: str | None = None, title: str | None = None):
     """Stacked share [%] of the stance-side hip abductor force by muscle
     against a factor (force share, not moment share), a panel per combination
@@ -358,6 +375,7 @@ def abductor_share(ds: xr.Dataset, path=None, *, x: str | None = None, title: st
     return _save(fig, path)
 
 
+@styled
 def heatmap(ds: xr.Dataset, name: str, path=None, *, dims: tuple[str, str] | None = None,
             bw: bool = False, title: str | None = None):
     """One output over a two-factor grid (stance side for forces).
@@ -383,7 +401,7 @@ def heatmap(ds: xr.Dataset, name: str, path=None, *, dims: tuple[str, str] | Non
         da, feas = da.sel(fixed), feas.sel(fixed)
     da = da.transpose(dims[1], dims[0])
     feas = feas.transpose(dims[1], dims[0])
-    unit = da.attrs.get("units", "")
+    unit = display_units(da)
     good = da.where(feas)
     fig, ax = plt.subplots(figsize=(5.8, 4.8))
     xs, ys = da[dims[0]].values, da[dims[1]].values
@@ -431,6 +449,7 @@ def _fmt_num(v):
     return f"{v:.2g}" if abs(v) < 1 else f"{v:.3g}"
 
 
+@styled
 def bands(ds: xr.Dataset, outputs, path=None, *, x: str | None = None, bw: bool = False,
           title: str | None = None):
     """Median and 5-95 % band over the feasible samples against a factor, a
@@ -448,7 +467,7 @@ def bands(ds: xr.Dataset, outputs, path=None, *, x: str | None = None, bw: bool 
     for k, name in enumerate(outputs):
         ax = axes.flat[k]
         da = _series(ds, name, bw, side).where(feas)
-        unit = da.attrs.get("units", "")
+        unit = display_units(da)
         combos = _combos(ds, da.isel(sample=0, drop=True), x)
         drawn = []
         for j, (sel, words) in enumerate(combos):
@@ -472,8 +491,8 @@ def bands(ds: xr.Dataset, outputs, path=None, *, x: str | None = None, bw: bool 
             ax.legend(frameon=False, fontsize=8)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    sampled = ", ".join(_label(str(c)) for c in ds.coords if ds[c].dims == ("sample",)
-                        and c != "sample")
+    sampled = ", ".join(_factor_label(ds, str(c)) for c in ds.coords
+                        if ds[c].dims == ("sample",) and c != "sample")
     note = f"; {n_bad} infeasible points left out" if n_bad else ""
     fig.suptitle(title or title_words(ds, f"Median and 5-95 % over {ds.sizes['sample']} samples "
                                           f"({sampled}){note}\n"), fontsize=9.5)
@@ -481,12 +500,14 @@ def bands(ds: xr.Dataset, outputs, path=None, *, x: str | None = None, bw: bool 
     return _save(fig, path)
 
 
+@styled
 def sobol_bars(indices: xr.Dataset, path=None, *, title: str | None = None):
     """Bars of S1 and ST with their confidence intervals per factor: a column
     per output, a row per level of any other factor (e.g. strength), never
     averaged over it."""
     outputs = list(indices["output"].values)
-    factors = [_label(str(f)) for f in indices["factor"].values]
+    spelled = indices["factor_name"] if "factor_name" in indices.coords else indices["factor"]
+    factors = [_label(str(f)) for f in spelled.values]
     rest = [d for d in indices["S1"].dims if d not in ("output", "factor")]
     if rest:
         levels = indices["S1"].isel(output=0, factor=0).stack(_l=rest)["_l"].values
@@ -514,9 +535,9 @@ def sobol_bars(indices: xr.Dataset, path=None, *, title: str | None = None):
             head = (f"{_label(o[:-2])}, {'right' if o[-1] == 'r' else 'left'} side"
                     if o.endswith(("_r", "_l")) else _label(o))
             if lsel:
-                head += "\n" + ", ".join(f"{_label(d)} strength {_fmt_num(float(v))}"
+                head += "\n" + ", ".join(f"{_factor_label(indices, d)} strength {_fmt_num(float(v))}"
                                          if indices[d].attrs.get("factor_kind") == "strength"
-                                         else f"{_label(d)} {_fmt_num(float(v))}"
+                                         else f"{_factor_label(indices, d)} {_fmt_num(float(v))}"
                                          for d, v in lsel.items())
             ax.set_title(head, fontsize=9)
     handles, labels = axes[0, 0].get_legend_handles_labels()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .conventions import DE_LEVA_STATURE_M, SHOULDER_HEIGHT_M, TRUNK_ANGLES
 from .geometry import geometry, posture_vector
-
-_SHOULDER = 0.40  # trunk length drawn above L5/S1 [m] at the reference height
 
 
 def _q_from(sol):
     return posture_vector(**{k: v for k, v in sol.posture.items()
-                             if k not in ("trunk_flexion_deg", "trunk_lean_deg")})
+                             if k[:-len("_deg")] not in TRUNK_ANGLES})
 
 
 KEY_GROUPS = {"gluteus_medius": "gluteus medius", "tfl": "TFL",
@@ -33,9 +32,6 @@ def plot_posture(sol, path=None, *, title=None, max_force=None, min_force=MIN_FO
 
     Returns the matplotlib Figure (saved to ``path`` when given).
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
 
@@ -43,8 +39,8 @@ def plot_posture(sol, path=None, *, title=None, max_force=None, min_force=MIN_FO
     arr = model.arrays
     g = geometry(model, _q_from(sol))
     R, o = g.rotation, g.origin
-    k = model.scale
-    shoulder = o[0] + R[0] @ np.array([0.0, _SHOULDER * k, 0.0])
+    shoulder = o[0] + R[0] @ np.array([0.0, SHOULDER_HEIGHT_M * model.height_m
+                                       / DE_LEVA_STATURE_M, 0.0])
     feet = [o[3 + 2 * s] + R[3 + 2 * s] @ arr.foot_pt[s] for s in range(2)]
     ground = min(f[1] for f in feet)
     lines = [(o[0], shoulder), (o[1], o[0])]  # trunk; pelvis origin to L5/S1

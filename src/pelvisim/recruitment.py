@@ -91,6 +91,12 @@ class SolverOptions(NamedTuple):
         the dual is nearly piecewise linear) with SciPy: bounded least squares
         (BVLS) for p = 2, the LP path for ``exponent = inf``, SLSQP otherwise. Their status becomes ``CONVERGED``
         if SciPy succeeds. Default True.
+    search_xtol : float
+        Optimal compensation: the search stops when its simplex is smaller
+        than this in every angle [rad]. Default 1e-4 (0.006 deg).
+    search_max_evaluations : int
+        Optimal compensation: most cost evaluations per point (each a
+        recruitment solve). Default 200.
     """
 
     tol: float = 1e-10
@@ -101,6 +107,8 @@ class SolverOptions(NamedTuple):
     reference_ftol: float = 1e-14
     reference_max_iter: int = 2000
     fallback: bool = True
+    search_xtol: float = 1e-4
+    search_max_evaluations: int = 200
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from .conventions import DEFAULT_OUTPUTS as DEFAULT_PLOT_OUTPUTS
+
 __all__ = ["run_and_report", "write_report", "plot_results", "make_plots", "summary",
            "DEFAULT_PLOT_OUTPUTS"]
 
-DEFAULT_PLOT_OUTPUTS = ("tfl", "itb_tension", "quadratus_lumborum", "erector_spinae",
-                        "hip_contact_force")
 
 
 def run_and_report(exp, out=None, *, progress: bool = True, echo=None, resume: bool = False,
@@ -130,19 +130,19 @@ def make_plots(ds, label, outputs, plots, out: Path, exp=None) -> list[Path]:
     import matplotlib.pyplot as plt
 
     from . import plots as P
-    from .results import atomic_path, output
+    from .results import atomic_path, display_units, output
 
     files = []
     outputs = [o for o in outputs if _has_output(ds, o)]
-    forces = [o for o in outputs if output(ds, o).attrs.get("units") == "N"]
-    angles = [o for o in outputs if o not in forces and output(ds, o).attrs.get("units") == "deg"]
+    forces = [o for o in outputs if display_units(output(ds, o)) == "N"]
+    angles = [o for o in outputs if o not in forces and display_units(output(ds, o)) == "deg"]
     numeric = _numeric_factors(ds)
     sampled = "sample" in ds.dims
 
     def save(fig, name):
         path = out / f"{label}_{name}.png"
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, bbox_inches="tight", format="png")
+            fig.savefig(tmp, bbox_inches="tight", format="png", dpi=P.STYLE["savefig.dpi"])
         plt.close(fig)
         files.append(path)
 
@@ -210,12 +210,12 @@ def _weakest_solution(ds, exp, label):
         x = x_factor(ds)
     except ValueError:
         x = None
-    pick = {}
+    pick = {}  # dimension -> value
     for f in facs:
         if f.values is None:
             return None
-        if f.name != x:
-            pick[f.name] = f.values[-1] if f.kind != "compensation" else (
+        if f.dim != x:
+            pick[f.dim] = f.values[-1] if f.kind != "compensation" else (
                 "optimal" if "optimal" in f.values else f.values[-1])
     if x is not None:
         feas = ds["feasible"].sel({k: v for k, v in pick.items() if k in ds.dims})
@@ -224,7 +224,7 @@ def _weakest_solution(ds, exp, label):
     strength = {}
     criterion = exp.criterion
     for f in facs:
-        v = pick[f.name]
+        v = pick[f.dim]
         if f.kind == "strength":
             strength.update({k: v for k in f.target.split("+")})
         elif f.kind == "criterion":
@@ -270,6 +270,7 @@ def _run_summary(label, ds, outputs) -> list[str]:
 
     import numpy as np
 
+    from .conventions import dim_name
     from .labels import factor_words, fixed_conditions, task_words
     from .plots import BILATERAL, _side, x_factor
     from .results import at_bound_text
@@ -281,7 +282,7 @@ def _run_summary(label, ds, outputs) -> list[str]:
                     skip=swept_task)
     out = [f"== {label}: {tw}", f"   fixed: {fixed_conditions(ds)}"]
     swept = []
-    for n in facs:
+    for n in map(dim_name, facs):
         if n in ds.dims:
             v = ds[n].values
             what = f"{factor_words(ds, n, v[0])} -> {_w(v[-1])}" if len(v) > 1 \
@@ -290,7 +291,7 @@ def _run_summary(label, ds, outputs) -> list[str]:
                          else ", ".join(factor_words(ds, n, x) for x in v))
         elif n in ds.coords:
             v = ds[n].values
-            swept.append(f"{n} sampled {v.min():.4g}..{v.max():.4g} ({ds.sizes['sample']} "
+            swept.append(f"{ds[n].attrs.get('factor', n)} sampled {v.min():.4g}..{v.max():.4g} ({ds.sizes['sample']} "
                          f"samples, {ds.attrs.get('sampler', '')})")
     out.append("   swept: " + "; ".join(swept))
     stance = " (stance)" if ds.attrs.get("task_name") in ("single_leg_stance", "gait_stance") \
@@ -400,7 +401,8 @@ def _sobol_lines(ds, names, side) -> list[str]:
     levels = [dict(zip(rest, v if isinstance(v, tuple) else (v,)))
               for v in idx["S1"].isel(output=0, factor=0).stack(_l=rest)["_l"].values] \
         if rest else [{}]
-    factors = [str(f) for f in idx["factor"].values]
+    spelled = idx["factor_name"] if "factor_name" in idx.coords else idx["factor"]
+    factors = [str(f) for f in spelled.values]
     lines.append(f"   {'output':<24}{'condition':<30}"
                  + "".join(f"{f.split('.')[-1][:28]:>30}" for f in factors))
     for o in ok:
@@ -450,7 +452,9 @@ def _cell(ds, da, pt, bound):
     """Text of one value (marks) and the number (None when infeasible)."""
     import numpy as np
 
-    unit = da.attrs.get("units", "")
+    from .results import display_units
+
+    unit = display_units(da)
 
     v = da.sel(pt)
     f = ds["feasible"].sel(pt)

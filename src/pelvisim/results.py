@@ -149,7 +149,7 @@ def tidy(dataset: xr.Dataset):
         df.insert(len(df.columns) - 1, "quantity", name)
         if "side" not in df:
             df["side"] = "-"
-        df["unit"] = da.attrs.get("units", "")
+        df["unit"] = display_units(da)
         frames.append(df)
     out = pd.concat(frames, ignore_index=True)
     out = out.merge(point, on=keys, how="left") if keys else \
@@ -184,7 +184,7 @@ def compensation_at_bound(dataset: xr.Dataset, model, task) -> xr.DataArray:
     the solver uses them (:mod:`pelvisim.bounds`).
     """
     from .bounds import at_bound, limits
-    from .params import COMPENSATION_ANGLES
+    from .conventions import COMPENSATION_ANGLES, dim_name
 
     feas = dataset["feasible"]
     dims = list(feas.dims)
@@ -193,7 +193,7 @@ def compensation_at_bound(dataset: xr.Dataset, model, task) -> xr.DataArray:
     post = (post.stack(_p=dims) if dims else post.expand_dims(_p=[0])).transpose("_p", "angle")
     angles = [str(a) for a in dataset["angle"].values]
     facs = json.loads(dataset.attrs.get("factors", "{}"))
-    task_f = {n: f["target"] for n, f in facs.items() if f["kind"] == "task"}
+    task_f = {dim_name(n): f["target"] for n, f in facs.items() if f["kind"] == "task"}
     if "compensation" in flat.coords and "compensation" in dims:
         comps = [str(c) for c in flat["compensation"].values]
     else:
@@ -223,6 +223,8 @@ def compensation_at_bound(dataset: xr.Dataset, model, task) -> xr.DataArray:
                                            for a in COMPENSATION_ANGLES}),
                     bounds_note="pelvic_list and trunk_lean bound the change from the task's "
                                 "posture; pelvic_tilt and lumbar_flexion the absolute angles")
+    da["compensation_angle"].attrs.update(long_name="compensation angle "
+                                          "(pelvisim.conventions.COMPENSATION_ANGLES)")
     return da
 
 
@@ -264,6 +266,13 @@ def output_names(dataset: xr.Dataset) -> list[str]:
     return names
 
 
+def display_units(da) -> str:
+    """The unit a figure or summary prints for ``da``: ``attrs["display_units"]``
+    (``"BW"`` for ratios to body weight, whose CF ``units`` are ``"1"``), else
+    ``attrs["units"]`` (``""`` when there is none)."""
+    return da.attrs.get("display_units", da.attrs.get("units", ""))
+
+
 def output(dataset: xr.Dataset, name: str, *, bw: bool = False) -> xr.DataArray:
     """One output of a sweep by name, with ``units`` and ``long_name``.
 
@@ -300,7 +309,8 @@ def output(dataset: xr.Dataset, name: str, *, bw: bool = False) -> xr.DataArray:
         da = f.groupby(side.rename("side")).sum("muscle").reindex(side=list(dataset["side"].values))
         da.attrs = dict(units="N", long_name=f"{name.replace('_', ' ')} force")
     if bw and da.attrs.get("units") == "N":
-        attrs = dict(da.attrs, units="BW", long_name=da.attrs.get("long_name", name) + " / BW")
+        attrs = dict(da.attrs, units="1", display_units="BW",
+                     long_name=da.attrs.get("long_name", name) + " / body weight")
         da = da / dataset["body_weight"]
         da.attrs = attrs
     return da

@@ -33,12 +33,12 @@ import numpy as np
 from scipy import stats
 from scipy.stats import qmc
 
+from .conventions import SAMPLERS
 from .errors import ExperimentError
 
 __all__ = ["Uniform", "Normal", "Triangular", "as_distribution", "resolve_seed", "grid", "lhs",
            "sobol", "SAMPLERS"]
 
-SAMPLERS = ("grid", "lhs", "sobol")
 _EPS = 1e-12
 
 

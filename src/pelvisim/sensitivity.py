@@ -36,8 +36,10 @@ import warnings
 
 import numpy as np
 
-from .errors import ExperimentError
 import xarray as xr
+
+from .conventions import dim_name
+from .errors import ExperimentError
 
 from . import sampling
 
@@ -104,7 +106,8 @@ def sensitivity(dataset: xr.Dataset, outputs=("hip_contact_force_bw", "itb_tensi
     if dataset.attrs.get("sampler") != "sobol":
         raise ExperimentError(f"sensitivity: the sweep used sampler {dataset.attrs.get('sampler')!r}: "
                          f"allowed only sobol")
-    names = json.loads(dataset.attrs["sampled_factors"])
+    spelled = json.loads(dataset.attrs["sampled_factors"])
+    names = [dim_name(n) for n in spelled]  # their variables in the dataset
     d = len(names)
     n_base = dataset.sizes["sample"] // (d + 2)
     if n_base < min_n:
@@ -142,12 +145,15 @@ def sensitivity(dataset: xr.Dataset, outputs=("hip_contact_force_bw", "itb_tensi
                                  conf_level=conf_level, seed=seed)
             S[:, i] = [r["S1"], r["S1_conf"], r["ST"], r["ST_conf"]]
         shape = tuple(stacked.sizes[k] for k in other)
-        coords = {k: stacked[k].values for k in other}
+        coords = {k: (k, stacked[k].values, stacked[k].attrs) for k in other}
         ds = xr.Dataset({k: (other + ["factor"], S[j].reshape(shape + (d,)))
                          for j, k in enumerate(("S1", "S1_conf", "ST", "ST_conf"))},
-                        coords={**coords, "factor": names})
+                        coords={**coords, "factor": names, "factor_name": ("factor", spelled)})
         results.append(ds.expand_dims(output=[label]))
     ds = xr.concat(results, dim="output")
+    ds["factor"].attrs.update(long_name="sampled factor (its variable in the sweep result)")
+    ds["factor_name"].attrs.update(long_name="sampled factor as spelled in the sweep")
+    ds["output"].attrs.update(long_name="output (_r/_l: side)")
     for k, ln in (("S1", "first-order Sobol index"), ("S1_conf", "S1 confidence half-width"),
                   ("ST", "total Sobol index"), ("ST_conf", "ST confidence half-width")):
         ds[k].attrs.update(units="1", long_name=ln)

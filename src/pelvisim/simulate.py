@@ -3,30 +3,22 @@ compensation strategy, for one point or a batch of strength conditions."""
 from __future__ import annotations
 
 import difflib
-import math
 from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import TaskError
-from ._kernels.batch import NONE, OPTIMAL, PRESCRIBED, run_batch
+from ._kernels.batch import NONE, OPTIMAL, PRESCRIBED, run_block
 from ._kernels.passive import passive_joint_moments_batch
-from .conventions import N_COORD, N_DOF
-from .params import COMPENSATION_ANGLES
+from ._kernels.workspace import new_workspace
+from . import threads
+from .conventions import COMPENSATION_ANGLES, CRITERIA, N_COORD, N_DOF  # noqa: F401
 from .recruitment import SolverOptions
 
 # compensation angles that are frontal orientations of a segment in space
 FRONTAL_ORIENTATION_ANGLES = ("pelvic_list", "trunk_lean")
-# criterion name -> (exponent, weights: "unit" or "volume")
-CRITERIA = {
-    "activation_squared": (2.0, "unit"),   # OpenSim static optimization
-    "activation_cubed": (3.0, "unit"),     # Crowninshield & Brand 1981
-    "volume_weighted": (2.0, "volume"),    # sum V_i a_i^2, V ~ Fmax * optimal fibre length
-    # min max a_i (AnyBody's default), then the least sum of squares under that
-    # cap; exponent inf: the limit of the p-norm, solved in the Numba kernel
-    "minmax": (math.inf, "unit"),
-}
+# CRITERIA (criterion name -> (exponent, weights)) lives in pelvisim.conventions
 
 
 @dataclass(frozen=True)
@@ -161,19 +153,25 @@ def posture_cost_weights(model, task) -> np.ndarray:
 BatchOutput = namedtuple("BatchOutput", [
     "x", "q", "activation", "force", "reserve", "tau", "itb", "hip", "l5s1", "ground_pair",
     "status", "iterations", "objective", "evaluations", "feasible", "passive_moment",
+    "search_converged",
 ])
 
 
 def run_points(model, task, strength=None, *, compensation="none",
                criterion="activation_squared", options: SolverOptions | None = None,
                task_arrays=None, model_arrays=None) -> BatchOutput:
-    """Solve ``task`` on ``model`` for B strength vectors in one parallel batch.
+    """Solve ``task`` on ``model`` for B strength vectors.
+
+    The batch is cut into one block per thread (see :mod:`pelvisim.threads`);
+    a small batch runs in the calling thread.
 
     Parameters
     ----------
     strength : ndarray (B, n), optional; default the model's own strength (B = 1)
     compensation : "none", "optimal" or :class:`Prescribed`
     criterion : str, see ``CRITERIA``
+    options : SolverOptions, the recruitment's and the compensation search's
+        tolerances
     """
     options = options or SolverOptions()
     arr = model_arrays if model_arrays is not None else criterion_arrays(model, criterion)
@@ -192,11 +190,17 @@ def run_points(model, task, strength=None, *, compensation="none",
         ground_pair=np.zeros(B), status=np.zeros(B, dtype=np.int64),
         iterations=np.zeros(B, dtype=np.int64), objective=np.zeros(B),
         evaluations=np.zeros(B, dtype=np.int64), feasible=np.zeros(B, dtype=bool),
-        passive_moment=np.zeros((B, N_DOF)))
-    run_batch(arr, ta, strength, x0, mode, nvar, lo, hi, comp.angle_scale, weight,
-              options.tol, options.max_iter, 1e-4, 200, out.x, out.q, out.activation,
-              out.force, out.reserve, out.tau, out.itb, out.hip, out.l5s1, out.ground_pair,
-              out.status, out.iterations, out.objective, out.evaluations)
+        passive_moment=np.zeros((B, N_DOF)), search_converged=np.zeros(B, dtype=bool))
+
+    def block(start, stop):
+        run_block(arr, ta, strength, x0, mode, nvar, lo, hi, comp.angle_scale, weight,
+                  options.tol, options.max_iter, options.search_xtol,
+                  options.search_max_evaluations, new_workspace(arr, ta), start, stop,
+                  out.x, out.q, out.activation, out.force, out.reserve, out.tau, out.itb,
+                  out.hip, out.l5s1, out.ground_pair, out.status, out.iterations,
+                  out.objective, out.evaluations, out.search_converged)
+
+    threads.run_blocks(block, B, cost=threads.OPTIMAL_COST if mode == OPTIMAL else 1)
     out.feasible[:] = np.all(np.abs(out.reserve) <= options.feasibility_tol, axis=1)
     passive_joint_moments_batch(arr.pj_nz, arr.pj_a, arr.pj_b, arr.pj_range, out.q,
                                 out.passive_moment)

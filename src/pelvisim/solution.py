@@ -6,7 +6,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .conventions import COORDINATES, DOFS, SIDES
+from .conventions import COORDINATES, DOFS, SIDES, trunk_angles
 from .errors import ParameterError
 
 
@@ -119,6 +119,14 @@ class Solution:
         return float(sum(self.muscle_force[m] for m in self.model.groups[group]
                          if m.endswith("_" + side)))
 
+    def to_xarray(self):
+        """This point as the ``xarray.Dataset`` of a one-point sweep (the
+        variables, units and provenance of :func:`pelvisim.sweep`, without
+        sweep dimensions; see :func:`pelvisim.sweep.solution_dataset`)."""
+        from .sweep import solution_dataset
+
+        return solution_dataset(self)
+
     def to_dataframe(self):
         """Group forces per side and the joint loads as a pandas DataFrame (needs pandas)."""
         import pandas as pd
@@ -193,6 +201,6 @@ def posture_dict(q: np.ndarray) -> dict[str, float]:
     """Coordinates [rad] -> named angles [deg], with the trunk inclinations."""
     deg = np.rad2deg(q)
     out = {f"{n}_deg": float(v) for n, v in zip(COORDINATES, deg)}
-    out["trunk_flexion_deg"] = out["pelvic_tilt_deg"] + out["lumbar_flexion_deg"]
-    out["trunk_lean_deg"] = out["lumbar_bending_deg"] - out["pelvic_list_deg"]
+    flexion, lean = trunk_angles(deg)
+    out["trunk_flexion_deg"], out["trunk_lean_deg"] = float(flexion), float(lean)
     return out

@@ -27,6 +27,18 @@ name                           what it changes
                                ``"activation_squared"``, ``"minmax"``, ...)
 =============================  ===============================================
 
+Dimension names
+---------------
+Every dimension and variable of the result is a valid Python identifier
+(:func:`pelvisim.conventions.dim_name`): ``"+"`` becomes ``"_and_"`` and
+``"."`` becomes ``"_"``, so the factor ``gluteus_medius+gluteus_minimus`` is
+the dimension ``gluteus_medius_and_gluteus_minimus``, ``param.lumbopelvic_ratio``
+is ``param_lumbopelvic_ratio``, ``tightness.hip_flexors`` is
+``tightness_hip_flexors``, ``task.hand_load_kg`` is ``task_hand_load_kg``. The
+factor's spelling as given is in the coordinate's ``attrs["factor"]``, with
+``units`` (CF/UDUNITS: ``"1"`` dimensionless, ``"deg"``, ``"kg"``, ...),
+``long_name`` and ``factor_kind``.
+
 Batching
 --------
 Strength factors only change the strength matrix, so all points that share
@@ -49,18 +61,15 @@ import xarray as xr
 
 from .errors import ExperimentError
 from . import sampling
-from .conventions import DOFS, N_COORD, SIDES
+from .conventions import (COMPENSATIONS, CRITERIA, DOFS, N_COORD,  # noqa: F401 (re-exported)
+                          POSTURE_ANGLES, SIDES, dim_name, trunk_angles)
 from .model import PASSIVE_GROUPS, TIGHTNESS_TESTS, TUNABLE
 
-__all__ = ["sweep", "sensitivity", "Chunk", "run_chunk", "parse_factors", "Factor"]
+__all__ = ["sweep", "sensitivity", "Chunk", "run_chunk", "parse_factors", "Factor",
+           "solution_dataset"]
 
-COMPENSATIONS = ("none", "optimal")
 BODY = ("mass_kg", "height_m")
-ANGLES = tuple(f"{n}_deg" for n in (
-    "pelvic_tilt", "pelvic_list", "lumbar_flexion", "lumbar_bending", "lumbar_rotation",
-    "hip_flexion_r", "hip_adduction_r", "hip_rotation_r", "knee_flexion_r",
-    "hip_flexion_l", "hip_adduction_l", "hip_rotation_l", "knee_flexion_l",
-    "trunk_flexion", "trunk_lean"))
+ANGLES = tuple(f"{n}_deg" for n in POSTURE_ANGLES)
 AXES = ("x", "y", "z")
 
 
@@ -70,6 +79,7 @@ class Factor:
     """One swept factor.
 
     name : as given (``"gluteus_medius"``, ``"task.stance_pct"``)
+    dim : the dimension name in the result, a valid identifier (``dim_name``)
     kind : ``strength``, ``tightness``, ``task``, ``body``, ``param``, ``compensation``,
         ``criterion``
     target : the muscle/group, task parameter, body attribute or model parameter
@@ -84,13 +94,18 @@ class Factor:
     dist: Any = None
 
     @property
-    def units(self) -> str:
+    def dim(self) -> str:
+        return dim_name(self.name)
+
+    @property
+    def units(self) -> str | None:
+        """CF/UDUNITS units; None for the string-valued factors."""
         if self.kind in ("strength", "slack_shortening"):
             return "1"
         if self.kind == "tightness":
             return "deg"
         if self.kind in ("compensation", "criterion"):
-            return ""
+            return None
         return _units_from_name(self.target)
 
     @property
@@ -115,7 +130,7 @@ class Factor:
 
 def _units_from_name(name: str) -> str:
     for suffix, unit in (("_deg", "deg"), ("_pct", "%"), ("_kg", "kg"), ("_m", "m"),
-                         ("_mpa", "MPa"), ("_n_per_cm2", "N/cm^2"), ("_fraction", "1"),
+                         ("_mpa", "MPa"), ("_n_per_cm2", "N cm-2"), ("_fraction", "1"),
                          ("_ratio", "1"), ("_weight", "1"), ("_r", "1")):
         if name.endswith(suffix):
             return unit
@@ -280,8 +295,6 @@ def _apply(f: Factor, v, model, task, check_only=False):
             raise ExperimentError(f"{where}: allowed {', '.join(COMPENSATIONS)}")
         return model, task, v
     if f.kind == "criterion":  # taken by _chunks, not applied to the model
-        from .simulate import CRITERIA
-
         if not isinstance(v, str) or v not in CRITERIA:
             close = difflib.get_close_matches(str(v), CRITERIA, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
@@ -337,14 +350,11 @@ def run_chunk(chunk: Chunk) -> dict[str, np.ndarray]:
     deg = np.rad2deg(out.q)
     posture = np.empty((B, N_COORD + 2))
     posture[:, :N_COORD] = deg
-    posture[:, N_COORD] = deg[:, 0] + deg[:, 2]          # trunk flexion = tilt + lumbar flexion
-    posture[:, N_COORD + 1] = deg[:, 3] - deg[:, 1]      # trunk lean = bending - list
+    posture[:, N_COORD], posture[:, N_COORD + 1] = trunk_angles(deg)
     return {
         "points": chunk.points,
         "muscle_force": out.force, "activation": out.activation,
-        # a row-wise sum, not a matrix product: BLAS blocking would make the last
-        # bit depend on the chunk size
-        "group_force": (out.force[:, :, None] * _group_matrix(model)[None]).sum(axis=1),
+        "group_force": group_forces(model, out.force),
         "itb_tension": out.itb, "hip_contact_vector": hip_vec,
         "hip_contact_force": np.linalg.norm(hip_vec, axis=-1),
         "l5s1": out.l5s1, "ground_pair_force": out.ground_pair, "reserve": out.reserve,
@@ -354,14 +364,27 @@ def run_chunk(chunk: Chunk) -> dict[str, np.ndarray]:
     }
 
 
-def _group_matrix(model) -> np.ndarray:
-    """(n, G*2) 0/1 matrix summing muscle forces into group forces per side
-    (columns: group-major, side-minor)."""
+def group_forces(model, force: np.ndarray) -> np.ndarray:
+    """(B, G*2) [N] group forces per side (columns: group-major, side-minor)
+    from muscle forces (B, n) [N].
+
+    Each column is a row-wise sum over its muscles, in model order, not a
+    matrix product: BLAS blocking would make the last bit depend on the number
+    of rows (the chunk size)."""
+    out = np.zeros((force.shape[0], len(model.groups) * len(SIDES)))
+    for c, idx in enumerate(_group_columns(model)):
+        for i in idx:
+            out[:, c] += force[:, i]
+    return out
+
+
+def _group_columns(model) -> list[list[int]]:
+    """The muscles of each group-and-side column, in model order."""
     groups = list(model.groups)
-    M = np.zeros((len(model.muscles), len(groups) * len(SIDES)))
+    cols = [[] for _ in range(len(groups) * len(SIDES))]
     for i, (m, g) in enumerate(zip(model.muscles, model.muscle_group)):
-        M[i, groups.index(g) * 2 + SIDES.index(m[-1])] = 1.0
-    return M
+        cols[groups.index(g) * 2 + SIDES.index(m[-1])].append(i)
+    return cols
 
 
 # ------------------------------------------------------------------ design
@@ -369,7 +392,7 @@ def _design(factors: list[Factor], sampler: str, n, seed):
     """Dimensions and the flat per-point value of every factor."""
     listed = [f for f in factors if f.values is not None]
     sampled = [f for f in factors if f.dist is not None]
-    dims = [(f.name, np.asarray(f.values)) for f in listed]
+    dims = [(f.dim, np.asarray(f.values)) for f in listed]
     sample = None
     if sampled:
         dists = [f.dist for f in sampled]
@@ -466,8 +489,6 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
     -------
     xarray.Dataset with provenance in ``attrs`` (see :func:`pelvisim.results.save`).
     """
-    from .simulate import CRITERIA
-
     if not isinstance(criterion, str) or criterion not in CRITERIA:
         close = difflib.get_close_matches(str(criterion), CRITERIA, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
@@ -511,6 +532,43 @@ def sweep(model, task, factors: Mapping[str, Any], *, sampler: str = "grid", n: 
     ds.attrs.update(prov)
     from .results import compensation_at_bound  # flags, after the sweep (issue 12)
 
+    ds["compensation_at_bound"] = compensation_at_bound(ds, model, task)
+    return ds
+
+
+def solution_dataset(sol) -> xr.Dataset:
+    """One solved point (:class:`pelvisim.Solution`) as the ``xarray.Dataset``
+    of a one-point sweep: the variables, dimensions, units and provenance that
+    ``sweep(model, task, {})`` returns, without sweep dimensions."""
+    from .results import compensation_at_bound
+
+    model, task = sol.model, sol.task
+    force = np.array([[sol.muscle_force[m] for m in model.muscles]])
+    hip_vec = np.array([[sol.hip_contact_vector_pelvis[s] for s in SIDES]])
+    posture = np.array([[sol.posture[a] for a in ANGLES]])
+    part = {
+        "muscle_force": force,
+        "activation": np.array([[sol.activation[m] for m in model.muscles]]),
+        "group_force": group_forces(model, force),
+        "itb_tension": np.array([[sol.itb_tension[s] for s in SIDES]]),
+        "hip_contact_vector": hip_vec,
+        "hip_contact_force": np.linalg.norm(hip_vec, axis=-1),
+        "l5s1": np.array([[sol.l5s1_compression, sol.l5s1_shear_ap, sol.l5s1_shear_lat]]),
+        "ground_pair_force": np.array([sol.ground_pair_force]),
+        "reserve": np.array([[sol.reserve[d] for d in DOFS]]),
+        "passive_moment": np.array([[sol.passive_moment[d] for d in DOFS]]),
+        "demanded_moment": np.array([[sol.demanded_moment[d] for d in DOFS]]),
+        "feasible": np.array([sol.feasible]), "status": np.array([sol.status]),
+        "objective": np.array([sol.objective]), "posture": posture,
+        "body_weight": np.array([sol.body_weight]),
+        "points": np.array([0]),
+    }
+    results = _allocate(model, 1)
+    _store(results, part)
+    ds = _dataset(model, [], [], (), None, results)
+    comp = sol.compensation if sol.compensation is not None else "none"
+    ds.attrs.update(_provenance(model, task, [], comp, sol.criterion, "grid", None,
+                                "not sampled"))
     ds["compensation_at_bound"] = compensation_at_bound(ds, model, task)
     return ds
 
@@ -632,31 +690,52 @@ def _dataset(model, facs, dims, shape, sample, r) -> xr.Dataset:
     coords["muscle_group"] = ("muscle", list(model.muscle_group))
     if sample is not None:
         for k, f in enumerate(f for f in facs if f.dist is not None):
-            coords[f.name] = ("sample", sample[:, k])
+            coords[f.dim] = ("sample", sample[:, k])
     ds = xr.Dataset(data, coords=coords)
     for name, (units, long_name) in _VARIABLE_ATTRS.items():
         if name in ds:
             ds[name].attrs.update(units=units, long_name=long_name)
+            if name.endswith("_bw"):
+                ds[name].attrs["display_units"] = "BW"
     for f in facs:
-        ds[f.name].attrs.update(units=f.units, long_name=f.long_name, factor_kind=f.kind)
-    ds["sample"].attrs.update(long_name="sample index") if "sample" in ds.coords else None
+        attrs = dict(long_name=f.long_name, factor=f.name, factor_kind=f.kind)
+        if f.units is not None:
+            attrs["units"] = f.units
+        ds[f.dim].attrs.update(attrs)
+    for name, long_name in _INDEX_ATTRS.items():
+        if name in ds.coords:
+            ds[name].attrs.update(long_name=long_name)
+    if "sample" in ds.coords:
+        ds["sample"].attrs.update(units="1", long_name="sample index")
     return ds
 
 
+# Label coordinates (strings: no units, CF has none for them)
+_INDEX_ATTRS = {
+    "muscle": "muscle (pelvisim name: <muscle>[_<part>]_<side>)",
+    "muscle_group": "muscle group of each muscle",
+    "group": "muscle group",
+    "side": "body side (r right, l left)",
+    "dof": "degree of freedom (pelvisim.conventions.DOFS)",
+    "angle": "posture angle (pelvisim.conventions.POSTURE_ANGLES, in degrees)",
+    "axis": "pelvis-frame axis (x anterior, y up, z right)",
+}
+# Ratios to body weight are dimensionless ("1" in CF/UDUNITS); display_units
+# "BW" is what figures and summaries print.
 _VARIABLE_ATTRS = {
     "muscle_force": ("N", "muscle force (active + passive)"),
     "activation": ("1", "muscle activation"),
     "group_force": ("N", "summed muscle force of a group on one side"),
-    "group_force_bw": ("BW", "group force / body weight"),
+    "group_force_bw": ("1", "group force / body weight"),
     "itb_tension": ("N", "iliotibial band tension"),
-    "itb_tension_bw": ("BW", "iliotibial band tension / body weight"),
+    "itb_tension_bw": ("1", "iliotibial band tension / body weight"),
     "hip_contact_force": ("N", "hip contact force magnitude (force on the femoral head)"),
-    "hip_contact_force_bw": ("BW", "hip contact force / body weight"),
+    "hip_contact_force_bw": ("1", "hip contact force / body weight"),
     "hip_contact_vector": ("N", "force on the femoral head, pelvis frame (x anterior, y up, z right)"),
     "l5s1_compression": ("N", "L5/S1 compression (along the disc normal)"),
     "l5s1_shear_ap": ("N", "L5/S1 antero-posterior shear (anterior +)"),
     "l5s1_shear_lat": ("N", "L5/S1 lateral shear (to the right +)"),
-    "l5s1_compression_bw": ("BW", "L5/S1 compression / body weight"),
+    "l5s1_compression_bw": ("1", "L5/S1 compression / body weight"),
     "ground_pair_force": ("N", "double stance: mediolateral force of the floor on each foot, "
                           "pushing the feet apart (+) or together (-); 0 in single stance"),
     "reserve": ("N m", "reserve moment (zero when the muscles can do the task)"),
@@ -709,7 +788,8 @@ def _provenance(model, task, facs, compensation, criterion, sampler, n, seed) ->
         "criterion": next((",".join(f.values) for f in facs if f.kind == "criterion"), criterion),
         "sampler": sampler,
         "sampler_n": -1 if n is None else int(n),
-        "seed": int(seed) if isinstance(seed, int) else "numpy.random.Generator (not recorded)",
+        "seed": int(seed) if isinstance(seed, int) else seed if isinstance(seed, str)
+        else "numpy.random.Generator (not recorded)",
         "factors": json.dumps({f.name: f.describe() for f in facs}),
         "sampled_factors": json.dumps(sampled),
         "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

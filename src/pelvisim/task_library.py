@@ -49,20 +49,16 @@ import numpy as np
 
 from .errors import TaskError
 from ._kernels.kinematics import PELVIS, SHANK_R, TRUNK
-from ._kernels.pipeline import (COMP_BEND, COMP_FRONTAL, COMP_STANDING, DOUBLE, SINGLE)
-from .conventions import COORD_INDEX, N_COORD, N_DOF
+from ._kernels.posture import COMP_BEND, COMP_FRONTAL, COMP_STANDING
+from ._kernels.statics import DOUBLE, SINGLE
+from .conventions import (COORD_INDEX, DE_LEVA_STATURE_M, GRAVITY,  # noqa: F401 (re-exported)
+                          N_COORD, N_DOF, SHOULDER_HEIGHT_M)
 
 TaskArrays = namedtuple("TaskArrays", [
     "q0", "root", "support", "split_r", "stance", "balance", "load_seg", "load_local",
     "load_f", "grf", "tau_offset", "comp_kind", "grf_other", "cop_other",
 ])
 
-# Shoulder joint centre above L5/S1 in the trunk frame [m] at 1.741 m stature:
-# de Leva (1996) trunk length CERV-MIDH 531.9 mm, less about 100 mm from the hip
-# centres to L5/S1 and about 50 mm from the cervicale down to the shoulder joints.
-SHOULDER_HEIGHT_M = 0.38
-DE_LEVA_STATURE_M = 1.741
-GRAVITY = 9.81
 
 # name -> (defaults, allowed ranges or choices, compensation variables)
 _SPECS: dict[str, dict[str, Any]] = {

@@ -449,9 +449,6 @@ def validate(model=None, *, out="docs/validation", recorded="docs/validation/rec
 
 # ------------------------------------------------------------------ figures
 def _figures(ctx, out: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     files = []

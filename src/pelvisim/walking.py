@@ -87,15 +87,17 @@ def gait_trial(id_sto, ik_mot, grf_mot, *, model=None, strength: Mapping[str, An
     factors = {"task.stance_pct": [float(p) for p in table.stance_pct], **swept}
     ds = sweep(model, task("gait_stance", side=side, table=table), factors,
                compensation=compensation, criterion=criterion, progress=progress)
-    ds = ds.rename({"task.stance_pct": "stance_pct"})
+    ds = ds.rename({"task_stance_pct": "stance_pct"})
     ds["stance_pct"].attrs.update(units="%", long_name="stance phase (heel strike 0, toe off 100)")
     other = table.columns.get("grf_l_y_bw")
     ds["other_foot_grf_bw"] = ("stance_pct", np.zeros(table.stance_pct.size) if other is None
                                else np.asarray(other, dtype=float))
     ds["other_foot_grf_bw"].attrs.update(
-        units="BW", long_name="vertical ground reaction on the other foot (double support > 0)")
+        units="1", display_units="BW",
+        long_name="vertical ground reaction on the other foot / body weight (double support > 0)")
     ds["stance_foot_grf_bw"] = ("stance_pct", np.asarray(table.columns["grf_y_bw"], dtype=float))
-    ds["stance_foot_grf_bw"].attrs.update(units="BW", long_name="vertical ground reaction on the stance foot")
+    ds["stance_foot_grf_bw"].attrs.update(units="1", display_units="BW",
+                                          long_name="vertical ground reaction on the stance foot / body weight")
     ds.attrs.update(
         title=f"pelvisim gait trial: {side} stance",
         gait_trial=json.dumps({"id": str(id_sto), "ik": str(ik_mot), "grf": str(grf_mot),
@@ -121,9 +123,15 @@ def plot_gait(ds: xr.Dataset, path=None, *, title: str | None = None):
 
     Returns the matplotlib Figure (written to ``path`` when given).
     """
-    import matplotlib
+    import matplotlib.pyplot as plt
 
-    matplotlib.use("Agg")
+    from .plots import STYLE
+
+    with plt.rc_context(STYLE):
+        return _draw_gait(ds, path, title)
+
+
+def _draw_gait(ds, path, title):
     import matplotlib.pyplot as plt
 
     from .plots import select_side

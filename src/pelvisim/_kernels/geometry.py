@@ -49,11 +49,13 @@ def muscle_paths(R, o, axes, centres, path_seg, path_pt, path_start, pts, length
             d2 = pts[k + 1, 2] - pts[k, 2]
             seg_len = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
             L += seg_len
+            sa = path_seg[k]
+            sb = path_seg[k + 1]
+            if sa == sb:
+                continue  # a piece within one segment moves with it: no moment arm
             e0 = d0 / seg_len
             e1 = d1 / seg_len
             e2 = d2 / seg_len
-            sa = path_seg[k]
-            sb = path_seg[k + 1]
             for j in range(m):
                 ma = CHILD_SIDE[j, sa]
                 mb = CHILD_SIDE[j, sb]

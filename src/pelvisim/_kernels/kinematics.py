@@ -27,34 +27,6 @@ CHILD_SIDE[7:11, SHANK_L] = True
 
 
 @njit(cache=True)
-def rot_x(a):
-    c, s = np.cos(a), np.sin(a)
-    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
-
-
-@njit(cache=True)
-def rot_y(a):
-    c, s = np.cos(a), np.sin(a)
-    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
-
-
-@njit(cache=True)
-def rot_z(a):
-    c, s = np.cos(a), np.sin(a)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-
-
-@njit(cache=True)
-def matmul3(A, B):
-    """3x3 product without a BLAS call (small fixed sizes are faster inline)."""
-    C = np.empty((3, 3))
-    for i in range(3):
-        for j in range(3):
-            C[i, j] = A[i, 0] * B[0, j] + A[i, 1] * B[1, j] + A[i, 2] * B[2, j]
-    return C
-
-
-@njit(cache=True)
 def matvec3(A, v):
     out = np.empty(3)
     for i in range(3):
@@ -72,12 +44,34 @@ def tmatvec3(A, v):
 
 
 @njit(cache=True)
-def _three_axis_joint(R_parent, a, b, c, sa, sb, sc, R_child, axes, j0):
+def _turn(A, axis, angle, out):
+    """out = A @ R_axis(angle), for a rotation about a frame axis (0: x, 1: y,
+    2: z), written in place without temporaries (``out`` may not be ``A``)."""
+    c = np.cos(angle)
+    s = np.sin(angle)
+    # columns (u, v) of A turned into each other; the axis column is kept
+    if axis == 0:
+        u, v = 1, 2
+    elif axis == 1:
+        u, v = 2, 0
+    else:
+        u, v = 0, 1
+    for i in range(3):
+        au = A[i, u]
+        av = A[i, v]
+        out[i, axis] = A[i, axis]
+        out[i, u] = c * au + s * av
+        out[i, v] = -s * au + c * av
+
+
+@njit(cache=True)
+def _three_axis_joint(R_parent, a, b, c, sa, sb, sc, R1, R2, R_child, axes, j0):
     """Body-fixed Rz(sa*a) Rx(sb*b) Ry(sc*c); writes child rotation and the three
-    DOF axes (ground frame, signed so that +q turns about +axis)."""
-    R1 = matmul3(R_parent, rot_z(sa * a))
-    R2 = matmul3(R1, rot_x(sb * b))
-    R_child[:, :] = matmul3(R2, rot_y(sc * c))
+    DOF axes (ground frame, signed so that +q turns about +axis). R1, R2: (3, 3)
+    scratch."""
+    _turn(R_parent, 2, sa * a, R1)
+    _turn(R1, 0, sb * b, R2)
+    _turn(R2, 1, sc * c, R_child)
     for k in range(3):
         axes[j0, k] = sa * R_parent[k, 2]
         axes[j0 + 1, k] = sb * R1[k, 0]
@@ -85,8 +79,16 @@ def _three_axis_joint(R_parent, a, b, c, sa, sb, sc, R_child, axes, j0):
 
 
 @njit(cache=True)
-def segment_frames(q, lumbar_loc, hip_loc, knee_loc, R, o, axes, centres):
-    """Place every segment and every DOF axis in the ground frame.
+def _place(R, o, seg, parent, point):
+    """o[seg] = o[parent] + R[parent] @ point, in place."""
+    for i in range(3):
+        o[seg, i] = (o[parent, i] + R[parent, i, 0] * point[0] + R[parent, i, 1] * point[1]
+                     + R[parent, i, 2] * point[2])
+
+
+@njit(cache=True)
+def segment_frames(q, lumbar_loc, hip_loc, knee_loc, R, o, axes, centres, scratch):
+    """Place every segment and every DOF axis in the ground frame (no allocation).
 
     Parameters
     ----------
@@ -98,29 +100,44 @@ def segment_frames(q, lumbar_loc, hip_loc, knee_loc, R, o, axes, centres):
     o : ndarray (6, 3) out [m], segment origins in ground (pelvis origin at 0)
     axes : ndarray (11, 3) out, unit DOF axes in ground
     centres : ndarray (11, 3) out [m], a point on each DOF axis
+    scratch : ndarray (3, 3, 3) work
     """
-    Rp = matmul3(rot_z(-q[TILT]), rot_x(-q[LIST]))
-    R[PELVIS] = Rp
+    # pelvis: Rz(-tilt) Rx(-list)
+    scratch[2, :, :] = 0.0
+    for k in range(3):
+        scratch[2, k, k] = 1.0
+    _turn(scratch[2], 2, -q[TILT], scratch[0])
+    _turn(scratch[0], 0, -q[LIST], R[PELVIS])
     o[PELVIS] = 0.0
+    Rp = R[PELVIS]
     # lumbar: Rz(-flex) Rx(bend) Ry(rot)
-    _three_axis_joint(Rp, q[LFLEX], q[LBEND], q[LROT], -1.0, 1.0, 1.0, R[TRUNK], axes, 0)
-    o[TRUNK] = matvec3(Rp, lumbar_loc)
+    _three_axis_joint(Rp, q[LFLEX], q[LBEND], q[LROT], -1.0, 1.0, 1.0, scratch[0], scratch[1],
+                      R[TRUNK], axes, 0)
+    _place(R, o, TRUNK, PELVIS, lumbar_loc)
     for k in range(3):
         centres[0, k] = centres[1, k] = centres[2, k] = o[TRUNK, k]
     for side in range(2):
-        thigh = THIGH_R + 2 * side
-        shank = SHANK_R + 2 * side
-        j0 = 3 + 4 * side
-        qi = HFLEX_R + 4 * side
-        sgn = 1.0 - 2.0 * side  # adduction and rotation axes mirror on the left
-        _three_axis_joint(Rp, q[qi], q[qi + 1], q[qi + 2], 1.0, sgn, sgn, R[thigh], axes, j0)
-        o[thigh] = matvec3(Rp, hip_loc[side])
-        R[shank] = matmul3(R[thigh], rot_z(-q[qi + 3]))
-        o[shank] = o[thigh] + matvec3(R[thigh], knee_loc[side])
-        for k in range(3):
-            centres[j0, k] = centres[j0 + 1, k] = centres[j0 + 2, k] = o[thigh, k]
-            axes[j0 + 3, k] = -R[thigh, k, 2]
-            centres[j0 + 3, k] = o[shank, k]
+        place_leg(q, side, hip_loc, knee_loc, R, o, axes, centres, scratch)
+
+
+@njit(cache=True)
+def place_leg(q, side, hip_loc, knee_loc, R, o, axes, centres, scratch):
+    """Thigh and shank frames and the hip and knee axes of one leg (0: right),
+    the pelvis placed (see :func:`segment_frames`)."""
+    thigh = THIGH_R + 2 * side
+    shank = SHANK_R + 2 * side
+    j0 = 3 + 4 * side
+    qi = HFLEX_R + 4 * side
+    sgn = 1.0 - 2.0 * side  # adduction and rotation axes mirror on the left
+    _three_axis_joint(R[PELVIS], q[qi], q[qi + 1], q[qi + 2], 1.0, sgn, sgn, scratch[0],
+                      scratch[1], R[thigh], axes, j0)
+    _place(R, o, thigh, PELVIS, hip_loc[side])
+    _turn(R[thigh], 2, -q[qi + 3], R[shank])
+    _place(R, o, shank, thigh, knee_loc[side])
+    for k in range(3):
+        centres[j0, k] = centres[j0 + 1, k] = centres[j0 + 2, k] = o[thigh, k]
+        axes[j0 + 3, k] = -R[thigh, k, 2]
+        centres[j0 + 3, k] = o[shank, k]
 
 
 @njit(cache=True)

@@ -10,7 +10,11 @@ muscles must supply ``tau_j = -Q_j``.
 """
 from numba import njit
 
-from .kinematics import CHILD_SIDE
+from ..conventions import GRAVITY
+from .kinematics import CHILD_SIDE, N_SEG, SHANK_R
+
+# task.support
+SINGLE, DOUBLE = 0, 1
 
 
 @njit(cache=True)
@@ -58,3 +62,139 @@ def external_force_on_set(in_set, load_seg, load_f, out):
     for e in range(load_seg.shape[0]):
         if in_set[load_seg[e]]:
             out += load_f[e]
+
+
+@njit(cache=True)
+def _at(R, o, s, p, k):
+    """Component k [m] in ground of point ``p`` fixed in segment s."""
+    return o[s, k] + R[s, k, 0] * p[0] + R[s, k, 1] * p[1] + R[s, k, 2] * p[2]
+
+
+@njit(cache=True)
+def _body_loads(model, task, R, o, seg_out, pt_out, f_out):
+    """Segment weights and the task's loads; returns their number."""
+    n = 0
+    for s in range(N_SEG):
+        seg_out[n] = s
+        for k in range(3):
+            pt_out[n, k] = _at(R, o, s, model.seg_com[s], k)
+            f_out[n, k] = 0.0
+        f_out[n, 1] = -model.seg_mass[s] * GRAVITY
+        n += 1
+    for e in range(task.load_seg.shape[0]):
+        s = task.load_seg[e]
+        seg_out[n] = s
+        for k in range(3):
+            pt_out[n, k] = _at(R, o, s, task.load_local[e], k)
+            f_out[n, k] = task.load_f[e, k]
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def _feet_reactions(model, task, R, o, n, seg_out, pt_out, f_out):
+    """Double stance: both feet's ground reactions, appended after the ``n``
+    body loads. They share the centre of pressure of the vertical loads in x
+    and are shifted together in z so that the body is in moment equilibrium;
+    the right foot carries ``task.split_r`` of the load. Returns the count."""
+    t0 = 0.0
+    t1 = 0.0
+    t2 = 0.0
+    moment_x = 0.0
+    moment_z = 0.0
+    for e in range(n):
+        t0 += f_out[e, 0]
+        t1 += f_out[e, 1]
+        t2 += f_out[e, 2]
+        moment_x += f_out[e, 1] * pt_out[e, 0]
+        moment_z += f_out[e, 1] * pt_out[e, 2]
+    x_cop = moment_x / t1
+    z_cop = moment_z / t1
+    fr = task.split_r
+    fz_r = _at(R, o, SHANK_R, model.foot_pt[0], 2)
+    fz_l = _at(R, o, SHANK_R + 2, model.foot_pt[1], 2)
+    shift = z_cop - (fr * fz_r + (1.0 - fr) * fz_l)
+    for side in range(2):
+        share = fr if side == 0 else 1.0 - fr
+        shank = SHANK_R + 2 * side
+        seg_out[n] = shank
+        pt_out[n, 0] = x_cop
+        pt_out[n, 1] = _at(R, o, shank, model.foot_pt[side], 1)
+        pt_out[n, 2] = (fz_r if side == 0 else fz_l) + shift
+        f_out[n, 0] = -share * t0
+        f_out[n, 1] = -share * t1
+        f_out[n, 2] = -share * t2
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def _inertial_loads(model, task, n, seg_out, pt_out, f_out):
+    """Single stance with a measured ground reaction (walking): d'Alembert
+    forces -m_s a on every segment's centre of mass, with the whole body's
+    m a from both feet's measured reactions; in double support also the other
+    foot's measured reaction, on the other shank at its measured centre of
+    pressure (``task.cop_other``, ground axes, relative to the pelvis origin).
+    The stance foot's reaction needs no load (the stance shank is the root);
+    the other foot's enters the free bodies of the other leg's hip and knee
+    and of the stance hip and knee (whose free side holds the other leg), and
+    so their joint reactions. Returns the count."""
+    gsum = task.grf[0] * task.grf[0] + task.grf[1] * task.grf[1] + task.grf[2] * task.grf[2]
+    osum = (task.grf_other[0] * task.grf_other[0] + task.grf_other[1] * task.grf_other[1]
+            + task.grf_other[2] * task.grf_other[2])
+    body = n
+    if gsum > 0.0 or osum > 0.0:
+        t0 = 0.0
+        t1 = 0.0
+        t2 = 0.0
+        for e in range(body):
+            t0 += f_out[e, 0]
+            t1 += f_out[e, 1]
+            t2 += f_out[e, 2]
+        a0 = task.grf[0] + task.grf_other[0] + t0
+        a1 = task.grf[1] + task.grf_other[1] + t1
+        a2 = task.grf[2] + task.grf_other[2] + t2
+        mass = 0.0
+        for s in range(N_SEG):
+            mass += model.seg_mass[s]
+        for s in range(N_SEG):
+            seg_out[n] = s
+            for k in range(3):
+                pt_out[n, k] = pt_out[s, k]
+            f_out[n, 0] = -model.seg_mass[s] / mass * a0
+            f_out[n, 1] = -model.seg_mass[s] / mass * a1
+            f_out[n, 2] = -model.seg_mass[s] / mass * a2
+            n += 1
+    if osum > 0.0:
+        seg_out[n] = SHANK_R + 2 * (1 - task.stance)
+        for k in range(3):
+            pt_out[n, k] = task.cop_other[k]
+            f_out[n, k] = task.grf_other[k]
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def external_loads(model, task, R, o, seg_out, pt_out, f_out):
+    """All external loads in ground: segment weights, task loads, and either the
+    ground reactions on both feet (double stance) or d'Alembert forces matching a
+    measured ground reaction (single stance; in walking's double support with
+    the other foot's measured reaction added as a load). Returns the number of
+    loads."""
+    n = _body_loads(model, task, R, o, seg_out, pt_out, f_out)
+    if task.support == DOUBLE:
+        return _feet_reactions(model, task, R, o, n, seg_out, pt_out, f_out)
+    return _inertial_loads(model, task, n, seg_out, pt_out, f_out)
+
+
+@njit(cache=True)
+def demand(model, task, ws):
+    """Step: the external loads at the placed posture (``ws.lseg``, ``lpt``,
+    ``lf``, ``n_loads``) and the moments [N m] they demand of the muscles and
+    tissues, with the task's moment offset (``ws.tau_load``)."""
+    ne = external_loads(model, task, ws.R, ws.o, ws.lseg, ws.lpt, ws.lf)
+    ws.n_loads[0] = ne
+    demanded_moments(ws.axes, ws.centres, task.root, ws.lseg[:ne], ws.lpt[:ne], ws.lf[:ne],
+                     ws.tau_load)
+    for j in range(ws.tau_load.shape[0]):
+        ws.tau_load[j] += task.tau_offset[j]
