@@ -13,8 +13,10 @@ unit, better)}``), then calls :func:`main`. This module
   round (A B A B ..., so that the load of this shared 2-core machine falls on
   both), optionally with a busy-loop process pinned to one core (``Case.load``);
 * prints a table: figure, unit, baseline median (min-max over rounds), current
-  median (min-max), speed-up (current/baseline for throughputs, baseline/current
-  for times) with the range of the per-round paired ratios; ``--json FILE``
+  median (min-max), speed-up: the median [min-max] of the per-round paired
+  ratios (current/baseline for throughputs, baseline/current for times: a
+  round's two runs are seconds apart, so the ratio cancels most of the load
+  drift that the medians carry); ``--json FILE``
   writes every value.
 
 Without ``--baseline`` only the current checkout runs. Common options::
@@ -373,8 +375,9 @@ def _rows(values, meta, errors, sides) -> list[dict]:
                 row["error"] = f"{label} failed"
         if "baseline" in row and "current" in row:
             b, c = values[key, "baseline"], values[key, "current"]
-            row["speedup"] = _speedup(row["baseline"]["median"], row["current"]["median"], better)
             row["paired_speedups"] = [_speedup(b[r], c[r], better) for r in b if r in c]
+            row["speedup"] = statistics.median(row["paired_speedups"]) if \
+                row["paired_speedups"] else float("nan")
         rows.append(row)
     return rows
 
@@ -432,9 +435,9 @@ def main(*, description: str, setup, cases: Callable, add_arguments=None, repeat
     info["figures"] = rows
     print()
     print(_table(rows, bool(opts.baseline)))
-    print("\nvalues: median over rounds (min-max over rounds); "
-          "speed-up: current/baseline for throughputs, baseline/current for times, "
-          "[range of the per-round paired ratios]")
+    print("\nvalues: median over rounds (min-max over rounds); speed-up: median [min-max] of "
+          "the per-round paired ratios, current/baseline for throughputs, baseline/current "
+          "for times (ratio c/b: plain ratio of an information figure)")
     print(f"load average at end {info['load_end']:.1f}")
     if opts.json:
         opts.json.parent.mkdir(parents=True, exist_ok=True)

@@ -45,8 +45,14 @@ def setup(opts):
     import pelvisim
     model = pelvisim.load_model()
     task = pelvisim.task("single_leg_stance")
-    pelvisim.sweep(model, task, {"gluteus_medius": [1.0, 0.5]}, progress=False)
-    pelvisim.sweep(model, task, {"gluteus_medius": [0.5]}, compensation="optimal", progress=False)
+    # warm-up: one point and a full chunk (serial and parallel paths), no compensation and
+    # optimal, so that no measured round compiles; hence no discarded round by default
+    for size in (1, opts.chunk_size):
+        pelvisim.sweep(model, task, strength_factors(size), progress=False,
+                       chunk_size=opts.chunk_size)
+    for size in (1, 16):
+        pelvisim.sweep(model, task, strength_factors(size), compensation="optimal",
+                       progress=False, chunk_size=opts.chunk_size)
     return {"pelvisim": pelvisim, "model": model, "task": task}
 
 
@@ -104,4 +110,4 @@ def cases(opts):
 
 if __name__ == "__main__":
     main(description=__doc__.splitlines()[0], setup=setup, cases=cases,
-         add_arguments=add_arguments, repeats=4)
+         add_arguments=add_arguments, repeats=4, warmup_rounds=0)
