@@ -29,6 +29,9 @@ Without ``--baseline`` only the current checkout runs. Common options::
                       (default <this repository>/.numba-cache/side-by-side;
                       about 20 MB per source tree measured, delete it to reclaim)
 
+``python benchmarks/_side_by_side.py RESULT.json [...]`` prints the figures
+of ``--json`` files as Markdown tables (for closing notes).
+
 The worker is the benchmark script itself, started with a hidden
 ``--_worker LABEL`` option; it speaks JSON lines on a private copy of its
 stdout (everything the code prints goes to stderr).
@@ -444,3 +447,33 @@ def main(*, description: str, setup, cases: Callable, add_arguments=None, repeat
         opts.json.write_text(json.dumps(info, indent=1))
         print(f"wrote {opts.json}")
     return info
+
+
+def markdown(info: dict) -> str:
+    """The figures of one ``--json`` file as a Markdown table (for notes and docs)."""
+    sides = info.get("sides", {})
+    head = f"{info['benchmark']}, {info['date']}, " + ", ".join(
+        f"{k} {v['commit']}" for k, v in sides.items()) + \
+        f"; load average {info['load_start']:.1f} -> {info['load_end']:.1f}\n\n"
+    both = "baseline" in sides
+    lines = ["| figure | unit | " + ("baseline | current | speed-up |" if both else "current |"),
+             "|---|---|" + ("---|---|---|" if both else "---|")]
+    for r in info["figures"]:
+        cells = [r["name"], r["unit"]]
+        cells += [_cell(r.get(s)) for s in (("baseline", "current") if both else ("current",))]
+        if both:
+            pr = r.get("paired_speedups") or []
+            cells.append(f"{r['speedup']:.2f}{'x' if r['better'] else ' (c/b)'} "
+                         f"[{min(pr):.2f}-{max(pr):.2f}]" if pr else r.get("error", "-"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return head + "\n".join(lines)
+
+
+if __name__ == "__main__":
+    # python benchmarks/_side_by_side.py RESULT.json [...]: Markdown tables of --json files
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
+        print(__doc__.split("\n\n")[0] + "\n\nusage: python benchmarks/_side_by_side.py "
+              "RESULT.json [...]   (Markdown table of each --json file)")
+        raise SystemExit(0 if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help") else 2)
+    for name in sys.argv[1:]:
+        print(markdown(json.loads(Path(name).read_text())) + "\n")
