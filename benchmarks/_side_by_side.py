@@ -7,8 +7,9 @@ unit, better)}``), then calls :func:`main`. This module
 
 * starts one worker process per checkout (and per environment a case asks for,
   e.g. ``NUMBA_NUM_THREADS``), with ``PYTHONPATH=<checkout>/src`` and a Numba
-  cache of its own (``<cache root>/<label>-<hash of path and src/ files>``), and
-  waits for its warm-up: compilation or cache loading is not what these measure;
+  cache of its own (``<cache root>/<label>-<hash of path and src/ files>``),
+  filled first by a throwaway worker (compilation is not what these measure,
+  and it leaves compiler memory in a process), and waits for its warm-up;
 * runs the rounds interleaved, baseline then current for every case in every
   round (A B A B ..., so that the load of this shared 2-core machine falls on
   both), optionally with a busy-loop process pinned to one core (``Case.load``);
@@ -317,8 +318,22 @@ def _parser(description, add_arguments, repeats, warmup_rounds) -> argparse.Argu
 
 
 def _start_workers(workers, script, argv, sides, case_list, cache_root, info) -> None:
-    """Fill ``workers[side, env]``, one at a time (a warm-up may compile on both cores)."""
+    """Fill ``workers[side, env]``, one at a time (a warm-up may compile on both cores).
+
+    Each side's Numba cache is filled first by a throwaway worker, so that no
+    measuring worker has compiled: compilation leaves hundreds of MB of
+    compiler memory in a process (and would skew its peak memory figure).
+    """
     envs = list(dict.fromkeys(c.env_key for c in case_list))
+    for label, path in sides:
+        t0 = time.perf_counter()
+        primer = _Worker(script, argv, label, path, dict(envs[0]), cache_root)
+        primer.close()
+        print(f"  {label:<8} cache {primer.cache.name}: filled or loaded in "
+              f"{time.perf_counter() - t0:.1f} s (compilation is not measured here)")
+        info["sides"].setdefault(label, {"path": str(path), "commit": primer.commit,
+                                         "workers": []})["cache_fill_s"] = \
+            time.perf_counter() - t0
     for env_key in envs:
         for label, path in sides:
             w = _Worker(script, argv, label, path, dict(env_key), cache_root)
@@ -331,8 +346,7 @@ def _start_workers(workers, script, argv, sides, case_list, cache_root, info) ->
                   f"{w.info['pelvisim']}, Numba {w.info['numba']}, "
                   f"{w.info['numba_threads']} threads ({w.info['threading_layer']}); "
                   f"warm-up {w.info['warmup_s']:.1f} s")
-            info["sides"].setdefault(label, {"path": str(path), "commit": w.commit,
-                                             "workers": []})["workers"].append(
+            info["sides"][label]["workers"].append(
                 {"env": dict(env_key), "cache": str(w.cache), **w.info})
 
 
