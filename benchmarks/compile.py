@@ -1,6 +1,6 @@
 """Numba compile time per entry point, as a new user meets it (prints, never asserts).
 
-    python benchmarks/compile.py [--only solve optimal ...] [--baseline PATH] [--no-run]
+    python benchmarks/compile.py [--only solve optimal ...] [--baseline PATH] [--json FILE]
 
 Each measurement runs in a fresh Python subprocess with ``PYTHONPATH=<src>``
 and an empty temporary ``NUMBA_CACHE_DIR`` (cold: nothing compiled yet), then
@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -40,12 +41,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 _PRELUDE = """
 import json, sys, time
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 import pelvisim
-t_import = time.perf_counter() - t0
-out = {"import": t_import}
+out = {"import": time.perf_counter() - t0, "import_cpu": time.process_time() - c0}
 def timed(name, f):
-    t = time.perf_counter(); f(); out[name] = time.perf_counter() - t
+    t, c = time.perf_counter(), time.process_time(); f()
+    out[name] = time.perf_counter() - t; out[name + "_cpu"] = time.process_time() - c
 """
 
 _SNIPPETS = {
@@ -97,13 +98,13 @@ def measure(entry: str, src: Path, cache: str) -> dict:
         with tempfile.TemporaryDirectory(prefix="pelvisim-run-") as out:
             code = ("import sys; from pelvisim.cli import main; "
                     f"sys.exit(main(['run', '--out', {out!r}, '--no-progress']))")
-            t = time.perf_counter()
+            t, c = time.perf_counter(), _children_cpu()
             proc = subprocess.run([sys.executable, "-c", code], env=_env(src, cache),
                                   capture_output=True, text=True, cwd=out)
-            wall = time.perf_counter() - t
+            wall, cpu = time.perf_counter() - t, _children_cpu() - c
         if proc.returncode:
             raise RuntimeError(f"run failed ({src}):\n{proc.stderr[-2000:]}")
-        return {"first": wall}
+        return {"first": wall, "first_cpu": cpu}
     code = _PRELUDE + textwrap.dedent(_SNIPPETS[entry]) + "\nprint(json.dumps(out))\n"
     proc = subprocess.run([sys.executable, "-c", code], env=_env(src, cache),
                           capture_output=True, text=True)
@@ -111,8 +112,14 @@ def measure(entry: str, src: Path, cache: str) -> dict:
         raise RuntimeError(f"{entry} failed ({src}):\n{proc.stderr[-2000:]}")
     times = json.loads(proc.stdout.strip().splitlines()[-1])
     if entry == "import":
-        times["first"] = times["import"]
+        times["first"], times["first_cpu"] = times["import"], times["import_cpu"]
     return times
+
+
+def _children_cpu() -> float:
+    """CPU time [s] (user + system) of the finished child processes."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def measure_all(entries, src: Path, label: str) -> dict:
@@ -127,7 +134,7 @@ def measure_all(entries, src: Path, label: str) -> dict:
 
 
 def _fmt(t: dict) -> str:
-    s = f"first {t['first']:7.1f} s"
+    s = f"first {t['first']:7.1f} s (cpu {t['first_cpu']:6.1f} s)"
     if "again" in t:
         s += f", again {t['again']:6.3f} s"
     if "import" in t and "again" in t:
@@ -136,13 +143,14 @@ def _fmt(t: dict) -> str:
 
 
 def table(results: dict, labels) -> str:
-    head = "| entry point | " + " | ".join(f"{lab} cold [s] | {lab} warm [s]" for lab in labels)
+    """Markdown table: wall time (CPU time) [s] of each entry point's first call."""
+    head = "| entry point | " + " | ".join(f"{lab} cold | {lab} warm" for lab in labels)
     lines = [head + " |", "|---|" + "---:|---:|" * len(labels)]
     for e in results[labels[0]]:
         row = [e]
         for lab in labels:
             r = results[lab][e]
-            row += [f"{r['cold']['first']:.1f}", f"{r['warm']['first']:.2f}"]
+            row += [f"{r[k]['first']:.1f} ({r[k]['first_cpu']:.1f})" for k in ("cold", "warm")]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -163,8 +171,8 @@ def main():
         print(f"{lab}: {src}", flush=True)
         results[lab] = measure_all(args.only, src, lab)
     print()
-    print("first call of each entry point, fresh process (cold: empty NUMBA_CACHE_DIR; "
-          "warm: the cache the cold run left)")
+    print("first call of each entry point in a fresh process, wall time (CPU time) [s]; cold: "
+          "empty NUMBA_CACHE_DIR, warm: the cache the cold run left")
     print(table(results, list(revs)))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
