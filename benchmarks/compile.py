@@ -1,6 +1,6 @@
 """Numba compile time per entry point, as a new user meets it (prints, never asserts).
 
-    python benchmarks/compile.py [--only solve optimal ...] [--baseline PATH] [--json FILE]
+    python benchmarks/compile.py [--only solve ...] [--baseline PATH [--baseline-only run ...]] [--json FILE]
 
 Each measurement runs in a fresh Python subprocess with ``PYTHONPATH=<src>``
 and an empty temporary ``NUMBA_CACHE_DIR`` (cold: nothing compiled yet), then
@@ -149,8 +149,9 @@ def table(results: dict, labels) -> str:
     for e in results[labels[0]]:
         row = [e]
         for lab in labels:
-            r = results[lab][e]
-            row += [f"{r[k]['first']:.1f} ({r[k]['first_cpu']:.1f})" for k in ("cold", "warm")]
+            r = results[lab].get(e)
+            row += (["-", "-"] if r is None else
+                    [f"{r[k]['first']:.1f} ({r[k]['first_cpu']:.1f})" for k in ("cold", "warm")])
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -159,6 +160,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="+", choices=ENTRIES, default=ENTRIES)
     ap.add_argument("--baseline", type=Path, help="checkout of another revision (uses PATH/src)")
+    ap.add_argument("--baseline-only", nargs="+", choices=ENTRIES,
+                    help="entry points measured on the baseline (default: those of --only)")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
@@ -169,7 +172,8 @@ def main():
     results = {}
     for lab, src in revs.items():
         print(f"{lab}: {src}", flush=True)
-        results[lab] = measure_all(args.only, src, lab)
+        entries = args.baseline_only or args.only if lab == "baseline" else args.only
+        results[lab] = measure_all(entries, src, lab)
     print()
     print("first call of each entry point in a fresh process, wall time (CPU time) [s]; cold: "
           "empty NUMBA_CACHE_DIR, warm: the cache the cold run left")

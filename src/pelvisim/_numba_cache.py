@@ -209,7 +209,12 @@ def announce(stream=None) -> None:
     if _state["announced"]:
         return
     _state["announced"] = True
-    print(compile_message(), file=sys.stderr if stream is None else stream, flush=True)
+    stream = sys.stderr if stream is None else stream
+    tqdm = sys.modules.get("tqdm")
+    if tqdm is not None and hasattr(tqdm, "tqdm"):
+        tqdm.tqdm.write(compile_message(), file=stream)  # above a progress bar, not inside it
+    else:
+        print(compile_message(), file=stream, flush=True)
 
 
 def announce_done() -> None:
