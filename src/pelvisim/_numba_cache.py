@@ -159,14 +159,17 @@ def prune(root: Path, keep: int = KEEP, grace_s: float = GRACE_S, now: float | N
     of ``root`` (never one used in the last ``grace_s`` seconds). Returns the removed ones."""
     now = time.time() if now is None else now
     pat = re.compile(re.escape(PREFIX) + r"[0-9a-f]{16}")
+    used = []
     try:
-        dirs = [d for d in Path(root).iterdir() if d.is_dir() and pat.fullmatch(d.name)]
-    except OSError:
+        for d in Path(root).iterdir():
+            if pat.fullmatch(d.name) and d.is_dir():
+                used.append((d.stat().st_mtime, d))
+    except OSError:  # unreadable, or another process pruning at the same time
         return []
-    dirs.sort(key=lambda d: d.stat().st_mtime, reverse=True)
+    used.sort(reverse=True)
     removed = []
-    for d in dirs[keep:]:
-        if now - d.stat().st_mtime > grace_s:
+    for mtime, d in used[keep:]:
+        if now - mtime > grace_s:
             shutil.rmtree(d, ignore_errors=True)
             removed.append(d)
     return removed
