@@ -46,8 +46,10 @@ PREFIX = "pelvisim-"
 KEEP = 6
 #: Folders used less than this long ago [s] are never pruned.
 GRACE_S = 3600.0
-#: First-compile estimate [s] printed by the compile message (benchmarks/compile.py).
-COMPILE_ESTIMATE_S = 60
+#: First-compile time printed by the compile message: benchmarks/compile.py,
+#: the README's main command on an empty cache, 146 s CPU (210 s wall on the
+#: shared 2-core machine), of which 11 s is the run itself (2026-12-02).
+COMPILE_ESTIMATE = "2-3 minutes"
 
 _KERNEL_DECORATOR = re.compile(r"^\s*@\s*(?:numba\.|nb\.)?(?:njit|jit|vectorize|guvectorize|cfunc)\b",
                                re.MULTILINE)
@@ -204,7 +206,7 @@ def is_cold() -> bool:
 
 def compile_message() -> str:
     return (f"pelvisim: compiling the Numba kernels (first run only, about "
-            f"{COMPILE_ESTIMATE_S} s; cached in {_state['dir']})...")
+            f"{COMPILE_ESTIMATE}; cached in {_state['dir']})...")
 
 
 def announce(stream=None) -> None:
