@@ -1,4 +1,5 @@
 """Shared fixtures and invariant helpers."""
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +9,21 @@ import pelvisim
 from pelvisim.geometry import geometry
 
 REFERENCE = Path(__file__).parent.parent.parent / "shared" / "reference"
+
+
+def pytest_sessionstart(session):
+    """On a cold Numba cache, say why the first tests take a while (one line),
+    instead of the compile notice inside a test's captured stderr."""
+    from pelvisim import _numba_cache
+
+    if _numba_cache.is_cold():
+        line = _numba_cache.compile_message().replace("first run only", "first test run only")
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(line)
+        else:  # pragma: no cover - terminal plugin disabled
+            print(line, file=sys.stderr)
+    _numba_cache.announce_done()
 
 
 @pytest.fixture(scope="session")

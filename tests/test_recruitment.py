@@ -267,6 +267,7 @@ T1 = np.array([60.0])
         ({"options": {"tolerance": 1.0}}, r"options: unknown key\(s\) \['tolerance'\]"),
         ({"M": np.ones((3, 1, 2)), "tau": np.ones((2, 1))}, r"tau: shape \(2, 1\) does not match"),
         ({"M": np.ones((2, 1, 2)), "tau": np.ones((3, 1))}, r"M: batch size 2 does not match 3"),
+        ({"M": np.ones((13, 2)), "tau": np.ones(13)}, r"M: shape \(13, 2\) has m = 13 DOFs; allowed: m <= 12"),
     ],
 )
 def test_validation_errors(kwargs, match):
@@ -282,3 +283,61 @@ def test_options_and_single_problem_shapes():
     assert res.objective.shape == (1,) and res.feasible.dtype == bool
     assert not res.feasible[0]  # reserve ~1e-6 N m > 1e-12
     assert rec.SolverOptions().tol == 1e-10
+
+
+# --- compiled once per type ----------------------------------------------------------
+
+
+def _cached_signatures(dispatcher):
+    """Signatures in the Numba cache index of ``dispatcher`` (None: no index)."""
+    import pickle
+
+    impl = dispatcher._cache._impl
+    index = impl.locator.get_cache_path() + "/" + impl.filename_base + ".nbi"
+    try:
+        with open(index, "rb") as fh:
+            pickle.load(fh)  # Numba version
+            _, overloads = pickle.loads(fh.read())
+    except (OSError, ValueError, pickle.UnpicklingError):
+        return None
+    return [key[0] for key in overloads]
+
+
+def test_kernels_compiled_without_literal_arguments():
+    """A literal argument (a module constant, True, 0) in a call between
+    kernels compiles one more copy of the callee and all it calls (compile
+    time), so every helper has one signature per argument type, none literal."""
+    from pelvisim import _recruitment_kernel as k
+
+    rng = np.random.default_rng(15)
+    M, tau = random_problem(rng, batch=3)
+    for crit in ("pnorm", "minmax"):  # solve_batch; the min-max search
+        rec.solve(M, tau, criterion=crit)
+    rec.solve(M, tau, options={"parallel": False})  # solve_one_warm
+    status, _ = _pipeline(M[0], tau[0])  # solve_one, a literal max_iter from the caller
+    assert status == rec.CONVERGED
+    checked = 0
+    for name in ("_solve", "_newton", "_minmax", "_evaluate", "_ldlt_solve", "_gram",
+                 "_gram_columns", "_row_max"):
+        sigs = _cached_signatures(getattr(k, name))
+        if sigs is None:
+            continue
+        checked += 1
+        assert not any("Literal" in str(t) for sig in sigs for t in sig), (name, sigs)
+        assert len(sigs) == 1, (name, sigs)
+    if not checked:
+        pytest.skip("no Numba cache index to read")
+
+
+def test_kernel_rejects_more_dofs_than_it_is_written_for():
+    from pelvisim import _recruitment_kernel as k
+
+    m, n = k.MAX_DOF + 1, 4
+    M = np.ones((m, n))
+    tau = np.arange(m, dtype=float)
+    lam, act, res = np.ones(m), np.ones(n), np.ones(m)
+    status, _ = k.solve_one_warm(M, tau, np.ones(n), np.ones(n), 2.0, 1e4, 1e-10, 100, lam, False,
+                                 act, res)
+    assert status == rec.INVALID_INPUT
+    assert_allclose(act, 0.0, atol=0)
+    assert_allclose(res, tau, atol=0)

@@ -10,6 +10,11 @@ with a Numba static-optimization core. Top-level API::
 """
 from importlib.metadata import PackageNotFoundError, version as _version
 
+from . import _numba_cache
+
+# Before any kernel module is imported: Numba's cache folder keyed by the kernel sources.
+_numba_cache.setup()
+
 try:
     __version__ = _version("pelvisim")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree

@@ -33,12 +33,12 @@ leave finite numbers in the outputs when the inputs are finite.
 Implementation notes (speed): a solve makes no reference-count operations
 (each is an atomic add, ~10 ns): the helpers take whole work arrays and row
 numbers rather than row views and have a single exit, so that Numba's
-reference-count pruning removes the pairs on their arguments, and the two
-functions that call other kernels (:func:`_solve`, :func:`_newton`, where
-pruning cannot see through the calls) are compiled without the Numba runtime
-(``_nrt=False``; they allocate nothing). Loops over muscles are innermost
+reference-count pruning removes the pairs on their arguments. (The private
+``_nrt=False`` option, once used on the functions that call other kernels, is
+not: without it the batch ran at 0.97-1.03x the speed, within the noise,
+measured side by side in one run.) Loops over muscles are innermost
 (contiguous rows of ``M``) and vectorise: ``s = M.T lam`` and ``M a`` take all
-rows in one pass for m <= 12 and four rows at a time otherwise, the Gram matrix
+rows in one pass (at most :data:`MAX_DOF` = 12 DOFs; the model has 11), the Gram matrix
 ``M D M.T`` goes as 4 x 4 blocks of dot products. A last, incomplete group of
 rows repeats row ``m - 1`` (with a zero multiplier, or into padding entries of
 the work arrays that are not used). The Newton system is solved by a blocked
@@ -55,6 +55,15 @@ MAX_ITERATIONS = 1
 LINE_SEARCH_FAILED = 2
 NUMERICAL_FAILURE = 3
 INVALID_INPUT = 4
+
+#: Most DOFs (rows of ``M``) a problem may have: the products with ``M`` are
+#: written out for 12 rows (the model has 11); more give ``INVALID_INPUT``.
+MAX_DOF = 12
+
+# Constant arguments of calls between kernels go through np.int64() / np.bool_():
+# a literal argument (a module constant, True, 0) makes Numba compile one more
+# copy of the callee, and of everything it calls, per value, linked into every
+# caller (measured: 3 copies of _newton and 3 of _evaluate per solve kernel).
 
 # Reassociation lets LLVM vectorise the sums (else latency bound); no NaN/Inf
 # assumptions, so the finiteness checks stay valid.
@@ -105,58 +114,41 @@ def _evaluate(M, tau, wn, wm, slot, p, q, inv2rho):
 
     Returns (g, |g| scale, ||F||_2^2). Loops run over the muscle index
     innermost (contiguous rows of ``M``) and vectorise; the products with
-    ``M`` take all rows in one pass for m <= 12 (work rows are 12 long then),
-    four rows at a time otherwise.
+    ``M`` take all rows in one pass (m <= MAX_DOF = 12; work rows are at
+    least 12 long).
     """
     m, n = M.shape
     lam = _LAM + slot
     s = _S + slot
     a = _A + slot
-    if m <= 12:
-        # One pass, rows past m - 1 repeat it with a 0 multiplier.
-        j1 = min(1, m - 1)
-        j2 = min(2, m - 1)
-        j3 = min(3, m - 1)
-        j4 = min(4, m - 1)
-        j5 = min(5, m - 1)
-        j6 = min(6, m - 1)
-        j7 = min(7, m - 1)
-        j8 = min(8, m - 1)
-        j9 = min(9, m - 1)
-        j10 = min(10, m - 1)
-        j11 = min(11, m - 1)
-        l0 = wm[lam, 0]
-        l1 = wm[lam, 1] if m > 1 else 0.0
-        l2 = wm[lam, 2] if m > 2 else 0.0
-        l3 = wm[lam, 3] if m > 3 else 0.0
-        l4 = wm[lam, 4] if m > 4 else 0.0
-        l5 = wm[lam, 5] if m > 5 else 0.0
-        l6 = wm[lam, 6] if m > 6 else 0.0
-        l7 = wm[lam, 7] if m > 7 else 0.0
-        l8 = wm[lam, 8] if m > 8 else 0.0
-        l9 = wm[lam, 9] if m > 9 else 0.0
-        l10 = wm[lam, 10] if m > 10 else 0.0
-        l11 = wm[lam, 11] if m > 11 else 0.0
-        for i in range(n):
-            wn[s, i] = ((M[0, i] * l0 + M[j1, i] * l1 + M[j2, i] * l2 + M[j3, i] * l3)
-                        + (M[j4, i] * l4 + M[j5, i] * l5 + M[j6, i] * l6 + M[j7, i] * l7)
-                        + (M[j8, i] * l8 + M[j9, i] * l9 + M[j10, i] * l10 + M[j11, i] * l11))
-    else:
-        for jb in range(0, m, 4):
-            # A last group of fewer than 4 rows repeats row m - 1 with a 0 multiplier.
-            j1 = min(jb + 1, m - 1)
-            j2 = min(jb + 2, m - 1)
-            j3 = min(jb + 3, m - 1)
-            l0 = wm[lam, jb]
-            l1 = wm[lam, j1] if jb + 1 < m else 0.0
-            l2 = wm[lam, j2] if jb + 2 < m else 0.0
-            l3 = wm[lam, j3] if jb + 3 < m else 0.0
-            if jb == 0:
-                for i in range(n):
-                    wn[s, i] = M[jb, i] * l0 + M[j1, i] * l1 + M[j2, i] * l2 + M[j3, i] * l3
-            else:
-                for i in range(n):
-                    wn[s, i] += M[jb, i] * l0 + M[j1, i] * l1 + M[j2, i] * l2 + M[j3, i] * l3
+    # One pass, rows past m - 1 repeat it with a 0 multiplier.
+    j1 = min(1, m - 1)
+    j2 = min(2, m - 1)
+    j3 = min(3, m - 1)
+    j4 = min(4, m - 1)
+    j5 = min(5, m - 1)
+    j6 = min(6, m - 1)
+    j7 = min(7, m - 1)
+    j8 = min(8, m - 1)
+    j9 = min(9, m - 1)
+    j10 = min(10, m - 1)
+    j11 = min(11, m - 1)
+    l0 = wm[lam, 0]
+    l1 = wm[lam, 1] if m > 1 else 0.0
+    l2 = wm[lam, 2] if m > 2 else 0.0
+    l3 = wm[lam, 3] if m > 3 else 0.0
+    l4 = wm[lam, 4] if m > 4 else 0.0
+    l5 = wm[lam, 5] if m > 5 else 0.0
+    l6 = wm[lam, 6] if m > 6 else 0.0
+    l7 = wm[lam, 7] if m > 7 else 0.0
+    l8 = wm[lam, 8] if m > 8 else 0.0
+    l9 = wm[lam, 9] if m > 9 else 0.0
+    l10 = wm[lam, 10] if m > 10 else 0.0
+    l11 = wm[lam, 11] if m > 11 else 0.0
+    for i in range(n):
+        wn[s, i] = ((M[0, i] * l0 + M[j1, i] * l1 + M[j2, i] * l2 + M[j3, i] * l3)
+                    + (M[j4, i] * l4 + M[j5, i] * l5 + M[j6, i] * l6 + M[j7, i] * l7)
+                    + (M[j8, i] * l8 + M[j9, i] * l9 + M[j10, i] * l10 + M[j11, i] * l11))
     psi = 0.0
     if q == 1.0:
         # p = 2: a = clip(s / (2 w), 0, ub) without branches (selects vectorise).
@@ -195,55 +187,34 @@ def _evaluate(M, tau, wn, wm, slot, p, q, inv2rho):
             if wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]:
                 psi += wn[s, i] * wn[a, i] * c
     r = _R + slot
-    if m <= 12:
-        # One pass, 12 sums; rows past m - 1 go into padding entries never read.
-        c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = c10 = c11 = 0.0
-        for i in range(n):
-            ai = wn[a, i]
-            c0 += M[0, i] * ai
-            c1 += M[j1, i] * ai
-            c2 += M[j2, i] * ai
-            c3 += M[j3, i] * ai
-            c4 += M[j4, i] * ai
-            c5 += M[j5, i] * ai
-            c6 += M[j6, i] * ai
-            c7 += M[j7, i] * ai
-            c8 += M[j8, i] * ai
-            c9 += M[j9, i] * ai
-            c10 += M[j10, i] * ai
-            c11 += M[j11, i] * ai
-        wm[r, 0] = tau[0] - c0
-        wm[r, 1] = tau[j1] - c1
-        wm[r, 2] = tau[j2] - c2
-        wm[r, 3] = tau[j3] - c3
-        wm[r, 4] = tau[j4] - c4
-        wm[r, 5] = tau[j5] - c5
-        wm[r, 6] = tau[j6] - c6
-        wm[r, 7] = tau[j7] - c7
-        wm[r, 8] = tau[j8] - c8
-        wm[r, 9] = tau[j9] - c9
-        wm[r, 10] = tau[j10] - c10
-        wm[r, 11] = tau[j11] - c11
-    else:
-        for jb in range(0, m, 4):
-            j1 = min(jb + 1, m - 1)
-            j2 = min(jb + 2, m - 1)
-            j3 = min(jb + 3, m - 1)
-            acc0 = 0.0
-            acc1 = 0.0
-            acc2 = 0.0
-            acc3 = 0.0
-            for i in range(n):
-                ai = wn[a, i]
-                acc0 += M[jb, i] * ai
-                acc1 += M[j1, i] * ai
-                acc2 += M[j2, i] * ai
-                acc3 += M[j3, i] * ai
-            # Rows >= m of the (padded) work rows are never read.
-            wm[r, jb] = tau[jb] - acc0
-            wm[r, jb + 1] = tau[j1] - acc1
-            wm[r, jb + 2] = tau[j2] - acc2
-            wm[r, jb + 3] = tau[j3] - acc3
+    # One pass, 12 sums; rows past m - 1 go into padding entries never read.
+    c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = c10 = c11 = 0.0
+    for i in range(n):
+        ai = wn[a, i]
+        c0 += M[0, i] * ai
+        c1 += M[j1, i] * ai
+        c2 += M[j2, i] * ai
+        c3 += M[j3, i] * ai
+        c4 += M[j4, i] * ai
+        c5 += M[j5, i] * ai
+        c6 += M[j6, i] * ai
+        c7 += M[j7, i] * ai
+        c8 += M[j8, i] * ai
+        c9 += M[j9, i] * ai
+        c10 += M[j10, i] * ai
+        c11 += M[j11, i] * ai
+    wm[r, 0] = tau[0] - c0
+    wm[r, 1] = tau[j1] - c1
+    wm[r, 2] = tau[j2] - c2
+    wm[r, 3] = tau[j3] - c3
+    wm[r, 4] = tau[j4] - c4
+    wm[r, 5] = tau[j5] - c5
+    wm[r, 6] = tau[j6] - c6
+    wm[r, 7] = tau[j7] - c7
+    wm[r, 8] = tau[j8] - c8
+    wm[r, 9] = tau[j9] - c9
+    wm[r, 10] = tau[j10] - c10
+    wm[r, 11] = tau[j11] - c11
     f = _F + slot
     lt = 0.0
     ll = 0.0
@@ -540,7 +511,7 @@ def _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
     # exponent = inf is the min-max criterion (the limit of the p-norm)
     ok = (exponent >= 2.0 and not math.isnan(exponent) and reserve_weight > 0.0
           and math.isfinite(reserve_weight))
-    ok = ok and tau.shape[0] == m and weights.shape[0] == n and upper.shape[0] == n
+    ok = ok and tau.shape[0] == m and weights.shape[0] == n and upper.shape[0] == n and m <= MAX_DOF
     # x * 0 is NaN exactly for non-finite x: one vectorisable pass. The loops
     # run whatever the shapes (within bounds), so that every array is last
     # used here, at the single exit.
@@ -582,7 +553,7 @@ def _new_work(m, n):
             buf[nn + nm + 2 * mp * mp:].reshape((m, n)), np.empty(n, np.int64))
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy", _nrt=False)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, mcm, warm_ok):
     """Newton iterations of :func:`_solve` (``wn``, ``wm`` set up by it).
 
@@ -594,10 +565,13 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
     for j in range(m):
         tau_scale = max(tau_scale, abs(tau[j]))
     thresh = tol * (1.0 + tau_scale)
-    pw_max = _row_max(wn, _INV_PW, n)
+    row_d = np.int64(_D)  # not literals: see the note on constant arguments at the top
+    row_dd = np.int64(_DD)
+    full = np.bool_(True)
+    pw_max = _row_max(wn, np.int64(_INV_PW), n)
     # Slots of the current point and of the line-search trial.
-    cur = 0
-    trial = 1
+    cur = np.int64(0)
+    trial = np.int64(1)
     # D holds the da/ds of each muscle currently summed into H (0: not in H);
     # H is kept up to date by low-rank changes when few muscles change.
     for i in range(n):
@@ -609,10 +583,10 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
         for i in range(n):
             if wn[_UB, i] > 0.0:
                 wn[_D, i] = wn[_INV_PW, i]
-        _gram(M, wn, _D, Gc, HL, True, inv2rho)
+        _gram(M, wn, row_d, Gc, HL, full, inv2rho)
         for j in range(m):
             wm[_RHS, j] = tau[j]
-        if not _ldlt_solve(HL, wm, m, _RHS, _LAM + cur):
+        if not _ldlt_solve(HL, wm, m, np.int64(_RHS), _LAM + cur):
             for j in range(m):
                 wm[_LAM + cur, j] = 0.0
     n_updates = 0
@@ -686,7 +660,7 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
         if n_changed >= n_free or n_updates + n_changed > n:
             for i in range(n):
                 wn[_D, i] = wn[_D_NEW, i]
-            _gram(M, wn, _D, Gc, HL, True, inv2rho)
+            _gram(M, wn, row_d, Gc, HL, full, inv2rho)
             n_updates = 0
         elif n_changed > 0:
             for i in range(n):
@@ -695,22 +669,22 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
                 wn[_D, i] = dn
             if n_changed <= _RANK_UPDATE_MAX:
                 # List of the changed muscles, branch-free (which ones is unpredictable).
-                nc = 0
+                nc = np.int64(0)
                 for i in range(n):
                     idx[nc] = i
                     nc += wn[_DD, i] != 0.0
-                _gram_columns(M, wn, _DD, idx, nc, wm, HL)
+                _gram_columns(M, wn, row_dd, idx, nc, wm, HL)
             else:
-                _gram(M, wn, _DD, Gc, HL, False, inv2rho)
+                _gram(M, wn, row_dd, Gc, HL, not full, inv2rho)
             n_updates += n_changed
-        if not _ldlt_solve(HL, wm, m, _F + cur, _DLAM):
+        if not _ldlt_solve(HL, wm, m, _F + cur, np.int64(_DLAM)):
             if n_updates == 0:
                 status = NUMERICAL_FAILURE
                 break
             # Round-off of the low-rank changes: rebuild once and retry.
-            _gram(M, wn, _D, Gc, HL, True, inv2rho)
+            _gram(M, wn, row_d, Gc, HL, full, inv2rho)
             n_updates = 0
-            if not _ldlt_solve(HL, wm, m, _F + cur, _DLAM):
+            if not _ldlt_solve(HL, wm, m, _F + cur, np.int64(_DLAM)):
                 status = NUMERICAL_FAILURE
                 break
         slope = 0.0
@@ -776,7 +750,7 @@ def _set_caps(wn, weights, upper, t, n):
         wn[_WUBP, i] = weights[i] * u * u
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy", _nrt=False)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_weight,
             base_noise, mcm):
     """Min-max criterion: the smallest cap ``t`` on ``w_i a_i`` with which the
@@ -804,9 +778,12 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
     for j in range(m):
         tau_scale = max(tau_scale, abs(tau[j]))
     thr = _MINMAX_FEASIBLE * (1.0 + tau_scale)
+    cold = np.bool_(False)  # not literals: see the note on constant arguments at the top
+    warm = np.bool_(True)
+    p2 = 2.0
     _set_caps(wn, weights, upper, math.inf, n)
-    status, total, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, 2.0, tol, max_iter, inv2rho_cap,
-                                    base_noise, mcm, False)
+    status, total, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter, inv2rho_cap,
+                                    base_noise, mcm, cold)
     rmax = 0.0
     t_hi = 0.0
     for j in range(m):
@@ -815,8 +792,8 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
         t_hi = max(t_hi, weights[i] * wn[_A + cur, i])
     if status != CONVERGED or rmax > thr:
         # the task is beyond the muscles (or the solve failed): as p = 2
-        status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, 2.0, tol, max_iter,
-                                     0.5 / reserve_weight, base_noise, mcm, False)
+        status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
+                                     0.5 / reserve_weight, base_noise, mcm, cold)
         return status, total + it, cur, g
     if t_hi == 0.0:
         return status, total, cur, g
@@ -853,8 +830,8 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
         _set_caps(wn, weights, upper, t, n)
         for j in range(m):
             wm[_LAM, j] = wm[_LAM_HI, j]
-        st, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, 2.0, tol,
-                                 min(max_iter, _MINMAX_SEARCH_ITER), inv2rho_cap, base_noise, mcm, True)
+        st, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol,
+                                 min(max_iter, _MINMAX_SEARCH_ITER), inv2rho_cap, base_noise, mcm, warm)
         total += it
         certified = False
         if st != CONVERGED:
@@ -865,8 +842,8 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
             if not certified and max_iter > _MINMAX_SEARCH_ITER:
                 for j in range(m):
                     wm[_LAM, j] = wm[_LAM + cur, j]  # go on from where it stopped
-                st, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, 2.0, tol, max_iter,
-                                         inv2rho_cap, base_noise, mcm, True)
+                st, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
+                                         inv2rho_cap, base_noise, mcm, warm)
                 total += it
             uncertain = uncertain or (st != CONVERGED and not certified)
         d = 0.0
@@ -891,14 +868,14 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
     _set_caps(wn, weights, upper, t_hi, n)
     for j in range(m):
         wm[_LAM, j] = wm[_LAM_HI, j]
-    status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, 2.0, tol, max_iter, inv2rho_cap,
-                                 base_noise, mcm, True)
+    status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter, inv2rho_cap,
+                                 base_noise, mcm, warm)
     if uncertain and status == CONVERGED:
         status = MAX_ITERATIONS
     return status, total + it, cur, g
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy", _nrt=False)
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
            lam, warm, act_out, res_out, wn, wm, HL, Gc, idx):
     """:func:`solve_one_warm` with caller-provided work arrays (see :func:`_new_work`).
@@ -935,7 +912,7 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
             wm[_ROWABS, j] = acc
             base_noise = max(base_noise, abs(tau[j]) + acc)
             rowsum = max(rowsum, acc1)
-        cmax = _row_max(wn, colabs, n)
+        cmax = _row_max(wn, np.int64(colabs), n)
         if z == 0.0 and math.isinf(exponent):
             status, it, cur, g = _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter,
                                          reserve_weight, base_noise, rowsum * cmax)
@@ -986,8 +963,9 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
     """
     m, n = M.shape
     work_n, work_m, work_mm, work_g, idx = _new_work(m, n)
-    return _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
-                  lam, warm, act_out, res_out, work_n, work_m, work_mm, work_g, idx)
+    return _solve(M, tau, weights, upper, float(exponent), float(reserve_weight), float(tol),
+                  np.int64(max_iter), lam, np.bool_(warm), act_out, res_out,
+                  work_n, work_m, work_mm, work_g, idx)
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
@@ -1028,8 +1006,9 @@ def solve_one(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter, a
     m, n = M.shape
     work_n, work_m, work_mm, work_g, idx = _new_work(m, n)
     lam = work_m[_LAM_ONE]
-    return _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
-                  lam, False, act_out, res_out, work_n, work_m, work_mm, work_g, idx)
+    return _solve(M, tau, weights, upper, float(exponent), float(reserve_weight), float(tol),
+                  np.int64(max_iter), lam, np.bool_(False), act_out, res_out,
+                  work_n, work_m, work_mm, work_g, idx)
 
 
 _CHUNK = 32
@@ -1075,8 +1054,9 @@ def solve_batch(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
             for i in range(n):
                 wb[i] = weights[bw, i]
                 ub[i] = upper[bu, i]
-            st, it = _solve(Mb, taub, wb, ub, exponent, reserve_weight, tol, max_iter, lamb, warm,
-                            actb, resb, work_n, work_m, work_mm, work_g, idx)
+            st, it = _solve(Mb, taub, wb, ub, float(exponent), float(reserve_weight), float(tol),
+                            np.int64(max_iter), lamb, np.bool_(warm), actb, resb,
+                            work_n, work_m, work_mm, work_g, idx)
             for j in range(m):
                 lam[b, j] = lamb[j]
                 res_out[b, j] = resb[j]

@@ -225,6 +225,9 @@ def _validate(M, tau, exponent, weights, upper, reserve_weight, options, criteri
     m, n = M.shape[-2:]
     if m == 0 or n == 0:
         raise ValueError(f"M: shape {M.shape} has an empty axis; allowed: m >= 1 DOFs, n >= 1 muscles")
+    if m > _k.MAX_DOF:
+        raise ValueError(f"M: shape {M.shape} has m = {m} DOFs; allowed: m <= {_k.MAX_DOF} "
+                         f"(the kernel is written out for up to {_k.MAX_DOF} DOFs; the model has 11)")
     if weights is None:
         w = np.ones(n)
     if upper is None:
