@@ -51,7 +51,8 @@ def run_block(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol,
                 placed = True
             evals[b] = 0
             success[b] = True
-        st, it, ob, pr = recruit(model, task, strength[b], np.nan, tol, max_iter, False, ws)
+        st, it, ob, pr = recruit(model, task, strength[b], np.nan, tol, max_iter,
+                                 np.bool_(False), ws)
         finish(model, pr, q[b], act[b], force[b], reserve[b], tau[b], itb[b], hip[b],
                l5s1[b], ws)
         status[b] = st

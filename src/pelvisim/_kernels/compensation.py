@@ -27,34 +27,49 @@ GRID = 5  # start-grid points per compensation angle
 
 
 @njit(cache=True)
-def _store_posture(ws, k):
-    """Keep what the recruitment needs of the placed posture in grid slot k."""
-    ws.grid_arm[k] = ws.arm
-    ws.grid_cap[k] = ws.cap
-    ws.grid_fp[k] = ws.fp
-    ws.grid_itb_arm[k] = ws.itb_arm
-    ws.grid_itb_passive[k] = ws.itb_passive
-    ws.grid_tissue[k] = ws.tissue
-    ws.grid_tau[k] = ws.tau_load
-    ws.grid_g[k] = ws.g
-    ws.grid_limit[k] = ws.limit[0]
-    ws.grid_ready[k] = True
+def _keep(ws, k, store):
+    """Grid slot k <- the placed posture's recruitment inputs (``store``), or
+    the reverse (scalar loops: array assignments cost compile time)."""
+    m, n = ws.arm.shape
+    for j in range(m):
+        for i in range(n):
+            if store:
+                ws.grid_arm[k, j, i] = ws.arm[j, i]
+            else:
+                ws.arm[j, i] = ws.grid_arm[k, j, i]
+        for side in range(2):
+            if store:
+                ws.grid_itb_arm[k, j, side] = ws.itb_arm[j, side]
+            else:
+                ws.itb_arm[j, side] = ws.grid_itb_arm[k, j, side]
+        if store:
+            ws.grid_tissue[k, j] = ws.tissue[j]
+            ws.grid_tau[k, j] = ws.tau_load[j]
+            ws.grid_g[k, j] = ws.g[j]
+        else:
+            ws.tissue[j] = ws.grid_tissue[k, j]
+            ws.tau_load[j] = ws.grid_tau[k, j]
+            ws.g[j] = ws.grid_g[k, j]
+    for i in range(n):
+        if store:
+            ws.grid_cap[k, i] = ws.cap[i]
+            ws.grid_fp[k, i] = ws.fp[i]
+        else:
+            ws.cap[i] = ws.grid_cap[k, i]
+            ws.fp[i] = ws.grid_fp[k, i]
+    for side in range(2):
+        if store:
+            ws.grid_itb_passive[k, side] = ws.itb_passive[side]
+        else:
+            ws.itb_passive[side] = ws.grid_itb_passive[k, side]
+    if store:
+        ws.grid_limit[k] = ws.limit[0]
+        ws.grid_ready[k] = True
+    else:
+        ws.limit[0] = ws.grid_limit[k]
 
 
-@njit(cache=True)
-def _load_posture(ws, k):
-    ws.arm[:, :] = ws.grid_arm[k]
-    ws.cap[:] = ws.grid_cap[k]
-    ws.fp[:] = ws.grid_fp[k]
-    ws.itb_arm[:, :] = ws.grid_itb_arm[k]
-    ws.itb_passive[:] = ws.grid_itb_passive[k]
-    ws.tissue[:] = ws.grid_tissue[k]
-    ws.tau_load[:] = ws.grid_tau[k]
-    ws.g[:] = ws.grid_g[k]
-    ws.limit[0] = ws.grid_limit[k]
-
-
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_iter, ws, slot):
     """Cost [-] of compensation ``x`` [rad] (see the module docstring).
 
@@ -65,12 +80,12 @@ def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_it
     for k in range(nvar):
         penalty += weight[k] * (x[k] / scale) ** 2
     if slot >= 0 and ws.grid_ready[slot]:
-        _load_posture(ws, slot)
+        _keep(ws, slot, np.bool_(False))
     else:
         posture_steps(model, task, x, ws)
         if slot >= 0:
-            _store_posture(ws, slot)
-    obj = recruit(model, task, strength, np.nan, tol, max_iter, False, ws)[2]
+            _keep(ws, slot, np.bool_(True))
+    obj = recruit(model, task, strength, np.nan, tol, max_iter, np.bool_(False), ws)[2]
     return obj + penalty
 
 

@@ -20,13 +20,16 @@ def floor_pair(model, task, ws):
     (the last two loads); and its friction limit [N] (``ws.limit[0]``). The pair
     sums to zero, so it leaves the body's equilibrium unchanged. Zero in single
     stance."""
-    ws.g[:] = 0.0
+    for j in range(ws.g.shape[0]):
+        ws.g[j] = 0.0
     ws.limit[0] = 0.0
     if task.support != DOUBLE:
         return
     ne = ws.n_loads[0]
     f = ws.pair_f
-    f[:, :] = 0.0
+    for side in range(2):
+        for k in range(3):
+            f[side, k] = 0.0
     f[0, 2] = 1.0
     f[1, 2] = -1.0
     demanded_moments(ws.axes, ws.centres, task.root, ws.lseg[ne - 2:ne], ws.lpt[ne - 2:ne], f,
@@ -48,7 +51,8 @@ def free_ground_pair(M, rhs, g):
             for i in range(M.shape[1]):
                 M[j, i] -= c * M[p, i]
             rhs[j] -= c * rhs[p]
-    M[p, :] = 0.0
+    for i in range(M.shape[1]):
+        M[p, i] = 0.0
     rhs[p] = 0.0
 
 

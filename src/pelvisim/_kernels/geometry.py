@@ -40,7 +40,9 @@ def muscle_paths(R, o, axes, centres, path_seg, path_pt, path_start, pts, length
     path_points_ground(R, o, path_seg, path_pt, pts)
     n = path_start.shape[0] - 1
     m = axes.shape[0]
-    moment_arm[:, :] = 0.0
+    for j in range(moment_arm.shape[0]):
+        for i in range(moment_arm.shape[1]):
+            moment_arm[j, i] = 0.0
     for i in range(n):
         L = 0.0
         for k in range(path_start[i], path_start[i + 1] - 1):
@@ -78,7 +80,9 @@ def muscle_paths(R, o, axes, centres, path_seg, path_pt, path_start, pts, length
 def path_force_on_set(pts, path_seg, path_start, i, in_set, out):
     """Force [N per N of tension] that path i exerts on the segments in ``in_set``
     (the pieces crossing the set's boundary pull on it)."""
-    out[:] = 0.0
+    out[0] = 0.0
+    out[1] = 0.0
+    out[2] = 0.0
     for k in range(path_start[i], path_start[i + 1] - 1):
         ia = in_set[path_seg[k]]
         ib = in_set[path_seg[k + 1]]

@@ -43,7 +43,7 @@ def tmatvec3(A, v):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _turn(A, ia, axis, angle, B, ib):
     """B[ib] = A[ia] @ R_axis(angle), for a rotation about a frame axis (0: x,
     1: y, 2: z), in place. Stacks and indices rather than (3, 3) views: a view
@@ -79,7 +79,7 @@ def _three_axis_joint(R, parent, a, b, c, sa, sb, sc, S, child, axes, j0):
         axes[j0 + 2, k] = sc * S[1, k, 1]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _place(R, o, seg, parent, P, r):
     """o[seg] = o[parent] + R[parent] @ P[r], in place."""
     for i in range(3):

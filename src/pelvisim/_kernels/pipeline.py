@@ -64,7 +64,8 @@ def finish(model, pair, q, act, force, reserve, tau, itb, hip, l5s1, ws):
     moments, with those of the floor pair (double stance); itb (2,) [N]; hip
     (2, 2, 3) [N]; l5s1 (3,) [N] (see :func:`.reactions.joint_loads`).
     """
-    q[:] = ws.q
+    for k in range(q.shape[0]):
+        q[k] = ws.q[k]
     for j in range(tau.shape[0]):
         tau[j] = ws.tau_load[j] + ws.g[j] * pair
         reserve[j] = ws.res[j]
@@ -85,7 +86,7 @@ def evaluate(model, task, strength, x, q, act, force, reserve, tau, itb, hip, l5
     posture_steps(model, task, x, ws)
     cut_sets(model, task, ws)
     status, iters, objective, pair = recruit(model, task, strength, np.nan, tol, max_iter,
-                                             False, ws)
+                                             np.bool_(False), ws)
     finish(model, pair, q, act, force, reserve, tau, itb, hip, l5s1, ws)
     return status, iters, objective, pair, ws.limit[0]
 

@@ -23,7 +23,8 @@ def apply_compensation(task, x, q):
     x[1] [rad] inclines the trunk forward by as much, through lumbar flexion
     (the optimal search keeps x[1] = 0).
     """
-    q[:] = task.q0
+    for k in range(q.shape[0]):
+        q[k] = task.q0[k]
     k = task.comp_kind
     if k == COMP_FRONTAL:
         q[LIST] += x[0]

@@ -6,7 +6,13 @@ The problem (see :mod:`pelvisim._recruitment_kernel`): ``M a + r = rhs`` with
 demanded moments less what is not recruited: the passive fibre and ITB forces,
 the joint tissues' moments and the muscle tone (a fixed baseline activation;
 the recruitment solves for the part above ``model.tone``, with upper bounds
-``1 - tone``). In double stance the floor's mediolateral pair is either fixed
+``1 - tone``).
+
+Compile time: a constant argument (``True``, ``0``) passed from one kernel to
+another is typed as a literal, and the callee, with everything it calls, is
+compiled again for it; flags going down to the recruitment kernel are passed
+as ``np.bool_(...)``. Thin wrappers are inlined (``inline="always"``): every
+kernel level re-optimises all the code below it. In double stance the floor's mediolateral pair is either fixed
 or chosen by the recruitment within friction (:mod:`.floor`).
 """
 import numpy as np
@@ -35,7 +41,7 @@ def assemble(model, strength, ws):
         ws.rhs[j] = r
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _solve_ws(model, ws, tol, max_iter, warm):
     return _solve(ws.M, ws.rhs, model.weights, model.upper, model.exponent,
                   model.reserve_weight, tol, max_iter, ws.lam, warm, ws.act, ws.res,
@@ -45,8 +51,10 @@ def _solve_ws(model, ws, tol, max_iter, warm):
 @njit(cache=True)
 def _set_pair(ws, pair):
     """rhs = rhs0 + g pair, M = M0 (the system with the pair fixed)."""
-    ws.M[:, :] = ws.M0
-    for j in range(ws.rhs.shape[0]):
+    m, n = ws.M.shape
+    for j in range(m):
+        for i in range(n):
+            ws.M[j, i] = ws.M0[j, i]
         ws.rhs[j] = ws.rhs0[j] + ws.g[j] * pair
 
 
@@ -74,16 +82,19 @@ def recruit(model, task, strength, pair_fixed, tol, max_iter, warm, ws):
             for j in range(ws.rhs.shape[0]):
                 ws.rhs[j] += ws.g[j] * pair
         else:
-            ws.M0[:, :] = ws.M
-            ws.rhs0[:] = ws.rhs
+            m, n = ws.M.shape
+            for j in range(m):
+                for i in range(n):
+                    ws.M0[j, i] = ws.M[j, i]
+                ws.rhs0[j] = ws.rhs[j]
             free_ground_pair(ws.M, ws.rhs, ws.g)
-    status, iters = _solve_ws(model, ws, tol, max_iter, warm)
+    status, iters = _solve_ws(model, ws, tol, max_iter, np.bool_(warm))
     if double and not fixed:
         pair = ground_pair_force(ws.g, ws.M0, ws.rhs0, ws.act)
         if abs(pair) > ws.limit[0]:
             pair = ws.limit[0] if pair > 0.0 else -ws.limit[0]
             _set_pair(ws, pair)
-            status, iters = _solve_ws(model, ws, tol, max_iter, True)
+            status, iters = _solve_ws(model, ws, tol, max_iter, np.bool_(True))
     objective = objective_one(ws.act, ws.res, model.weights, model.exponent,
                               model.reserve_weight)
     return status, iters, objective, pair

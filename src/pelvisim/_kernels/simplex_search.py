@@ -36,6 +36,20 @@ _LO, _HI, _TOL, _GRID = 0, 1, 2, 3
 _GRIDDING, _SIMPLEX, _ITERATE, _REFLECT, _EXPAND, _CONTRACT, _SHRINK, DONE = range(8)
 
 
+@njit(cache=True, inline="always")
+def _copy(X, dst, src):
+    X[dst, 0] = X[src, 0]
+    X[dst, 1] = X[src, 1]
+
+
+@njit(cache=True, inline="always")
+def _line(X, dst, a, b, c):
+    """X[dst] = X[a] + c (X[a] - X[b]) (scalar loops: array expressions cost
+    compile time)."""
+    for k in range(2):
+        X[dst, k] = X[a, k] + c * (X[a, k] - X[b, k])
+
+
 @njit(cache=True)
 def new_search(nvar, lo, hi, step, xtol, max_eval, grid):
     """State of a search over ``nvar`` (1 or 2) variables in [lo, hi]."""
@@ -56,7 +70,7 @@ def new_search(nvar, lo, hi, step, xtol, max_eval, grid):
     return X, F, I, P
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _inside(P, nvar, x):
     for k in range(nvar):
         if x[k] < P[_LO, k] or x[k] > P[_HI, k]:
@@ -105,18 +119,19 @@ def _iterate(X, F, I, P):
     if size < P[_TOL, 0] or I[_EVALS] >= I[_MAXEV]:
         I[_PHASE] = DONE
         return
-    X[_CEN] = 0.0
-    for p in range(npt - 1):
-        X[_CEN] += X[p]
-    X[_CEN] /= npt - 1
-    X[_XR] = X[_CEN] + (X[_CEN] - X[npt - 1])
+    for k in range(2):
+        c = 0.0
+        for p in range(npt - 1):
+            c += X[p, k]
+        X[_CEN, k] = c / (npt - 1)
+    _line(X, _XR, _CEN, npt - 1, 1.0)
     I[_PHASE] = _REFLECT
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _asked(X, I, P, row):
     """Ask for point X[row]; False (and +inf told) if it is out of bounds."""
-    X[_ASK] = X[row]
+    _copy(X, _ASK, row)
     return _inside(P, I[_NVAR], X[_ASK])
 
 
@@ -133,7 +148,8 @@ def ask(state, x):
             return False
         if ph == _GRIDDING:
             if I[_K] < 0:
-                X[_ASK] = 0.0
+                X[_ASK, 0] = 0.0
+                X[_ASK, 1] = 0.0
             else:
                 _grid_point(P, nvar, I[_K], X[_ASK])
             ok = _inside(P, nvar, X[_ASK])
@@ -181,13 +197,13 @@ def _advance(X, F, I, P, f):
     if ph == _GRIDDING:
         if f < F[_FBEST]:
             F[_FBEST] = f
-            X[_START] = X[_ASK]
+            _copy(X, _START, _ASK)
         I[_K] += 1
         g = int(P[_GRID, 0])
         if I[_K] == (g * g if nvar > 1 else g):
             step = P[_TOL, 1]
             for p in range(npt):
-                X[p] = X[_START]
+                _copy(X, p, _START)
                 if p > 0:
                     k = p - 1
                     X[p, k] += step if X[_START, k] + step < P[_HI, k] else -step
@@ -202,34 +218,34 @@ def _advance(X, F, I, P, f):
     elif ph == _REFLECT:
         F[_FR] = f
         if f < F[0]:
-            X[_XE] = X[_CEN] + 2.0 * (X[_CEN] - X[w])
+            _line(X, _XE, _CEN, w, 2.0)
             I[_PHASE] = _EXPAND
         elif f < F[npt - 2]:
-            X[w] = X[_XR]
+            _copy(X, w, _XR)
             F[w] = f
             I[_PHASE] = _ITERATE
         else:
             if f < F[w]:
-                X[_XC] = X[_CEN] + 0.5 * (X[_XR] - X[_CEN])
+                _line(X, _XC, _CEN, _XR, -0.5)
             else:
-                X[_XC] = X[_CEN] + 0.5 * (X[w] - X[_CEN])
+                _line(X, _XC, _CEN, w, -0.5)
             I[_PHASE] = _CONTRACT
     elif ph == _EXPAND:
         if f < F[_FR]:
-            X[w] = X[_XE]
+            _copy(X, w, _XE)
             F[w] = f
         else:
-            X[w] = X[_XR]
+            _copy(X, w, _XR)
             F[w] = F[_FR]
         I[_PHASE] = _ITERATE
     elif ph == _CONTRACT:
         if f < min(F[_FR], F[w]):
-            X[w] = X[_XC]
+            _copy(X, w, _XC)
             F[w] = f
             I[_PHASE] = _ITERATE
         else:
             for p in range(1, npt):
-                X[p] = X[0] + 0.5 * (X[p] - X[0])
+                _line(X, p, 0, p, -0.5)
             I[_K] = 1
             I[_PHASE] = _SHRINK
 

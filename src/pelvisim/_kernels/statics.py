@@ -56,15 +56,7 @@ def free_side(dof, root, in_set):
         in_set[s] = CHILD_SIDE[dof, s] != root_child
 
 
-@njit(cache=True)
-def external_force_on_set(in_set, load_seg, load_f, out):
-    out[:] = 0.0
-    for e in range(load_seg.shape[0]):
-        if in_set[load_seg[e]]:
-            out += load_f[e]
-
-
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _at(R, o, s, p, k):
     """Component k [m] in ground of point ``p`` fixed in segment s."""
     return o[s, k] + R[s, k, 0] * p[0] + R[s, k, 1] * p[1] + R[s, k, 2] * p[2]
