@@ -11,7 +11,6 @@ import numpy as np
 from .errors import TaskError
 from ._kernels.batch import NONE, OPTIMAL, PRESCRIBED, run_block
 from ._kernels.passive import passive_joint_moments_batch
-from ._kernels.workspace import new_workspace
 from . import threads
 from .conventions import COMPENSATION_ANGLES, CRITERIA, N_COORD, N_DOF  # noqa: F401
 from .recruitment import SolverOptions
@@ -195,7 +194,7 @@ def run_points(model, task, strength=None, *, compensation="none",
     def block(start, stop):
         run_block(arr, ta, strength, x0, mode, nvar, lo, hi, comp.angle_scale, weight,
                   options.tol, options.max_iter, options.search_xtol,
-                  options.search_max_evaluations, new_workspace(arr, ta), start, stop,
+                  options.search_max_evaluations, start, stop,
                   out.x, out.q, out.activation, out.force, out.reserve, out.tau, out.itb,
                   out.hip, out.l5s1, out.ground_pair, out.status, out.iterations,
                   out.objective, out.evaluations, out.search_converged)

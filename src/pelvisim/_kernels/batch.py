@@ -13,6 +13,7 @@ from numba import njit
 from .compensation import optimal_compensation
 from .pipeline import finish, posture_steps
 from .reactions import cut_sets
+from .workspace import new_workspace
 from .recruit import recruit
 
 # compensation modes
@@ -21,7 +22,7 @@ NONE, OPTIMAL, PRESCRIBED = 0, 1, 2
 
 @njit(cache=True, nogil=True)
 def run_block(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol, max_iter,
-              xtol, max_eval, ws, start, stop, x, q, act, force, reserve, tau, itb, hip, l5s1,
+              xtol, max_eval, start, stop, x, q, act, force, reserve, tau, itb, hip, l5s1,
               pair, status, iters, objective, evals, success):
     """Solve points ``start:stop`` of a batch into the output arrays (B, ...).
 
@@ -31,6 +32,7 @@ def run_block(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol,
     evals (cost evaluations of the optimal search) and success (the search
     converged; True when there is no search).
     """
+    ws = new_workspace(model, task)
     placed = False
     for b in range(start, stop):
         if mode == OPTIMAL:

@@ -1,4 +1,4 @@
-"""The work arrays of one thread's share of a batch (Python side).
+"""The work arrays of one thread's share of a batch.
 
 Every kernel step reads and writes the arrays of one :class:`Workspace`,
 allocated once per block of points by :func:`new_workspace`, so that no step
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
+from numba import njit
 
 from .._recruitment_kernel import _new_work
 from .compensation import GRID
@@ -47,28 +48,34 @@ Workspace = namedtuple("Workspace", [
 ])
 
 
-def new_workspace(model, task) -> Workspace:
-    """Work arrays for points of ``task`` (TaskArrays) on ``model`` (ModelArrays)."""
+@njit(cache=True)
+def new_workspace(model, task):
+    """Work arrays for points of ``task`` (TaskArrays) on ``model``
+    (ModelArrays). Jitted, so that a batch kernel allocates its own and the
+    call from Python does not unbox some sixty arrays (about 0.1 ms a call)."""
     n = model.fmax.shape[0]
     m = N_DOF
     E = 2 * N_SEG + task.load_seg.shape[0] + 4  # weights, d'Alembert, task loads, feet, pair
     wn, wm, HL, Gc, idx = _new_work(m, n)
     G = 1 + GRID * GRID  # x = 0 and the start grid of two angles
-    z = np.zeros
+    P = model.path_seg.shape[0]
+    Pi = model.itb_seg.shape[0]
+    f8 = np.float64
     return Workspace(
-        q=z(m + 2), R=z((N_SEG, 3, 3)), o=z((N_SEG, 3)), axes=z((m, 3)), centres=z((m, 3)),
-        rot=z((3, 3, 3)),
-        pts=z((model.path_seg.shape[0], 3)), length=z(n), arm=z((m, n)),
-        itb_pts=z((model.itb_seg.shape[0], 3)), itb_len=z(2), itb_arm=z((m, 2)),
-        cap=z(n), fp=z(n), itb_passive=z(2), tissue=z(m),
-        lseg=z(E, dtype=np.int64), lpt=z((E, 3)), lf=z((E, 3)), n_loads=z(1, dtype=np.int64),
-        tau_load=z(m), g=z(m), limit=z(1), pair_f=z((2, 3)),
-        fa=z(n), M=z((m, n)), rhs=z(m), M0=z((m, n)), rhs0=z(m), act=z(n), res=z(m), lam=z(m),
-        wn=wn, wm=wm, HL=HL, Gc=Gc, idx=idx,
-        in_set=z((N_CUT, N_SEG), dtype=np.bool_), cut_load=z((N_CUT, 3)),
-        cut_pair=z((N_CUT, 3)), cut_dir=z((N_CUT, n, 3)), cut_itb=z((N_CUT, 2, 3)),
-        disc=z((3, 3)),
-        grid_ready=z(G, dtype=np.bool_), grid_arm=z((G, m, n)), grid_cap=z((G, n)),
-        grid_fp=z((G, n)), grid_itb_arm=z((G, m, 2)), grid_itb_passive=z((G, 2)),
-        grid_tissue=z((G, m)), grid_tau=z((G, m)), grid_g=z((G, m)), grid_limit=z(G),
+        np.zeros(m + 2), np.zeros((N_SEG, 3, 3)), np.zeros((N_SEG, 3)), np.zeros((m, 3)),
+        np.zeros((m, 3)), np.zeros((3, 3, 3)),
+        np.zeros((P, 3)), np.zeros(n), np.zeros((m, n)), np.zeros((Pi, 3)), np.zeros(2),
+        np.zeros((m, 2)),
+        np.zeros(n), np.zeros(n), np.zeros(2), np.zeros(m),
+        np.zeros(E, dtype=np.int64), np.zeros((E, 3)), np.zeros((E, 3)),
+        np.zeros(1, dtype=np.int64), np.zeros(m),
+        np.zeros(m), np.zeros(1), np.zeros((2, 3), dtype=f8),
+        np.zeros(n), np.zeros((m, n)), np.zeros(m), np.zeros((m, n)), np.zeros(m), np.zeros(n),
+        np.zeros(m), np.zeros(m),
+        wn, wm, HL, Gc, idx,
+        np.zeros((N_CUT, N_SEG), dtype=np.bool_), np.zeros((N_CUT, 3)), np.zeros((N_CUT, 3)),
+        np.zeros((N_CUT, n, 3)), np.zeros((N_CUT, 2, 3)), np.zeros((3, 3)),
+        np.zeros(G, dtype=np.bool_), np.zeros((G, m, n)), np.zeros((G, n)), np.zeros((G, n)),
+        np.zeros((G, m, 2)), np.zeros((G, 2)), np.zeros((G, m)), np.zeros((G, m)),
+        np.zeros((G, m)), np.zeros(G),
     )
