@@ -8,7 +8,6 @@ from numpy.testing import assert_allclose
 import pelvisim
 from conftest import assert_bounds, assert_equilibrium
 from pelvisim import recruitment as rec
-from pelvisim.conventions import N_DOF
 from pelvisim.sweep import parse_factors, sweep
 
 SLS = pelvisim.task("single_leg_stance")

@@ -554,6 +554,15 @@ def _new_work(m, n):
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _max_abs(v, m):
+    """max_j |v_j| over the first m entries (0 when m = 0)."""
+    acc = 0.0
+    for j in range(m):
+        acc = max(acc, abs(v[j]))
+    return acc
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, mcm, warm_ok):
     """Newton iterations of :func:`_solve` (``wn``, ``wm`` set up by it).
 
@@ -561,9 +570,7 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
     """
     m, n = M.shape
     q = 1.0 / (p - 1.0)
-    tau_scale = 0.0
-    for j in range(m):
-        tau_scale = max(tau_scale, abs(tau[j]))
+    tau_scale = _max_abs(tau, m)
     thresh = tol * (1.0 + tau_scale)
     row_d = np.int64(_D)  # not literals: see the note on constant arguments at the top
     row_dd = np.int64(_DD)
@@ -774,9 +781,7 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
     """
     m, n = M.shape
     inv2rho_cap = 0.5 / (reserve_weight * MINMAX_RESERVE_FACTOR)
-    tau_scale = 0.0
-    for j in range(m):
-        tau_scale = max(tau_scale, abs(tau[j]))
+    tau_scale = _max_abs(tau, m)
     thr = _MINMAX_FEASIBLE * (1.0 + tau_scale)
     cold = np.bool_(False)  # not literals: see the note on constant arguments at the top
     warm = np.bool_(True)

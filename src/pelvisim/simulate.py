@@ -10,7 +10,6 @@ import numpy as np
 
 from .errors import TaskError
 from ._kernels.batch import NONE, OPTIMAL, PRESCRIBED, run_block
-from ._kernels.passive import passive_joint_moments_batch
 from . import threads
 from .conventions import COMPENSATION_ANGLES, CRITERIA, N_COORD, N_DOF  # noqa: F401
 from .recruitment import SolverOptions
@@ -195,14 +194,12 @@ def run_points(model, task, strength=None, *, compensation="none",
         run_block(arr, ta, strength, x0, mode, nvar, lo, hi, comp.angle_scale, weight,
                   options.tol, options.max_iter, options.search_xtol,
                   options.search_max_evaluations, start, stop,
-                  out.x, out.q, out.activation, out.force, out.reserve, out.tau, out.itb,
-                  out.hip, out.l5s1, out.ground_pair, out.status, out.iterations,
-                  out.objective, out.evaluations, out.search_converged)
+                  out.x, out.q, out.activation, out.force, out.reserve, out.tau,
+                  out.passive_moment, out.itb, out.hip, out.l5s1, out.ground_pair, out.status,
+                  out.iterations, out.objective, out.evaluations, out.search_converged)
 
     threads.run_blocks(block, B, cost=threads.OPTIMAL_COST if mode == OPTIMAL else 1)
     out.feasible[:] = np.all(np.abs(out.reserve) <= options.feasibility_tol, axis=1)
-    passive_joint_moments_batch(arr.pj_nz, arr.pj_a, arr.pj_b, arr.pj_range, out.q,
-                                out.passive_moment)
     return out
 
 

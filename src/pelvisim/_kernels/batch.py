@@ -22,8 +22,8 @@ NONE, OPTIMAL, PRESCRIBED = 0, 1, 2
 
 @njit(cache=True, nogil=True)
 def run_block(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol, max_iter,
-              xtol, max_eval, start, stop, x, q, act, force, reserve, tau, itb, hip, l5s1,
-              pair, status, iters, objective, evals, success):
+              xtol, max_eval, start, stop, x, q, act, force, reserve, tau, passive, itb, hip,
+              l5s1, pair, status, iters, objective, evals, success):
     """Solve points ``start:stop`` of a batch into the output arrays (B, ...).
 
     strength (B, n); x0 (B, 2) [rad] compensation when not optimal; outputs as
@@ -33,30 +33,27 @@ def run_block(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol,
     converged; True when there is no search).
     """
     ws = new_workspace(model, task)
-    placed = False
+    placed = False  # ws holds the posture steps at x[b - 1]
     for b in range(start, stop):
         if mode == OPTIMAL:
             _, ok, ne = optimal_compensation(model, task, strength[b], nvar, lo, hi, scale,
                                              weight, tol, max_iter, xtol, max_eval, ws, x[b])
             evals[b] = ne
             success[b] = ok
-            posture_steps(model, task, x[b], ws)
-            cut_sets(model, task, ws)
-            placed = False  # the next point's posture steps must run again
+            placed = False  # the search left the workspace at its last evaluation
         else:
-            same = placed and x0[b, 0] == x[b - 1, 0] and x0[b, 1] == x[b - 1, 1]
             x[b, 0] = x0[b, 0]
             x[b, 1] = x0[b, 1]
-            if not same:
-                posture_steps(model, task, x[b], ws)
-                cut_sets(model, task, ws)
-                placed = True
             evals[b] = 0
             success[b] = True
+        if not (placed and x[b, 0] == x[b - 1, 0] and x[b, 1] == x[b - 1, 1]):
+            posture_steps(model, task, x[b], ws)
+            cut_sets(model, task, ws)
+            placed = mode != OPTIMAL
         st, it, ob, pr = recruit(model, task, strength[b], np.nan, tol, max_iter,
                                  np.bool_(False), ws)
-        finish(model, pr, q[b], act[b], force[b], reserve[b], tau[b], itb[b], hip[b],
-               l5s1[b], ws)
+        finish(model, pr, q[b], act[b], force[b], reserve[b], tau[b], passive[b], itb[b],
+               hip[b], l5s1[b], ws)
         status[b] = st
         iters[b] = it
         objective[b] = ob

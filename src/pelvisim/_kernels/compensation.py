@@ -26,47 +26,47 @@ from .simplex_search import ask, grid_slot, new_search, result, tell
 GRID = 5  # start-grid points per compensation angle
 
 
+@njit(cache=True, inline="always")
+def _copy1(dst, src):
+    for i in range(dst.shape[0]):
+        dst[i] = src[i]
+
+
+@njit(cache=True, inline="always")
+def _copy2(dst, src):
+    for j in range(dst.shape[0]):
+        for i in range(dst.shape[1]):
+            dst[j, i] = src[j, i]
+
+
 @njit(cache=True)
-def _keep(ws, k, store):
-    """Grid slot k <- the placed posture's recruitment inputs (``store``), or
-    the reverse (scalar loops: array assignments cost compile time)."""
-    m, n = ws.arm.shape
-    for j in range(m):
-        for i in range(n):
-            if store:
-                ws.grid_arm[k, j, i] = ws.arm[j, i]
-            else:
-                ws.arm[j, i] = ws.grid_arm[k, j, i]
-        for side in range(2):
-            if store:
-                ws.grid_itb_arm[k, j, side] = ws.itb_arm[j, side]
-            else:
-                ws.itb_arm[j, side] = ws.grid_itb_arm[k, j, side]
-        if store:
-            ws.grid_tissue[k, j] = ws.tissue[j]
-            ws.grid_tau[k, j] = ws.tau_load[j]
-            ws.grid_g[k, j] = ws.g[j]
-        else:
-            ws.tissue[j] = ws.grid_tissue[k, j]
-            ws.tau_load[j] = ws.grid_tau[k, j]
-            ws.g[j] = ws.grid_g[k, j]
-    for i in range(n):
-        if store:
-            ws.grid_cap[k, i] = ws.cap[i]
-            ws.grid_fp[k, i] = ws.fp[i]
-        else:
-            ws.cap[i] = ws.grid_cap[k, i]
-            ws.fp[i] = ws.grid_fp[k, i]
-    for side in range(2):
-        if store:
-            ws.grid_itb_passive[k, side] = ws.itb_passive[side]
-        else:
-            ws.itb_passive[side] = ws.grid_itb_passive[k, side]
-    if store:
-        ws.grid_limit[k] = ws.limit[0]
-        ws.grid_ready[k] = True
-    else:
-        ws.limit[0] = ws.grid_limit[k]
+def _store_posture(ws, k):
+    """Keep the placed posture's recruitment inputs in grid slot k (scalar
+    loops: array assignments cost compile time)."""
+    _copy2(ws.grid_arm[k], ws.arm)
+    _copy2(ws.grid_itb_arm[k], ws.itb_arm)
+    _copy1(ws.grid_cap[k], ws.cap)
+    _copy1(ws.grid_fp[k], ws.fp)
+    _copy1(ws.grid_itb_passive[k], ws.itb_passive)
+    _copy1(ws.grid_tissue[k], ws.tissue)
+    _copy1(ws.grid_tau[k], ws.tau_load)
+    _copy1(ws.grid_g[k], ws.g)
+    ws.grid_limit[k] = ws.limit[0]
+    ws.grid_ready[k] = True
+
+
+@njit(cache=True)
+def _load_posture(ws, k):
+    """The recruitment inputs kept in grid slot k back into the workspace."""
+    _copy2(ws.arm, ws.grid_arm[k])
+    _copy2(ws.itb_arm, ws.grid_itb_arm[k])
+    _copy1(ws.cap, ws.grid_cap[k])
+    _copy1(ws.fp, ws.grid_fp[k])
+    _copy1(ws.itb_passive, ws.grid_itb_passive[k])
+    _copy1(ws.tissue, ws.grid_tissue[k])
+    _copy1(ws.tau_load, ws.grid_tau[k])
+    _copy1(ws.g, ws.grid_g[k])
+    ws.limit[0] = ws.grid_limit[k]
 
 
 @njit(cache=True, inline="always")
@@ -80,11 +80,11 @@ def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_it
     for k in range(nvar):
         penalty += weight[k] * (x[k] / scale) ** 2
     if slot >= 0 and ws.grid_ready[slot]:
-        _keep(ws, slot, np.bool_(False))
+        _load_posture(ws, slot)
     else:
         posture_steps(model, task, x, ws)
         if slot >= 0:
-            _keep(ws, slot, np.bool_(True))
+            _store_posture(ws, slot)
     obj = recruit(model, task, strength, np.nan, tol, max_iter, np.bool_(False), ws)[2]
     return obj + penalty
 

@@ -37,10 +37,3 @@ def passive_joint_moments(nz, a, b, rng, q, out):
     """Fill ``out`` (m,) [N m] with the passive moment of every DOF at posture q."""
     for j in range(out.shape[0]):
         out[j] = passive_moment(nz, a, b, rng, q[j + 2], j)
-
-
-@njit(cache=True)
-def passive_joint_moments_batch(nz, a, b, rng, q, out):
-    """``passive_joint_moments`` for B postures: q (B, 13), out (B, m)."""
-    for k in range(q.shape[0]):
-        passive_joint_moments(nz, a, b, rng, q[k], out[k])

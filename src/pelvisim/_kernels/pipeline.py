@@ -28,9 +28,9 @@ from .geometry import muscle_paths
 from .kinematics import N_SEG, segment_frames
 from .passive import passive_joint_moments
 from .posture import posture
-from .reactions import cut_sets, itb_tension, joint_loads
-from .recruit import assemble, recruit
-from .statics import DOUBLE, demand, demanded_moments, external_loads
+from .reactions import itb_tension, joint_loads
+from .recruit import assemble
+from .statics import demand, demanded_moments, external_loads
 
 
 @njit(cache=True)
@@ -55,13 +55,14 @@ def posture_steps(model, task, x, ws):
 
 
 @njit(cache=True)
-def finish(model, pair, q, act, force, reserve, tau, itb, hip, l5s1, ws):
+def finish(model, pair, q, act, force, reserve, tau, passive, itb, hip, l5s1, ws):
     """Step: the outputs of a recruited point (``ws.act``, ``ws.res``), the
     cuts placed by :func:`.reactions.cut_sets`.
 
     q (13,) [rad] posture used; act (n,) activation, tone included; force (n,)
     [N] (active + passive); reserve (m,) [N m]; tau (m,) [N m] demanded
-    moments, with those of the floor pair (double stance); itb (2,) [N]; hip
+    moments, with those of the floor pair (double stance); passive (m,) [N m]
+    the joint tissues' moments; itb (2,) [N]; hip
     (2, 2, 3) [N]; l5s1 (3,) [N] (see :func:`.reactions.joint_loads`).
     """
     for k in range(q.shape[0]):
@@ -69,26 +70,12 @@ def finish(model, pair, q, act, force, reserve, tau, itb, hip, l5s1, ws):
     for j in range(tau.shape[0]):
         tau[j] = ws.tau_load[j] + ws.g[j] * pair
         reserve[j] = ws.res[j]
+        passive[j] = ws.tissue[j]
     for i in range(act.shape[0]):
         act[i] = ws.act[i] + model.tone[i]  # reported activation: tone + recruited
         force[i] = act[i] * ws.fa[i] + ws.fp[i]
     itb_tension(model, ws, force, itb)
     joint_loads(model, ws, force, pair, hip, l5s1)
-
-
-@njit(cache=True)
-def evaluate(model, task, strength, x, q, act, force, reserve, tau, itb, hip, l5s1,
-             tol, max_iter, ws):
-    """Solve one point: all steps at compensation ``x`` [rad] (see
-    :func:`finish` for the outputs). Returns (status, iterations, objective,
-    floor pair [N] (+: the floor pushes the feet apart; 0 in single stance),
-    its friction limit [N])."""
-    posture_steps(model, task, x, ws)
-    cut_sets(model, task, ws)
-    status, iters, objective, pair = recruit(model, task, strength, np.nan, tol, max_iter,
-                                             np.bool_(False), ws)
-    finish(model, pair, q, act, force, reserve, tau, itb, hip, l5s1, ws)
-    return status, iters, objective, pair, ws.limit[0]
 
 
 @njit(cache=True)

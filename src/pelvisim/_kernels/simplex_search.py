@@ -106,17 +106,23 @@ def _order(X, F, npt):
         X[q + 1, 1] = x1
 
 
+@njit(cache=True, inline="always")
+def _size(X, I):
+    """Largest distance [x units] of a simplex vertex from the best, per coordinate."""
+    size = 0.0
+    for p in range(1, I[_NVAR] + 1):
+        for k in range(I[_NVAR]):
+            size = max(size, abs(X[p, k] - X[0, k]))
+    return size
+
+
 @njit(cache=True)
 def _iterate(X, F, I, P):
     """Start an iteration: order, test convergence, ask for the reflection."""
     nvar = I[_NVAR]
     npt = nvar + 1
     _order(X, F, npt)
-    size = 0.0
-    for p in range(1, npt):
-        for k in range(nvar):
-            size = max(size, abs(X[p, k] - X[0, k]))
-    if size < P[_TOL, 0] or I[_EVALS] >= I[_MAXEV]:
+    if _size(X, I) < P[_TOL, 0] or I[_EVALS] >= I[_MAXEV]:
         I[_PHASE] = DONE
         return
     for k in range(2):
@@ -262,8 +268,4 @@ def result(state, x):
             best = p
     x[0] = X[best, 0]
     x[1] = X[best, 1]
-    size = 0.0
-    for p in range(1, npt):
-        for k in range(I[_NVAR]):
-            size = max(size, abs(X[p, k] - X[0, k]))
-    return F[best], size < P[_TOL, 0], I[_EVALS]
+    return F[best], _size(X, I) < P[_TOL, 0], I[_EVALS]

@@ -84,11 +84,10 @@ def _body_loads(model, task, R, o, seg_out, pt_out, f_out):
 
 
 @njit(cache=True)
-def _feet_reactions(model, task, R, o, n, seg_out, pt_out, f_out):
-    """Double stance: both feet's ground reactions, appended after the ``n``
-    body loads. They share the centre of pressure of the vertical loads in x
-    and are shifted together in z so that the body is in moment equilibrium;
-    the right foot carries ``task.split_r`` of the load. Returns the count."""
+def _load_sums(f_out, pt_out, n):
+    """Sum [N] of the first n loads and the moments [N m] of their vertical
+    parts about the z and x axes through the origin (for the centre of
+    pressure): (fx, fy, fz, sum fy x, sum fy z)."""
     t0 = 0.0
     t1 = 0.0
     t2 = 0.0
@@ -100,6 +99,16 @@ def _feet_reactions(model, task, R, o, n, seg_out, pt_out, f_out):
         t2 += f_out[e, 2]
         moment_x += f_out[e, 1] * pt_out[e, 0]
         moment_z += f_out[e, 1] * pt_out[e, 2]
+    return t0, t1, t2, moment_x, moment_z
+
+
+@njit(cache=True)
+def _feet_reactions(model, task, R, o, n, seg_out, pt_out, f_out):
+    """Double stance: both feet's ground reactions, appended after the ``n``
+    body loads. They share the centre of pressure of the vertical loads in x
+    and are shifted together in z so that the body is in moment equilibrium;
+    the right foot carries ``task.split_r`` of the load. Returns the count."""
+    t0, t1, t2, moment_x, moment_z = _load_sums(f_out, pt_out, n)
     x_cop = moment_x / t1
     z_cop = moment_z / t1
     fr = task.split_r
@@ -134,15 +143,8 @@ def _inertial_loads(model, task, n, seg_out, pt_out, f_out):
     gsum = task.grf[0] * task.grf[0] + task.grf[1] * task.grf[1] + task.grf[2] * task.grf[2]
     osum = (task.grf_other[0] * task.grf_other[0] + task.grf_other[1] * task.grf_other[1]
             + task.grf_other[2] * task.grf_other[2])
-    body = n
     if gsum > 0.0 or osum > 0.0:
-        t0 = 0.0
-        t1 = 0.0
-        t2 = 0.0
-        for e in range(body):
-            t0 += f_out[e, 0]
-            t1 += f_out[e, 1]
-            t2 += f_out[e, 2]
+        t0, t1, t2, _, _ = _load_sums(f_out, pt_out, n)
         a0 = task.grf[0] + task.grf_other[0] + t0
         a1 = task.grf[1] + task.grf_other[1] + t1
         a2 = task.grf[2] + task.grf_other[2] + t2
