@@ -13,7 +13,7 @@ from numba import njit
 from .compensation import optimal_compensation
 from .pipeline import finish, posture_steps
 from .reactions import cut_sets
-from .workspace import new_workspace
+from .workspace import GRID_SLOTS, new_workspace
 from .recruit import recruit
 
 # compensation modes
@@ -32,7 +32,7 @@ def run_block(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol,
     evals (cost evaluations of the optimal search) and success (the search
     converged; True when there is no search).
     """
-    ws = new_workspace(model, task)
+    ws = new_workspace(model, task, GRID_SLOTS if mode == OPTIMAL else 0)
     placed = False  # ws holds the posture steps at x[b - 1]
     for b in range(start, stop):
         if mode == OPTIMAL:

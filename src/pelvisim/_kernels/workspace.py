@@ -20,6 +20,7 @@ from .compensation import GRID
 from .kinematics import N_DOF, N_SEG
 
 N_CUT = 3  # joint-reaction cuts: L5/S1, right hip, left hip
+GRID_SLOTS = 1 + GRID * GRID  # x = 0 and the start grid of two angles
 
 Workspace = namedtuple("Workspace", [
     # posture and frames
@@ -49,15 +50,17 @@ Workspace = namedtuple("Workspace", [
 
 
 @njit(cache=True)
-def new_workspace(model, task):
+def new_workspace(model, task, grid_slots=GRID_SLOTS):
     """Work arrays for points of ``task`` (TaskArrays) on ``model``
-    (ModelArrays). Jitted, so that a batch kernel allocates its own and the
-    call from Python does not unbox some sixty arrays (about 0.1 ms a call)."""
+    (ModelArrays), with ``grid_slots`` slots of the optimal search's start
+    grid (0 when there is no search: they are 0.2 MB to zero). Jitted, so
+    that a batch kernel allocates its own and the call from Python does not
+    unbox some sixty arrays (about 0.1 ms a call)."""
     n = model.fmax.shape[0]
     m = N_DOF
     E = 2 * N_SEG + task.load_seg.shape[0] + 4  # weights, d'Alembert, task loads, feet, pair
     wn, wm, HL, Gc, idx = _new_work(m, n)
-    G = 1 + GRID * GRID  # x = 0 and the start grid of two angles
+    G = grid_slots
     P = model.path_seg.shape[0]
     Pi = model.itb_seg.shape[0]
     f8 = np.float64
