@@ -16,7 +16,9 @@ and ``lam`` solves ``F(lam) = tau - M a(lam) - lam / (2 rho) = 0``, the
 gradient of the concave dual function ``g``. ``F`` is strictly monotone, so the
 root is unique. It is found by a semismooth Newton method (generalised
 Jacobian ``M D M.T + I/(2 rho)``, ``D = da/ds`` on the free muscles, solved
-by an ``L P L.T`` factorisation) with Armijo backtracking on ``g``.
+by an ``L P L.T`` factorisation), for p = 2 with the step that maximises
+``g`` along the Newton direction (exact line search on the piecewise-quadratic
+dual), then Armijo backtracking on ``g``.
 
 ``exponent = inf`` is the min-max criterion (the limit of the p-norm): the
 smallest possible largest weighted activation, then the least sum of squares
@@ -70,6 +72,10 @@ MAX_DOF = 12
 _FAST = {"reassoc", "contract"}
 _ARMIJO = 1e-4
 _MAX_BACKTRACK = 60
+# Exact line search (p = 2): at most this many Newton steps on the ray, which
+# stop when phi is within this relative size of its terms (round-off).
+_MAX_RAY_STEPS = 40
+_RAY_RTOL = 1e-12
 # Relative round-off level of the dual value: below it, Armijo on ``g`` cannot
 # see progress and the residual norm decides instead.
 _DUAL_NOISE = 1e-13
@@ -563,18 +569,243 @@ def _max_abs(v, m):
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _jacobian(wn, cur, q, pw_max, n):
+    """Generalised Jacobian of ``F`` at slot ``cur``: ``D_i = da_i/ds_i`` of the
+    free muscles into row ``_D_NEW``. Returns (free muscles, muscles whose D
+    differs from the one summed into H, an upper bound of max D)."""
+    n_changed = 0
+    n_free = 0
+    dmax = 0.0
+    a = _A + cur
+    if q == 1.0:
+        # dmax only enters an upper bound: max 1/(p w) over all muscles
+        # does, and keeps this loop free of a serial max (vectorises).
+        dmax = pw_max
+        for i in range(n):
+            di = wn[_INV_PW, i] if (wn[a, i] > 0.0 and wn[a, i] < wn[_UB, i]) else 0.0
+            wn[_D_NEW, i] = di
+            n_free += di != 0.0
+            n_changed += di != wn[_D, i]
+    else:
+        for i in range(n):
+            di = 0.0
+            if wn[a, i] > 0.0 and wn[a, i] < wn[_UB, i]:
+                di = q * wn[a, i] / wn[_S + cur, i]
+                n_free += 1
+                dmax = max(dmax, di)
+            wn[_D_NEW, i] = di
+            if di != wn[_D, i]:
+                n_changed += 1
+    return n_free, n_changed, dmax
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _within_roundoff(M, tau, wn, wm, cur, fnorm, thresh, inv2rho, base_noise, mcm, dmax):
+    """True when ``max|F|`` is within its round-off bound (it exceeds tol when
+    ``|lam|`` is huge, in infeasible tasks: ``s = M.T lam`` then suffers
+    cancellation). The cheap upper bound first; the sharper one only when it
+    could matter."""
+    m, n = M.shape
+    lmax = 0.0
+    for j in range(m):
+        lmax = max(lmax, abs(wm[_LAM + cur, j]))
+    done = False
+    if fnorm <= thresh + _ROUNDOFF * (base_noise + lmax * (inv2rho + dmax * mcm)):
+        # noise_j = |tau_j| + rowabs_j + |lam_j|/(2 rho) + sum_i |M_ji| D_i sum_k |M_ki lam_k|
+        for i in range(n):
+            wn[_DD, i] = 0.0
+        for j in range(m):
+            lj = abs(wm[_LAM + cur, j])
+            for i in range(n):
+                wn[_DD, i] += abs(M[j, i]) * lj
+        for i in range(n):
+            wn[_DD, i] *= wn[_D_NEW, i]
+        fnoise = 0.0
+        for j in range(m):
+            acc = 0.0
+            for i in range(n):
+                acc += abs(M[j, i]) * wn[_DD, i]
+            fnoise = max(fnoise, abs(tau[j]) + wm[_ROWABS, j]
+                         + abs(wm[_LAM + cur, j]) * inv2rho + acc)
+        done = fnorm <= thresh + _ROUNDOFF * fnoise
+    return done
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _update_h(M, wn, wm, HL, Gc, idx, n_changed, n_free, n_updates, inv2rho):
+    """Bring ``H = M diag(D) M.T + I/(2 rho)`` to the new D (row ``_D_NEW``):
+    rebuilt when most muscles changed, else by low-rank changes. Returns the
+    number of changes summed in since the last rebuild."""
+    n = M.shape[1]
+    row_d = np.int64(_D)  # not literals: see the note on constant arguments at the top
+    row_dd = np.int64(_DD)
+    full = np.bool_(True)
+    if n_changed >= n_free or n_updates + n_changed > n:
+        for i in range(n):
+            wn[_D, i] = wn[_D_NEW, i]
+        _gram(M, wn, row_d, Gc, HL, full, inv2rho)
+        n_updates = 0
+    elif n_changed > 0:
+        for i in range(n):
+            dn = wn[_D_NEW, i]
+            wn[_DD, i] = dn - wn[_D, i]
+            wn[_D, i] = dn
+        if n_changed <= _RANK_UPDATE_MAX:
+            # List of the changed muscles, branch-free (which ones is unpredictable).
+            nc = np.int64(0)
+            for i in range(n):
+                idx[nc] = i
+                nc += wn[_DD, i] != 0.0
+            _gram_columns(M, wn, row_dd, idx, nc, wm, HL)
+        else:
+            _gram(M, wn, row_dd, Gc, HL, not full, inv2rho)
+        n_updates += n_changed
+    return n_updates
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _direction(M, wn, wm, HL, Gc, cur, n_updates, inv2rho):
+    """Newton direction ``H dlam = F`` into row ``_DLAM``; after low-rank
+    changes that broke H's definiteness (round-off), H is rebuilt once.
+    Returns (ok, changes summed into H since its last rebuild)."""
+    m = M.shape[0]
+    ok = _ldlt_solve(HL, wm, m, _F + cur, np.int64(_DLAM))
+    if not ok and n_updates > 0:
+        _gram(M, wn, np.int64(_D), Gc, HL, np.bool_(True), inv2rho)
+        n_updates = 0
+        ok = _ldlt_solve(HL, wm, m, _F + cur, np.int64(_DLAM))
+    return ok, n_updates
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _ray(wn, srow, t, c0, dd):
+    """``phi(t) = dlam . F(lam + t dlam)`` on the ray of a p = 2 problem (``e``
+    = M.T dlam in row ``_DD``, ``s`` at t = 0 in row ``srow``), its slope and
+    the size of its terms. Returns (phi, dphi/dt, scale)."""
+    acc = 0.0
+    mag = 0.0
+    curv = 0.0
+    for i in range(wn.shape[1]):
+        ei = wn[_DD, i]
+        x = (wn[srow, i] + t * ei) * wn[_INV_PW, i]
+        ui = wn[_UB, i]
+        up = x >= wn[_UBP1, i]
+        ai = ui if up else (x if x > 0.0 else 0.0)
+        free = (not up) and x > 0.0
+        curv += ei * ei * wn[_INV_PW, i] if free else 0.0
+        acc += ei * ai
+        mag += abs(ei * ai)
+    return c0 - t * dd - acc, -(curv + dd), abs(c0) + t * dd + mag
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _exact_step(M, tau, wn, wm, cur, inv2rho):
+    """Step length that maximises the dual along the Newton direction (p = 2).
+
+    ``phi(t) = dlam . F(lam + t dlam)`` is continuous, piecewise linear and
+    decreasing (the dual is concave and piecewise quadratic along the ray), so
+    its root is found by Newton's method on ``phi``, kept in a bracket
+    (bisection when a step leaves it); it is exact once a step stays within
+    one linear piece. Without it the full Newton step, cut back by Armijo
+    backtracking, can jump between active sets for 100 iterations (tasks the
+    muscles cannot do: ``H`` is ``I/(2 rho)`` in the directions in which
+    every muscle is saturated or off). Returns t (1 when the ray is flat or
+    not finite).
+    """
+    m, n = M.shape
+    for i in range(n):
+        wn[_DD, i] = 0.0
+    c0 = 0.0
+    dd = 0.0
+    for j in range(m):
+        dj = wm[_DLAM, j]
+        c0 += dj * (tau[j] - wm[_LAM + cur, j] * inv2rho)
+        dd += dj * dj * inv2rho
+        for i in range(n):
+            wn[_DD, i] += M[j, i] * dj
+    t = 1.0
+    lo = 0.0
+    hi = math.inf
+    for _ in range(_MAX_RAY_STEPS):
+        f, df, scale = _ray(wn, _S + cur, t, c0, dd)
+        if not (df < 0.0 and math.isfinite(f)):
+            t = 1.0
+            break
+        if abs(f) <= _RAY_RTOL * scale:
+            break
+        if f > 0.0:
+            lo = t
+        else:
+            hi = t
+        tn = t - f / df
+        if not (lo < tn < hi):
+            tn = 0.5 * (lo + hi)
+        if hi - lo <= _RAY_RTOL * hi:
+            break
+        t = tn
+    return t
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _line_search(M, tau, wn, wm, cur, trial, p, q, inv2rho, g, gscale, f2, t):
+    """Armijo backtracking on the dual ``g`` along row ``_DLAM`` from step ``t``
+    into slot ``trial``. Returns (accepted and moved, g, |g| scale, ||F||^2 there)."""
+    m = M.shape[0]
+    slope = 0.0
+    for j in range(m):
+        slope += wm[_F + cur, j] * wm[_DLAM, j]
+    accepted = False
+    g_t = g
+    gscale_t = gscale
+    f2_t = f2
+    for _ in range(_MAX_BACKTRACK):
+        for j in range(m):
+            wm[_LAM + trial, j] = wm[_LAM + cur, j] + t * wm[_DLAM, j]
+        g_t, gscale_t, f2_t = _evaluate(M, tau, wn, wm, trial, p, q, inv2rho)
+        if g_t >= g + _ARMIJO * t * slope:
+            accepted = True
+        elif abs(g_t - g) <= _DUAL_NOISE * gscale and f2_t < f2:
+            accepted = True
+        if accepted:
+            break
+        t *= 0.5
+    moved = False
+    for j in range(m):
+        if wm[_LAM + trial, j] != wm[_LAM + cur, j]:
+            moved = True
+    return accepted and moved, g_t, gscale_t, f2_t
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _cold_start(M, tau, wn, wm, HL, Gc, inv2rho):
+    """Multipliers of every muscle free with ``a = s / (p w)`` into slot 0: the
+    exact optimum for p = 2 when no bound binds (least-norm unconstrained
+    solution); 0 if that system is singular."""
+    m, n = M.shape
+    for i in range(n):
+        if wn[_UB, i] > 0.0:
+            wn[_D, i] = wn[_INV_PW, i]
+    _gram(M, wn, np.int64(_D), Gc, HL, np.bool_(True), inv2rho)
+    for j in range(m):
+        wm[_RHS, j] = tau[j]
+    if not _ldlt_solve(HL, wm, m, np.int64(_RHS), np.int64(_LAM)):
+        for j in range(m):
+            wm[_LAM, j] = 0.0
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, mcm, warm_ok):
     """Newton iterations of :func:`_solve` (``wn``, ``wm`` set up by it).
 
+    Each iteration: the generalised Jacobian (:func:`_jacobian`), H brought up
+    to date (:func:`_update_h`), the Newton direction (:func:`_direction`),
+    for p = 2 the step that maximises the dual along it (:func:`_exact_step`),
+    then Armijo backtracking from that step (:func:`_line_search`).
     Returns (status, iterations, slot of the last point, g there).
     """
     m, n = M.shape
     q = 1.0 / (p - 1.0)
-    tau_scale = _max_abs(tau, m)
-    thresh = tol * (1.0 + tau_scale)
-    row_d = np.int64(_D)  # not literals: see the note on constant arguments at the top
-    row_dd = np.int64(_DD)
-    full = np.bool_(True)
+    thresh = tol * (1.0 + _max_abs(tau, m))
     pw_max = _row_max(wn, np.int64(_INV_PW), n)
     # Slots of the current point and of the line-search trial.
     cur = np.int64(0)
@@ -583,21 +814,9 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
     # H is kept up to date by low-rank changes when few muscles change.
     for i in range(n):
         wn[_D, i] = 0.0
-    if not warm_ok:
-        # Cold start (a warm start is in slot 0 already): every muscle free
-        # with a = s / (p w), the exact optimum for p = 2 when no bound binds
-        # (least-norm unconstrained solution).
-        for i in range(n):
-            if wn[_UB, i] > 0.0:
-                wn[_D, i] = wn[_INV_PW, i]
-        _gram(M, wn, row_d, Gc, HL, full, inv2rho)
-        for j in range(m):
-            wm[_RHS, j] = tau[j]
-        if not _ldlt_solve(HL, wm, m, np.int64(_RHS), _LAM + cur):
-            for j in range(m):
-                wm[_LAM + cur, j] = 0.0
+    if not warm_ok:  # (a warm start is in slot 0 already)
+        _cold_start(M, tau, wn, wm, HL, Gc, inv2rho)
     n_updates = 0
-
     g, gscale, f2 = _evaluate(M, tau, wn, wm, cur, p, q, inv2rho)
     it = 0
     status = MAX_ITERATIONS
@@ -611,119 +830,27 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
         if fnorm <= thresh:
             status = CONVERGED
             break
-        # Generalised Jacobian: D_i = da_i/ds_i on the free muscles, and the
-        # round-off level of F, which exceeds tol when |lam| is huge
-        # (infeasible tasks: s = M.T lam then suffers cancellation).
-        n_changed = 0
-        n_free = 0
-        dmax = 0.0
-        a = _A + cur
-        if q == 1.0:
-            # dmax only enters an upper bound: max 1/(p w) over all muscles
-            # does, and keeps this loop free of a serial max (vectorises).
-            dmax = pw_max
-            for i in range(n):
-                di = wn[_INV_PW, i] if (wn[a, i] > 0.0 and wn[a, i] < wn[_UB, i]) else 0.0
-                wn[_D_NEW, i] = di
-                n_free += di != 0.0
-                n_changed += di != wn[_D, i]
-        else:
-            for i in range(n):
-                di = 0.0
-                if wn[a, i] > 0.0 and wn[a, i] < wn[_UB, i]:
-                    di = q * wn[a, i] / wn[_S + cur, i]
-                    n_free += 1
-                    dmax = max(dmax, di)
-                wn[_D_NEW, i] = di
-                if di != wn[_D, i]:
-                    n_changed += 1
-        lmax = 0.0
-        for j in range(m):
-            lmax = max(lmax, abs(wm[_LAM + cur, j]))
-        # Cheap upper bound first; the sharper bound only when it could matter.
-        if fnorm <= thresh + _ROUNDOFF * (base_noise + lmax * (inv2rho + dmax * mcm)):
-            # noise_j = |tau_j| + rowabs_j + |lam_j|/(2 rho) + sum_i |M_ji| D_i sum_k |M_ki lam_k|
-            for i in range(n):
-                wn[_DD, i] = 0.0
-            for j in range(m):
-                lj = abs(wm[_LAM + cur, j])
-                for i in range(n):
-                    wn[_DD, i] += abs(M[j, i]) * lj
-            for i in range(n):
-                wn[_DD, i] *= wn[_D_NEW, i]
-            fnoise = 0.0
-            for j in range(m):
-                acc = 0.0
-                for i in range(n):
-                    acc += abs(M[j, i]) * wn[_DD, i]
-                fnoise = max(fnoise, abs(tau[j]) + wm[_ROWABS, j]
-                             + abs(wm[_LAM + cur, j]) * inv2rho + acc)
-            if fnorm <= thresh + _ROUNDOFF * fnoise:
-                status = CONVERGED
-                break
+        n_free, n_changed, dmax = _jacobian(wn, cur, q, pw_max, n)
+        if _within_roundoff(M, tau, wn, wm, cur, fnorm, thresh, inv2rho, base_noise, mcm, dmax):
+            status = CONVERGED
+            break
         if it >= max_iter:
             status = MAX_ITERATIONS
             break
-        if n_changed >= n_free or n_updates + n_changed > n:
-            for i in range(n):
-                wn[_D, i] = wn[_D_NEW, i]
-            _gram(M, wn, row_d, Gc, HL, full, inv2rho)
-            n_updates = 0
-        elif n_changed > 0:
-            for i in range(n):
-                dn = wn[_D_NEW, i]
-                wn[_DD, i] = dn - wn[_D, i]
-                wn[_D, i] = dn
-            if n_changed <= _RANK_UPDATE_MAX:
-                # List of the changed muscles, branch-free (which ones is unpredictable).
-                nc = np.int64(0)
-                for i in range(n):
-                    idx[nc] = i
-                    nc += wn[_DD, i] != 0.0
-                _gram_columns(M, wn, row_dd, idx, nc, wm, HL)
-            else:
-                _gram(M, wn, row_dd, Gc, HL, not full, inv2rho)
-            n_updates += n_changed
-        if not _ldlt_solve(HL, wm, m, _F + cur, np.int64(_DLAM)):
-            if n_updates == 0:
-                status = NUMERICAL_FAILURE
-                break
-            # Round-off of the low-rank changes: rebuild once and retry.
-            _gram(M, wn, row_d, Gc, HL, full, inv2rho)
-            n_updates = 0
-            if not _ldlt_solve(HL, wm, m, _F + cur, np.int64(_DLAM)):
-                status = NUMERICAL_FAILURE
-                break
-        slope = 0.0
-        for j in range(m):
-            slope += wm[_F + cur, j] * wm[_DLAM, j]
-        t = 1.0
-        accepted = False
-        g_t = g
-        gscale_t = gscale
-        f2_t = f2
-        for _ in range(_MAX_BACKTRACK):
-            for j in range(m):
-                wm[_LAM + trial, j] = wm[_LAM + cur, j] + t * wm[_DLAM, j]
-            g_t, gscale_t, f2_t = _evaluate(M, tau, wn, wm, trial, p, q, inv2rho)
-            if g_t >= g + _ARMIJO * t * slope:
-                accepted = True
-            elif abs(g_t - g) <= _DUAL_NOISE * gscale and f2_t < f2:
-                accepted = True
-            if accepted:
-                break
-            t *= 0.5
-        moved = False
-        for j in range(m):
-            if wm[_LAM + trial, j] != wm[_LAM + cur, j]:
-                moved = True
-        if not (accepted and moved):
+        n_updates = _update_h(M, wn, wm, HL, Gc, idx, n_changed, n_free, n_updates, inv2rho)
+        ok, n_updates = _direction(M, wn, wm, HL, Gc, cur, n_updates, inv2rho)
+        if not ok:
+            status = NUMERICAL_FAILURE
+            break
+        t = _exact_step(M, tau, wn, wm, cur, inv2rho) if q == 1.0 else 1.0
+        ok, g_t, gscale_t, f2_t = _line_search(M, tau, wn, wm, cur, trial, p, q, inv2rho,
+                                               g, gscale, f2, t)
+        if not ok:
             status = LINE_SEARCH_FAILED
             break
         cur, trial = trial, cur
         g, gscale, f2 = g_t, gscale_t, f2_t
         it += 1
-
     return status, it, cur, g
 
 
