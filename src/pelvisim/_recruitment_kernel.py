@@ -16,9 +16,12 @@ and ``lam`` solves ``F(lam) = tau - M a(lam) - lam / (2 rho) = 0``, the
 gradient of the concave dual function ``g``. ``F`` is strictly monotone, so the
 root is unique. It is found by a semismooth Newton method (generalised
 Jacobian ``M D M.T + I/(2 rho)``, ``D = da/ds`` on the free muscles, solved
-by an ``L P L.T`` factorisation), for p = 2 with the step that maximises
-``g`` along the Newton direction (exact line search on the piecewise-quadratic
-dual), then Armijo backtracking on ``g``.
+by an ``L P L.T`` factorisation). The full Newton step is kept when it
+passes Armijo and strong Wolfe conditions on ``g``, else the step that
+maximises ``g`` along the direction (exact line search), then Armijo
+backtracking: with Armijo alone, tasks the muscles cannot do (``|lam|`` huge,
+Jacobian ``I/(2 rho)`` where every muscle is saturated or off) could jump
+between active sets for 100 iterations, far from the optimum.
 
 ``exponent = inf`` is the min-max criterion (the limit of the p-norm): the
 smallest possible largest weighted activation, then the least sum of squares
@@ -72,10 +75,12 @@ MAX_DOF = 12
 _FAST = {"reassoc", "contract"}
 _ARMIJO = 1e-4
 _MAX_BACKTRACK = 60
-# Exact line search (p = 2): at most this many Newton steps on the ray, which
+# Exact line search: at most this many Newton steps on the ray, which
 # stop when phi is within this relative size of its terms (round-off).
 _MAX_RAY_STEPS = 40
 _RAY_RTOL = 1e-12
+# Strong Wolfe constant under which the full Newton step is kept.
+_WOLFE = 0.5
 # Relative round-off level of the dual value: below it, Armijo on ``g`` cannot
 # see progress and the residual norm decides instead.
 _DUAL_NOISE = 1e-13
@@ -678,35 +683,49 @@ def _direction(M, wn, wm, HL, Gc, cur, n_updates, inv2rho):
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
-def _ray(wn, srow, t, c0, dd):
-    """``phi(t) = dlam . F(lam + t dlam)`` on the ray of a p = 2 problem (``e``
-    = M.T dlam in row ``_DD``, ``s`` at t = 0 in row ``srow``), its slope and
-    the size of its terms. Returns (phi, dphi/dt, scale)."""
+def _ray(wn, srow, t, c0, dd, q):
+    """``phi(t) = dlam . F(lam + t dlam)`` on the ray (``e = M.T dlam`` in row
+    ``_DD``, ``s`` at t = 0 in row ``srow``), its slope and the size of its
+    terms. Returns (phi, dphi/dt, scale)."""
     acc = 0.0
     mag = 0.0
     curv = 0.0
-    for i in range(wn.shape[1]):
-        ei = wn[_DD, i]
-        x = (wn[srow, i] + t * ei) * wn[_INV_PW, i]
-        ui = wn[_UB, i]
-        up = x >= wn[_UBP1, i]
-        ai = ui if up else (x if x > 0.0 else 0.0)
-        free = (not up) and x > 0.0
-        curv += ei * ei * wn[_INV_PW, i] if free else 0.0
-        acc += ei * ai
-        mag += abs(ei * ai)
+    if q == 1.0:
+        for i in range(wn.shape[1]):
+            ei = wn[_DD, i]
+            x = (wn[srow, i] + t * ei) * wn[_INV_PW, i]
+            ui = wn[_UB, i]
+            up = x >= wn[_UBP1, i]
+            ai = ui if up else (x if x > 0.0 else 0.0)
+            free = (not up) and x > 0.0
+            curv += ei * ei * wn[_INV_PW, i] if free else 0.0
+            acc += ei * ai
+            mag += abs(ei * ai)
+    else:
+        for i in range(wn.shape[1]):
+            ei = wn[_DD, i]
+            si = wn[srow, i] + t * ei
+            x = si * wn[_INV_PW, i]
+            ai = 0.0
+            if x >= wn[_UBP1, i]:
+                ai = wn[_UB, i]
+            elif x > 0.0:
+                ai = x ** q
+                curv += ei * ei * q * ai / si
+            acc += ei * ai
+            mag += abs(ei * ai)
     return c0 - t * dd - acc, -(curv + dd), abs(c0) + t * dd + mag
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
-def _exact_step(M, tau, wn, wm, cur, inv2rho):
-    """Step length that maximises the dual along the Newton direction (p = 2).
+def _exact_step(M, tau, wn, wm, cur, q, inv2rho):
+    """Step length that maximises the dual along the Newton direction.
 
-    ``phi(t) = dlam . F(lam + t dlam)`` is continuous, piecewise linear and
-    decreasing (the dual is concave and piecewise quadratic along the ray), so
-    its root is found by Newton's method on ``phi``, kept in a bracket
-    (bisection when a step leaves it); it is exact once a step stays within
-    one linear piece. Without it the full Newton step, cut back by Armijo
+    ``phi(t) = dlam . F(lam + t dlam)`` is continuous and decreasing (the dual
+    is concave), and piecewise smooth: for p = 2 piecewise linear (the dual
+    is piecewise quadratic along the ray). Its root is found by Newton's
+    method on ``phi``, kept in a bracket (bisection when a step leaves it);
+    for p = 2 it is exact once a step stays within one linear piece. Without it the full Newton step, cut back by Armijo
     backtracking, can jump between active sets for 100 iterations (tasks the
     muscles cannot do: ``H`` is ``I/(2 rho)`` in the directions in which
     every muscle is saturated or off). Returns t (1 when the ray is flat or
@@ -727,7 +746,7 @@ def _exact_step(M, tau, wn, wm, cur, inv2rho):
     lo = 0.0
     hi = math.inf
     for _ in range(_MAX_RAY_STEPS):
-        f, df, scale = _ray(wn, _S + cur, t, c0, dd)
+        f, df, scale = _ray(wn, _S + cur, t, c0, dd, q)
         if not (df < 0.0 and math.isfinite(f)):
             t = 1.0
             break
@@ -747,21 +766,44 @@ def _exact_step(M, tau, wn, wm, cur, inv2rho):
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _trial(M, tau, wn, wm, cur, trial, p, q, inv2rho, t):
+    """Slot ``trial`` at ``lam + t dlam`` (row ``_DLAM``), evaluated by
+    :func:`_evaluate`. Returns its (g, |g| scale, ||F||^2)."""
+    for j in range(M.shape[0]):
+        wm[_LAM + trial, j] = wm[_LAM + cur, j] + t * wm[_DLAM, j]
+    return _evaluate(M, tau, wn, wm, trial, p, q, inv2rho)
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _ray_slope(wm, slot, m):
+    """``dlam . F`` at slot ``slot``: the dual's slope along the Newton direction."""
+    acc = 0.0
+    for j in range(m):
+        acc += wm[_F + slot, j] * wm[_DLAM, j]
+    return acc
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _moved(wm, cur, trial, m):
+    moved = False
+    for j in range(m):
+        if wm[_LAM + trial, j] != wm[_LAM + cur, j]:
+            moved = True
+    return moved
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _line_search(M, tau, wn, wm, cur, trial, p, q, inv2rho, g, gscale, f2, t):
     """Armijo backtracking on the dual ``g`` along row ``_DLAM`` from step ``t``
     into slot ``trial``. Returns (accepted and moved, g, |g| scale, ||F||^2 there)."""
     m = M.shape[0]
-    slope = 0.0
-    for j in range(m):
-        slope += wm[_F + cur, j] * wm[_DLAM, j]
+    slope = _ray_slope(wm, cur, m)
     accepted = False
     g_t = g
     gscale_t = gscale
     f2_t = f2
     for _ in range(_MAX_BACKTRACK):
-        for j in range(m):
-            wm[_LAM + trial, j] = wm[_LAM + cur, j] + t * wm[_DLAM, j]
-        g_t, gscale_t, f2_t = _evaluate(M, tau, wn, wm, trial, p, q, inv2rho)
+        g_t, gscale_t, f2_t = _trial(M, tau, wn, wm, cur, trial, p, q, inv2rho, t)
         if g_t >= g + _ARMIJO * t * slope:
             accepted = True
         elif abs(g_t - g) <= _DUAL_NOISE * gscale and f2_t < f2:
@@ -769,11 +811,26 @@ def _line_search(M, tau, wn, wm, cur, trial, p, q, inv2rho, g, gscale, f2, t):
         if accepted:
             break
         t *= 0.5
-    moved = False
-    for j in range(m):
-        if wm[_LAM + trial, j] != wm[_LAM + cur, j]:
-            moved = True
-    return accepted and moved, g_t, gscale_t, f2_t
+    return accepted and _moved(wm, cur, trial, m), g_t, gscale_t, f2_t
+
+
+@njit(cache=True, fastmath=_FAST, error_model="numpy")
+def _step(M, tau, wn, wm, cur, trial, p, q, inv2rho, g, gscale, f2):
+    """The step along the Newton direction into slot ``trial``: the full step
+    when it passes Armijo and the strong Wolfe condition ``|phi(1)| <= _WOLFE
+    phi(0)`` (``phi`` the dual's slope along the direction; near the solution
+    it always does), else the step that maximises the dual along the
+    direction (:func:`_exact_step`), then Armijo backtracking from it.
+    Returns (accepted and moved, g, |g| scale, ||F||^2 there).
+    """
+    m = M.shape[0]
+    slope = _ray_slope(wm, cur, m)
+    g_t, gscale_t, f2_t = _trial(M, tau, wn, wm, cur, trial, p, q, inv2rho, 1.0)
+    if (g_t >= g + _ARMIJO * slope and abs(_ray_slope(wm, trial, m)) <= _WOLFE * slope
+            and _moved(wm, cur, trial, m)):
+        return True, g_t, gscale_t, f2_t
+    t = _exact_step(M, tau, wn, wm, cur, q, inv2rho)
+    return _line_search(M, tau, wn, wm, cur, trial, p, q, inv2rho, g, gscale, f2, t)
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
@@ -799,8 +856,8 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
 
     Each iteration: the generalised Jacobian (:func:`_jacobian`), H brought up
     to date (:func:`_update_h`), the Newton direction (:func:`_direction`),
-    for p = 2 the step that maximises the dual along it (:func:`_exact_step`),
-    then Armijo backtracking from that step (:func:`_line_search`).
+    and the step along it (:func:`_step`: the full step or the one that
+    maximises the dual along the direction, then Armijo backtracking).
     Returns (status, iterations, slot of the last point, g there).
     """
     m, n = M.shape
@@ -816,7 +873,7 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
         wn[_D, i] = 0.0
     if not warm_ok:  # (a warm start is in slot 0 already)
         _cold_start(M, tau, wn, wm, HL, Gc, inv2rho)
-    n_updates = 0
+    n_updates = np.int64(0)  # not a literal: see the note on constant arguments
     g, gscale, f2 = _evaluate(M, tau, wn, wm, cur, p, q, inv2rho)
     it = 0
     status = MAX_ITERATIONS
@@ -842,9 +899,7 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
         if not ok:
             status = NUMERICAL_FAILURE
             break
-        t = _exact_step(M, tau, wn, wm, cur, inv2rho) if q == 1.0 else 1.0
-        ok, g_t, gscale_t, f2_t = _line_search(M, tau, wn, wm, cur, trial, p, q, inv2rho,
-                                               g, gscale, f2, t)
+        ok, g_t, gscale_t, f2_t = _step(M, tau, wn, wm, cur, trial, p, q, inv2rho, g, gscale, f2)
         if not ok:
             status = LINE_SEARCH_FAILED
             break
