@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose
 
 import pelvisim
 from pelvisim._kernels import capacity, floor, reactions, recruit, statics
-from pelvisim._kernels import simplex_search as ss
+from pelvisim._kernels import gradient_search as search
 from pelvisim._kernels.kinematics import segment_frames
 from pelvisim._kernels.pipeline import posture_steps
 from pelvisim._kernels.workspace import new_workspace
@@ -184,14 +184,14 @@ def test_joint_loads_match_a_free_body_sum(model, placed, name):
 
 # ------------------------------------------------------------------ search
 def _minimise(fun, nvar, lo, hi, step=0.1, xtol=1e-6, max_eval=400, grid=5):
-    state = ss.new_search(nvar, np.asarray(lo, float), np.asarray(hi, float), step, xtol,
+    state = search.new_search(nvar, np.asarray(lo, float), np.asarray(hi, float), step, xtol,
                           max_eval, grid)
     x = np.zeros(2)
     seen = []
-    while ss.ask(state, x):
+    while search.ask(state, x):
         seen.append(x.copy())
-        ss.tell(state, fun(x))
-    cost, success, evals = ss.result(state, x)
+        search.tell(state, fun(x))
+    cost, success, evals = search.result(state, x)
     return x, cost, success, evals, np.array(seen)
 
 

@@ -92,8 +92,9 @@ class SolverOptions(NamedTuple):
         (BVLS) for p = 2, the LP path for ``exponent = inf``, SLSQP otherwise. Their status becomes ``CONVERGED``
         if SciPy succeeds. Default True.
     search_xtol : float
-        Optimal compensation: the search stops when its simplex is smaller
-        than this in every angle [rad]. Default 1e-4 (0.006 deg).
+        Optimal compensation: the search stops when a step (accepted, or still
+        to try along its direction) is shorter than this in every angle
+        [rad]. Default 1e-4 (0.006 deg).
     search_max_evaluations : int
         Optimal compensation: most cost evaluations per point (each a
         recruitment solve). Default 200.
