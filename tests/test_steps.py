@@ -231,3 +231,41 @@ def test_search_rosenbrock_and_budget():
     assert_allclose(x, [1, 1], atol=1e-4)
     _, _, ok, evals, _ = _minimise(rosen, 2, [-2, -2], [2, 2], max_eval=30)
     assert not ok and evals <= 33
+
+
+def test_posture_cost_bound_skips_solves_and_changes_nothing(model):
+    """The optimal search told the posture cost (a lower bound: the effort is
+    >= 0) instead of the cost wherever :func:`cutoff` says the value no longer
+    matters gives the bitwise same search, with fewer recruitment solves."""
+    from pelvisim._kernels.compensation import GRID, compensation_cost
+    from pelvisim._kernels.workspace import GRID_SLOTS
+    from pelvisim.simulate import (SolverOptions, _compensation_setup, criterion_arrays,
+                                   posture_cost_weights)
+
+    task = pelvisim.task("single_leg_stance")
+    arr, ta = criterion_arrays(model, "activation_squared"), task.arrays(model)
+    strength = model.strength.copy()
+    strength[np.concatenate([model.resolve(g) for g in ("gluteus_medius", "gluteus_minimus")])] = 0.5
+    _, nvar, lo, hi, _ = _compensation_setup(model, task, ta, "optimal", 1)
+    weight = posture_cost_weights(model, task)
+    scale = model.params.compensation.angle_scale
+    opts = SolverOptions()
+
+    def run(prune):
+        ws = new_workspace(arr, ta, GRID_SLOTS)
+        state = search.new_search(nvar, lo, hi, 0.5 * scale, opts.search_xtol,
+                                  opts.search_max_evaluations, GRID)
+        x, skipped, values = np.zeros(2), 0, []
+        while search.ask(state, x):
+            enough = search.cutoff(state) if prune else np.inf
+            skipped += float(weight[:nvar] @ (x[:nvar] / scale) ** 2) >= enough
+            values.append(compensation_cost(arr, ta, strength, x, nvar, scale, weight, opts.tol,
+                                            opts.max_iter, ws, search.grid_slot(state), enough))
+            search.tell(state, values[-1])
+        return search.result(state, x), x.copy(), skipped
+
+    (cost, ok, evals), x, skipped = run(prune=False)
+    (cost_p, ok_p, evals_p), x_p, skipped_p = run(prune=True)
+    assert skipped == 0 and skipped_p >= 10  # measured: 20 of the 37 evaluations
+    assert (cost_p, ok_p, evals_p) == (cost, ok, evals) and ok
+    assert x_p.tobytes() == x.tobytes()

@@ -97,7 +97,8 @@ class SolverOptions(NamedTuple):
         [rad]. Default 1e-4 (0.006 deg).
     search_max_evaluations : int
         Optimal compensation: most cost evaluations per point (each a
-        recruitment solve). Default 200.
+        recruitment solve, unless the posture cost alone rules the point
+        out). Default 200.
     """
 
     tol: float = 1e-10

@@ -19,14 +19,20 @@ within 1e-6 relative, angles within 1.1e-4 rad). Every evaluation's
 recruitment starts cold: starting from the previous evaluation's multipliers
 was slower with Nelder-Mead (one search, walking at 20 % of stance: 3.28
 against 2.15 ms), and cold starts keep the result independent of the order
-of evaluation.
+of evaluation. The effort is >= 0, so where the posture cost alone reaches
+the value from which on the search takes every value alike
+(:func:`.gradient_search.cutoff`: the best grid value so far; Armijo's bound
+along a direction), the recruitment is not solved and the posture cost is
+told instead: the same search, bitwise, with fewer solves (single-leg
+stance, 32 points from strength 1 to 0.1: 16.7 of the 26 grid points skipped
+per point, 0.71 -> 0.55 ms per point; walking at 20 %: 20.9, 0.57 -> 0.40 ms).
 """
 import numpy as np
 from numba import njit
 
 from .pipeline import posture_steps
 from .recruit import recruit
-from .gradient_search import ask, grid_slot, new_search, result, tell
+from .gradient_search import ask, cutoff, grid_slot, new_search, result, tell
 
 GRID = 5  # start-grid points per compensation angle
 
@@ -75,8 +81,12 @@ def _load_posture(ws, k):
 
 
 @njit(cache=True, inline="always")
-def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_iter, ws, slot):
-    """Cost [-] of compensation ``x`` [rad] (see the module docstring).
+def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_iter, ws, slot,
+                      enough):
+    """Cost [-] of compensation ``x`` [rad] (see the module docstring), or
+    its lower bound, the posture cost, when that is >= ``enough`` (the search
+    takes every value from ``enough`` on alike: :func:`.gradient_search.cutoff`;
+    the effort ``J`` is >= 0): the recruitment is then not solved.
 
     ``slot`` >= 0: ``x`` is that point of the start grid, whose posture steps
     are kept in the workspace the first time and reused after (they do not
@@ -84,6 +94,8 @@ def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_it
     penalty = 0.0
     for k in range(nvar):
         penalty += weight[k] * (x[k] / scale) ** 2
+    if penalty >= enough:
+        return penalty
     if slot >= 0 and ws.grid_ready[slot]:
         _load_posture(ws, slot)
     else:
@@ -107,6 +119,6 @@ def optimal_compensation(model, task, strength, nvar, lo, hi, scale, weight, tol
     state = new_search(nvar, lo, hi, 0.5 * scale, xtol, max_eval, GRID)
     while ask(state, x_out):
         f = compensation_cost(model, task, strength, x_out, nvar, scale, weight, tol, max_iter,
-                              ws, grid_slot(state))
+                              ws, grid_slot(state), cutoff(state))
         tell(state, f)
     return result(state, x_out)

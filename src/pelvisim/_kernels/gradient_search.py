@@ -241,6 +241,25 @@ def grid_slot(state):
 
 
 @njit(cache=True)
+def cutoff(state):
+    """The value from which on the value of the point :func:`ask` gave last
+    no longer matters: every value >= it leads to the same next step (in the
+    grid: not below the best so far; along a direction: not passing Armijo;
+    +inf for the gradient's points). A caller with a cheap lower bound on its
+    cost may tell that bound instead of the cost when the bound is >= this."""
+    X, F, I, P = state
+    ph = I[_PHASE]
+    if ph == _GRIDDING:
+        return F[_FGRID]
+    if ph == _TRIAL:
+        slope = 0.0
+        for k in range(I[_NVAR]):
+            slope += X[_GC, k] * (X[_XT, k] - X[_XC, k])
+        return np.nextafter(F[_FC] + _ARMIJO * slope, np.inf)
+    return np.inf
+
+
+@njit(cache=True)
 def tell(state, f):
     """The value at the point :func:`ask` gave last."""
     X, F, I, P = state
