@@ -260,7 +260,8 @@ def test_posture_cost_bound_skips_solves_and_changes_nothing(model):
             enough = search.cutoff(state) if prune else np.inf
             skipped += float(weight[:nvar] @ (x[:nvar] / scale) ** 2) >= enough
             values.append(compensation_cost(arr, ta, strength, x, nvar, scale, weight, opts.tol,
-                                            opts.max_iter, ws, search.grid_slot(state), enough))
+                                            opts.max_iter, ws, search.grid_slot(state), enough,
+                                            False))
             search.tell(state, values[-1])
         return search.result(state, x), x.copy(), skipped
 

@@ -241,6 +241,18 @@ def grid_slot(state):
 
 
 @njit(cache=True)
+def near_last(state):
+    """True when the point :func:`ask` gave last is near the point evaluated
+    before it: a gradient's difference point (after the first gradient, whose
+    points follow the grid), or a trial along the direction (from the last
+    difference point, a step from the current point): a caller may start its
+    work there from the last point's."""
+    I = state[2]
+    ph = I[_PHASE]
+    return (ph == _GRADIENT and (I[_K] > 0 or I[_NUPD] >= 0)) or ph == _TRIAL
+
+
+@njit(cache=True)
 def cutoff(state):
     """The value from which on the value of the point :func:`ask` gave last
     no longer matters: every value >= it leads to the same next step (in the
