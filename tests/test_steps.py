@@ -109,7 +109,7 @@ def test_recruit_satisfies_the_equilibrium(model, placed, name):
     """M a + r = rhs + g pair (floor pair in double stance), 0 <= a <= ub."""
     ta, ws = placed[name]
     arr = model.arrays
-    st, it, obj, pair = recruit.recruit(arr, ta, model.strength, np.nan, 1e-10, 100, False, ws)
+    st, it, obj, pair = recruit.recruit(arr, ta, model.strength, np.nan, 1e-10, 100, False, ws, np.inf)
     assert st == 0
     recruit.assemble(arr, model.strength, ws)
     lhs = ws.M @ ws.act + ws.res

@@ -60,6 +60,9 @@ MAX_ITERATIONS = 1
 LINE_SEARCH_FAILED = 2
 NUMERICAL_FAILURE = 3
 INVALID_INPUT = 4
+#: The dual value reached the caller's ``g_stop`` (see :func:`_solve`): the
+#: optimum is at least that; the outputs are a feasible, not optimal, point.
+STOPPED_ABOVE = 5
 
 #: Most DOFs (rows of ``M``) a problem may have: the products with ``M`` are
 #: written out for 12 rows (the model has 11); more give ``INVALID_INPUT``.
@@ -851,13 +854,16 @@ def _cold_start(M, tau, wn, wm, HL, Gc, inv2rho):
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
-def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, mcm, warm_ok):
+def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, mcm, warm_ok,
+            g_stop):
     """Newton iterations of :func:`_solve` (``wn``, ``wm`` set up by it).
 
     Each iteration: the generalised Jacobian (:func:`_jacobian`), H brought up
     to date (:func:`_update_h`), the Newton direction (:func:`_direction`),
     and the step along it (:func:`_step`: the full step or the one that
     maximises the dual along the direction, then Armijo backtracking).
+    It stops early (``STOPPED_ABOVE``) once the dual value ``g``, a lower
+    bound of the optimum, exceeds ``g_stop`` by more than its round-off.
     Returns (status, iterations, slot of the last point, g there).
     """
     m, n = M.shape
@@ -886,6 +892,9 @@ def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, 
             break
         if fnorm <= thresh:
             status = CONVERGED
+            break
+        if g - _DUAL_NOISE * gscale >= g_stop:
+            status = STOPPED_ABOVE
             break
         n_free, n_changed, dmax = _jacobian(wn, cur, q, pw_max, n)
         if _within_roundoff(M, tau, wn, wm, cur, fnorm, thresh, inv2rho, base_noise, mcm, dmax):
@@ -967,10 +976,11 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
     thr = _MINMAX_FEASIBLE * (1.0 + tau_scale)
     cold = np.bool_(False)  # not literals: see the note on constant arguments at the top
     warm = np.bool_(True)
+    no_stop = math.inf
     p2 = 2.0
     _set_caps(wn, weights, upper, math.inf, n)
     status, total, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter, inv2rho_cap,
-                                    base_noise, mcm, cold)
+                                    base_noise, mcm, cold, no_stop)
     rmax = 0.0
     t_hi = 0.0
     for j in range(m):
@@ -980,7 +990,7 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
     if status != CONVERGED or rmax > thr:
         # the task is beyond the muscles (or the solve failed): as p = 2
         status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
-                                     0.5 / reserve_weight, base_noise, mcm, cold)
+                                     0.5 / reserve_weight, base_noise, mcm, cold, no_stop)
         return status, total + it, cur, g
     if t_hi == 0.0:
         return status, total, cur, g
@@ -1018,7 +1028,8 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
         for j in range(m):
             wm[_LAM, j] = wm[_LAM_HI, j]
         st, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol,
-                                 min(max_iter, _MINMAX_SEARCH_ITER), inv2rho_cap, base_noise, mcm, warm)
+                                 min(max_iter, _MINMAX_SEARCH_ITER), inv2rho_cap, base_noise, mcm, warm,
+                                 no_stop)
         total += it
         certified = False
         if st != CONVERGED:
@@ -1030,7 +1041,7 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
                 for j in range(m):
                     wm[_LAM, j] = wm[_LAM + cur, j]  # go on from where it stopped
                 st, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
-                                         inv2rho_cap, base_noise, mcm, warm)
+                                         inv2rho_cap, base_noise, mcm, warm, no_stop)
                 total += it
             uncertain = uncertain or (st != CONVERGED and not certified)
         d = 0.0
@@ -1056,7 +1067,7 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
     for j in range(m):
         wm[_LAM, j] = wm[_LAM_HI, j]
     status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter, inv2rho_cap,
-                                 base_noise, mcm, warm)
+                                 base_noise, mcm, warm, no_stop)
     if uncertain and status == CONVERGED:
         status = MAX_ITERATIONS
     return status, total + it, cur, g
@@ -1064,8 +1075,12 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
-           lam, warm, act_out, res_out, wn, wm, HL, Gc, idx):
+           lam, warm, act_out, res_out, wn, wm, HL, Gc, idx, g_stop):
     """:func:`solve_one_warm` with caller-provided work arrays (see :func:`_new_work`).
+
+    ``g_stop``: finite exponents stop early, with status ``STOPPED_ABOVE``,
+    once the optimum is known to be above it (a caller that only needs to
+    know that); +inf never stops.
 
     ``wn``, ``wm``, ``HL``, ``Gc``, ``idx``: the arrays :func:`_new_work`
     returns, in that order.
@@ -1123,7 +1138,8 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
                         warm_ok = False
                     wm[_LAM, j] = lam[j]
             status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter,
-                                         0.5 / reserve_weight, base_noise, rowsum * cmax, warm_ok)
+                                         0.5 / reserve_weight, base_noise, rowsum * cmax, warm_ok,
+                                         g_stop)
     if status == INVALID_INPUT or (status == NUMERICAL_FAILURE and not math.isfinite(g)):
         for i in range(n):
             act_out[i] = 0.0
@@ -1152,7 +1168,7 @@ def solve_one_warm(M, tau, weights, upper, exponent, reserve_weight, tol, max_it
     work_n, work_m, work_mm, work_g, idx = _new_work(m, n)
     return _solve(M, tau, weights, upper, float(exponent), float(reserve_weight), float(tol),
                   np.int64(max_iter), lam, np.bool_(warm), act_out, res_out,
-                  work_n, work_m, work_mm, work_g, idx)
+                  work_n, work_m, work_mm, work_g, idx, math.inf)
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
@@ -1195,7 +1211,7 @@ def solve_one(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter, a
     lam = work_m[_LAM_ONE]
     return _solve(M, tau, weights, upper, float(exponent), float(reserve_weight), float(tol),
                   np.int64(max_iter), lam, np.bool_(False), act_out, res_out,
-                  work_n, work_m, work_mm, work_g, idx)
+                  work_n, work_m, work_mm, work_g, idx, math.inf)
 
 
 _CHUNK = 32
@@ -1243,7 +1259,7 @@ def solve_batch(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
                 ub[i] = upper[bu, i]
             st, it = _solve(Mb, taub, wb, ub, float(exponent), float(reserve_weight), float(tol),
                             np.int64(max_iter), lamb, np.bool_(warm), actb, resb,
-                            work_n, work_m, work_mm, work_g, idx)
+                            work_n, work_m, work_mm, work_g, idx, math.inf)
             for j in range(m):
                 lam[b, j] = lamb[j]
                 res_out[b, j] = resb[j]

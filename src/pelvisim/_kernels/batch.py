@@ -51,7 +51,7 @@ def run_block(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol,
             cut_sets(model, task, ws)
             placed = mode != OPTIMAL
         st, it, ob, pr = recruit(model, task, strength[b], np.nan, tol, max_iter,
-                                 np.bool_(False), ws)
+                                 np.bool_(False), ws, np.inf)
         finish(model, pr, q[b], act[b], force[b], reserve[b], tau[b], passive[b], itb[b],
                hip[b], l5s1[b], ws)
         status[b] = st

@@ -18,7 +18,7 @@ or chosen by the recruitment within friction (:mod:`.floor`).
 import numpy as np
 from numba import njit
 
-from .._recruitment_kernel import _solve, objective_one
+from .._recruitment_kernel import STOPPED_ABOVE, _solve, objective_one
 from .capacity import active_capacity
 from .floor import free_ground_pair, ground_pair_force
 from .statics import DOUBLE
@@ -42,10 +42,10 @@ def assemble(model, strength, ws):
 
 
 @njit(cache=True, inline="always")
-def _solve_ws(model, ws, tol, max_iter, warm):
+def _solve_ws(model, ws, tol, max_iter, warm, g_stop):
     return _solve(ws.M, ws.rhs, model.weights, model.upper, model.exponent,
                   model.reserve_weight, tol, max_iter, ws.lam, warm, ws.act, ws.res,
-                  ws.wn, ws.wm, ws.HL, ws.Gc, ws.idx)
+                  ws.wn, ws.wm, ws.HL, ws.Gc, ws.idx, g_stop)
 
 
 @njit(cache=True)
@@ -59,7 +59,7 @@ def _set_pair(ws, pair):
 
 
 @njit(cache=True)
-def recruit(model, task, strength, pair_fixed, tol, max_iter, warm, ws):
+def recruit(model, task, strength, pair_fixed, tol, max_iter, warm, ws, g_stop):
     """Step: solve one point's recruitment into ``ws.act`` (recruited part,
     tone excluded) and ``ws.res`` [N m].
 
@@ -67,7 +67,9 @@ def recruit(model, task, strength, pair_fixed, tol, max_iter, warm, ws):
     recruitment choose it within friction (the effort as a function of the
     pair, muscles re-optimised, is convex, so a pair beyond friction is
     re-solved at the nearer limit). ``warm``: start from the multipliers in
-    ``ws.lam`` (those of the previous solve of this workspace).
+    ``ws.lam`` (those of the previous solve of this workspace). ``g_stop``:
+    stop (status ``STOPPED_ABOVE``) once the objective is known to be above
+    it (finite exponents; +inf: never).
     Returns (status, iterations, objective, pair [N]).
     """
     assemble(model, strength, ws)
@@ -88,13 +90,13 @@ def recruit(model, task, strength, pair_fixed, tol, max_iter, warm, ws):
                     ws.M0[j, i] = ws.M[j, i]
                 ws.rhs0[j] = ws.rhs[j]
             free_ground_pair(ws.M, ws.rhs, ws.g)
-    status, iters = _solve_ws(model, ws, tol, max_iter, np.bool_(warm))
+    status, iters = _solve_ws(model, ws, tol, max_iter, np.bool_(warm), g_stop)
     if double and not fixed:
         pair = ground_pair_force(ws.g, ws.M0, ws.rhs0, ws.act)
-        if abs(pair) > ws.limit[0]:
+        if abs(pair) > ws.limit[0] and status != STOPPED_ABOVE:
             pair = ws.limit[0] if pair > 0.0 else -ws.limit[0]
             _set_pair(ws, pair)
-            status, iters = _solve_ws(model, ws, tol, max_iter, np.bool_(True))
+            status, iters = _solve_ws(model, ws, tol, max_iter, np.bool_(True), g_stop)
     objective = objective_one(ws.act, ws.res, model.weights, model.exponent,
                               model.reserve_weight)
     return status, iters, objective, pair
