@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 
 # Work of one point in units of a posture-fixed point (about 5 us); an
-# optimal-compensation point runs some 50-70 cost evaluations.
+# optimal-compensation point takes 0.15-0.35 ms (benchmarks/compensation.py).
 OPTIMAL_COST = 50
 # Below this much work (points x cost) a batch runs in the calling thread.
 SERIAL_WORK = 64
