@@ -19,6 +19,7 @@ successive Nelder-Mead points are not close enough for a warm start to pay.
 import numpy as np
 from numba import njit
 
+from .jit import step
 from .pipeline import posture_steps
 from .recruit import recruit
 from .simplex_search import ask, grid_slot, new_search, result, tell
@@ -39,7 +40,7 @@ def _copy2(dst, src):
             dst[j, i] = src[j, i]
 
 
-@njit(cache=True)
+@step
 def _store_posture(ws, k):
     """Keep the placed posture's recruitment inputs in grid slot k (scalar
     loops: array assignments cost compile time)."""
@@ -55,7 +56,7 @@ def _store_posture(ws, k):
     ws.grid_ready[k] = True
 
 
-@njit(cache=True)
+@step
 def _load_posture(ws, k):
     """The recruitment inputs kept in grid slot k back into the workspace."""
     _copy2(ws.arm, ws.grid_arm[k])
@@ -69,7 +70,7 @@ def _load_posture(ws, k):
     ws.limit[0] = ws.grid_limit[k]
 
 
-@njit(cache=True, inline="always")
+@step(inline="always")
 def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_iter, ws, slot):
     """Cost [-] of compensation ``x`` [rad] (see the module docstring).
 
@@ -89,7 +90,7 @@ def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_it
     return obj + penalty
 
 
-@njit(cache=True)
+@step
 def optimal_compensation(model, task, strength, nvar, lo, hi, scale, weight, tol, max_iter,
                          xtol, max_eval, ws, x_out):
     """Search the compensation; the best angles [rad] into ``x_out`` (2,).
