@@ -11,10 +11,15 @@ import numpy as np
 from numba import njit
 
 from .compensation import optimal_compensation
+from .jit import separate
 from .pipeline import finish, posture_steps
 from .reactions import cut_sets
 from .workspace import GRID_SLOTS, new_workspace
 from .recruit import recruit
+
+# compiled once, called by address (jit.separate): not compiled again into run_block
+_posture_steps = separate(posture_steps)
+_recruit = separate(recruit)
 
 # compensation modes
 NONE, OPTIMAL, PRESCRIBED = 0, 1, 2
@@ -47,10 +52,10 @@ def run_block(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol,
             evals[b] = 0
             success[b] = True
         if not (placed and x[b, 0] == x[b - 1, 0] and x[b, 1] == x[b - 1, 1]):
-            posture_steps(model, task, x[b], ws)
+            _posture_steps(model, task, x[b], ws)
             cut_sets(model, task, ws)
             placed = mode != OPTIMAL
-        st, it, ob, pr = recruit(model, task, strength[b], np.nan, tol, max_iter,
+        st, it, ob, pr = _recruit(model, task, strength[b], np.nan, tol, max_iter,
                                  np.bool_(False), ws)
         finish(model, pr, q[b], act[b], force[b], reserve[b], tau[b], passive[b], itb[b],
                hip[b], l5s1[b], ws)

@@ -19,12 +19,16 @@ successive Nelder-Mead points are not close enough for a warm start to pay.
 import numpy as np
 from numba import njit
 
-from .jit import step
+from .jit import separate, step
 from .pipeline import posture_steps
 from .recruit import recruit
 from .simplex_search import ask, grid_slot, new_search, result, tell
 
 GRID = 5  # start-grid points per compensation angle
+
+# compiled once, called by address (jit.separate): not compiled again into the search
+_posture_steps = separate(posture_steps)
+_recruit = separate(recruit)
 
 
 @njit(cache=True, inline="always")
@@ -83,10 +87,10 @@ def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_it
     if slot >= 0 and ws.grid_ready[slot]:
         _load_posture(ws, slot)
     else:
-        posture_steps(model, task, x, ws)
+        _posture_steps(model, task, x, ws)
         if slot >= 0:
             _store_posture(ws, slot)
-    obj = recruit(model, task, strength, np.nan, tol, max_iter, np.bool_(False), ws)[2]
+    obj = _recruit(model, task, strength, np.nan, tol, max_iter, np.bool_(False), ws)[2]
     return obj + penalty
 
 

@@ -1,4 +1,4 @@
-"""The decorator of the kernel steps called only from other kernels (Numba).
+"""How kernels are compiled and call each other (Numba): :func:`step`, :func:`separate`.
 
 ``@step`` is ``@njit(cache=True)`` without the CPython and C wrappers
 (``no_cpython_wrapper``, ``no_cfunc_wrapper``; the option Numba's
@@ -10,7 +10,16 @@ cut the first ``pelvisim.solve``'s compile time from 89 to 61 s
 (``benchmarks/compile.py``). A step called from Python would crash (its
 entry point is null): tests call one through :func:`from_python`.
 """
-from numba import njit
+import functools
+import importlib
+import inspect
+
+import llvmlite.binding as ll
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+_PREFIX = "pelvisim.separate."
 
 
 def step(fn=None, **options):
@@ -30,3 +39,64 @@ def from_python(kernel):
         return kernel(*args)
 
     return call
+
+
+def separate(kernel):
+    """``kernel`` as a function for other kernels that calls its compiled code
+    by address instead of compiling it into the caller.
+
+    Numba links the code of every callee into its caller and optimises and
+    compiles the whole again, level after level: a big step called from
+    several levels (the recruitment, the posture steps) was compiled once per
+    level. Called through ``separate(kernel)(...)``, the caller holds a call
+    to an external symbol (``pelvisim.separate.<Numba's mangled name>``)
+    registered with LLVM (``llvmlite.binding.add_symbol``) when the caller
+    is compiled, and again before a cached caller is loaded (Numba's
+    ``reload_init`` hooks of the caller's cache entry, which compile or load
+    the callee first). The callee cannot be inlined; exceptions propagate as
+    in a plain call. ``kernel`` must have no default or star arguments.
+    """
+    params = ", ".join(inspect.signature(kernel.py_func).parameters)
+    namespace = {"_type": lambda typingctx, args: _typed_call(kernel, typingctx, args)}
+    exec(f"def call(typingctx, {params}):\n    return _type(typingctx, ({params},))", namespace)
+    call = namespace["call"]
+    call.__name__ = call.__qualname__ = f"separate_{kernel.py_func.__name__}"
+    return intrinsic(call)
+
+
+def _typed_call(kernel, typingctx, args):
+    sig = typingctx.resolve_function_type(types.Dispatcher(kernel), args, {})
+
+    def codegen(context, builder, sig, llargs):
+        name = _register(kernel, sig.args)
+        fnty = context.call_conv.get_function_type(sig.return_type, sig.args)
+        fn = cgutils.get_or_insert_function(builder.module, fnty, name)
+        status, res = context.call_conv.call_function(builder, fn, sig.return_type, sig.args,
+                                                      llargs)
+        with cgutils.if_unlikely(builder, status.is_error):
+            context.call_conv.return_status_propagate(builder, status)
+        context.active_code_library._reload_init.add(functools.partial(
+            _reload, kernel.py_func.__module__, kernel.py_func.__qualname__, tuple(sig.args)))
+        return res
+
+    return sig, codegen
+
+
+def _register(kernel, argtypes):
+    """Compile (or load from the cache) ``kernel`` for ``argtypes`` and
+    register its native entry point's address; returns the symbol's name."""
+    argtypes = tuple(argtypes)
+    if argtypes not in kernel.overloads:
+        kernel.compile(argtypes)
+    cres = kernel.overloads[argtypes]
+    name = _PREFIX + cres.fndesc.mangled_name
+    address = cres.library.get_pointer_to_function(cres.fndesc.mangled_name)
+    if not address:
+        raise RuntimeError(f"no native code for {name}")
+    ll.add_symbol(name, address)
+    return name
+
+
+def _reload(module, qualname, argtypes):
+    """Numba ``reload_init`` hook of a cached caller (picklable by reference)."""
+    _register(getattr(importlib.import_module(module), qualname), argtypes)

@@ -17,11 +17,14 @@ or chosen by the recruitment within friction (:mod:`.floor`).
 """
 import numpy as np
 
-from .jit import step
+from .jit import separate, step
 from .._recruitment_kernel import _solve, objective_one
 from .capacity import active_capacity
 from .floor import free_ground_pair, ground_pair_force
 from .statics import DOUBLE
+
+# compiled once, called by address (jit.separate): not compiled again into every caller
+_solve_call = separate(_solve)
 
 
 @step
@@ -43,7 +46,7 @@ def assemble(model, strength, ws):
 
 @step(inline="always")
 def _solve_ws(model, ws, tol, max_iter, warm):
-    return _solve(ws.M, ws.rhs, model.weights, model.upper, model.exponent,
+    return _solve_call(ws.M, ws.rhs, model.weights, model.upper, model.exponent,
                   model.reserve_weight, tol, max_iter, ws.lam, warm, ws.act, ws.res,
                   ws.wn, ws.wm, ws.HL, ws.Gc, ws.idx)
 
