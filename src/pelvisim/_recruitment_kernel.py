@@ -50,6 +50,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ._kernels.jit import separate
+
 CONVERGED = 0
 MAX_ITERATIONS = 1
 LINE_SEARCH_FAILED = 2
@@ -746,6 +748,11 @@ _MINMAX_MAX_STEPS = 60
 _MINMAX_SEARCH_ITER = 25
 
 
+# the Newton solver compiled once and called by address (jit.separate) from
+# _minmax and _solve, not compiled again into each
+_newton_call = separate(_newton)
+
+
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
 def _set_caps(wn, weights, upper, t, n):
     """Work rows of the p = 2 problem with bounds ``min(ub_i, t / w_i)``."""
@@ -787,8 +794,8 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
     warm = np.bool_(True)
     p2 = 2.0
     _set_caps(wn, weights, upper, math.inf, n)
-    status, total, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter, inv2rho_cap,
-                                    base_noise, mcm, cold)
+    status, total, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
+                                         inv2rho_cap, base_noise, mcm, cold)
     rmax = 0.0
     t_hi = 0.0
     for j in range(m):
@@ -797,8 +804,8 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
         t_hi = max(t_hi, weights[i] * wn[_A + cur, i])
     if status != CONVERGED or rmax > thr:
         # the task is beyond the muscles (or the solve failed): as p = 2
-        status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
-                                     0.5 / reserve_weight, base_noise, mcm, cold)
+        status, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
+                                          0.5 / reserve_weight, base_noise, mcm, cold)
         return status, total + it, cur, g
     if t_hi == 0.0:
         return status, total, cur, g
@@ -835,8 +842,8 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
         _set_caps(wn, weights, upper, t, n)
         for j in range(m):
             wm[_LAM, j] = wm[_LAM_HI, j]
-        st, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol,
-                                 min(max_iter, _MINMAX_SEARCH_ITER), inv2rho_cap, base_noise, mcm, warm)
+        st, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol,
+                                      min(max_iter, _MINMAX_SEARCH_ITER), inv2rho_cap, base_noise, mcm, warm)
         total += it
         certified = False
         if st != CONVERGED:
@@ -847,8 +854,8 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
             if not certified and max_iter > _MINMAX_SEARCH_ITER:
                 for j in range(m):
                     wm[_LAM, j] = wm[_LAM + cur, j]  # go on from where it stopped
-                st, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
-                                         inv2rho_cap, base_noise, mcm, warm)
+                st, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
+                                              inv2rho_cap, base_noise, mcm, warm)
                 total += it
             uncertain = uncertain or (st != CONVERGED and not certified)
         d = 0.0
@@ -873,11 +880,14 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
     _set_caps(wn, weights, upper, t_hi, n)
     for j in range(m):
         wm[_LAM, j] = wm[_LAM_HI, j]
-    status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter, inv2rho_cap,
-                                 base_noise, mcm, warm)
+    status, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
+                                      inv2rho_cap, base_noise, mcm, warm)
     if uncertain and status == CONVERGED:
         status = MAX_ITERATIONS
     return status, total + it, cur, g
+
+
+_minmax_call = separate(_minmax)
 
 
 @njit(cache=True, fastmath=_FAST, error_model="numpy")
@@ -919,8 +929,8 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
             rowsum = max(rowsum, acc1)
         cmax = _row_max(wn, np.int64(colabs), n)
         if z == 0.0 and math.isinf(exponent):
-            status, it, cur, g = _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter,
-                                         reserve_weight, base_noise, rowsum * cmax)
+            status, it, cur, g = _minmax_call(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol,
+                                              max_iter, reserve_weight, base_noise, rowsum * cmax)
         elif z == 0.0:
             p = exponent
             # Separate loops: a select would let LLVM evaluate pow speculatively.
@@ -940,8 +950,9 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
                     if not math.isfinite(lam[j]):
                         warm_ok = False
                     wm[_LAM, j] = lam[j]
-            status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter,
-                                         0.5 / reserve_weight, base_noise, rowsum * cmax, warm_ok)
+            status, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter,
+                                              0.5 / reserve_weight, base_noise, rowsum * cmax,
+                                              warm_ok)
     if status == INVALID_INPUT or (status == NUMERICAL_FAILURE and not math.isfinite(g)):
         for i in range(n):
             act_out[i] = 0.0
