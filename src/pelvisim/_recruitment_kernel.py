@@ -50,7 +50,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._kernels.jit import separate
+from ._kernels.jit import separate, step
 
 CONVERGED = 0
 MAX_ITERATIONS = 1
@@ -110,7 +110,7 @@ _N_WORK_M = 17
 _RANK_UPDATE_MAX = 12
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _evaluate(M, tau, wn, wm, slot, p, q, inv2rho):
     """Fill, in slot ``slot``: ``s = M.T lam``, ``a(lam)``, ``r = tau - M a`` and ``F(lam) = r - lam/(2 rho)``.
 
@@ -232,7 +232,7 @@ def _evaluate(M, tau, wn, wm, slot, p, q, inv2rho):
     return g, abs(lt) + 0.5 * inv2rho * ll + psi, f2
 
 
-@njit(cache=True, fastmath={"contract"}, error_model="numpy")
+@step(fastmath={"contract"}, error_model="numpy")
 def _ldlt_solve(HL, wm, m, b, x):
     """Solve ``H x = b`` for rows ``b`` and ``x`` of ``wm``; False if ``H`` is not SPD.
 
@@ -376,7 +376,7 @@ def _ldlt_solve(HL, wm, m, b, x):
     return ok
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _gram(M, wn, coef, Gc, HL, reset, inv2rho):
     """Lower triangle of ``H (+)= M diag(c) M.T``, ``c = wn[coef]``, into ``H = HL[0]``.
 
@@ -474,7 +474,7 @@ def _gram(M, wn, coef, Gc, HL, reset, inv2rho):
             HL[0, jb + 3, kb + 3] += h33
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _gram_columns(M, wn, coef, idx, nidx, wm, HL):
     """Lower triangle of ``H += sum_c coef_i M[:, i] M[:, i].T`` over ``i = idx[:nidx]``.
 
@@ -506,7 +506,7 @@ def _gram_columns(M, wn, coef, idx, nidx, wm, HL):
                                 + v2 * wm[_COL + 2, k] + v3 * wm[_COL + 3, k])
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
     """Everything but the finiteness of ``M`` (checked in the first pass over it)."""
     m, n = M.shape
@@ -555,7 +555,7 @@ def _new_work(m, n):
             buf[nn + nm + 2 * mp * mp:].reshape((m, n)), np.empty(n, np.int64))
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _max_abs(v, m):
     """max_j |v_j| over the first m entries (0 when m = 0)."""
     acc = 0.0
@@ -753,7 +753,7 @@ _MINMAX_SEARCH_ITER = 25
 _newton_call = separate(_newton)
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _set_caps(wn, weights, upper, t, n):
     """Work rows of the p = 2 problem with bounds ``min(ub_i, t / w_i)``."""
     for i in range(n):
@@ -764,7 +764,7 @@ def _set_caps(wn, weights, upper, t, n):
         wn[_WUBP, i] = weights[i] * u * u
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_weight,
             base_noise, mcm):
     """Min-max criterion: the smallest cap ``t`` on ``w_i a_i`` with which the
@@ -890,7 +890,7 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
 _minmax_call = separate(_minmax)
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
            lam, warm, act_out, res_out, wn, wm, HL, Gc, idx):
     """:func:`solve_one_warm` with caller-provided work arrays (see :func:`_new_work`).
@@ -1082,7 +1082,7 @@ def solve_batch(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
             iter_out[b] = it
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def objective_one(act, res, weights, exponent, reserve_weight):
     """Criterion value ``sum_i w_i act_i**p + rho sum_j res_j**2`` [-] of one item
     (``exponent = inf``, min-max: ``max_i w_i act_i + rho sum_j res_j**2``)."""

@@ -7,8 +7,8 @@ Numba builds those wrappers for every compiled function whether Python calls
 it or not, and the CPython wrapper of a step unboxes every array of the model,
 task and workspace named tuples it takes (about 110 arrays): dropping them
 cut the first ``pelvisim.solve``'s compile time from 89 to 61 s
-(``benchmarks/compile.py``). A step called from Python would crash (its
-entry point is null): tests call one through :func:`from_python`.
+(``benchmarks/compile.py``). A step has no Python entry point: called from
+Python it raises (:class:`Step`); tests call one through :func:`from_python`.
 """
 import functools
 import importlib
@@ -17,17 +17,46 @@ import inspect
 import llvmlite.binding as ll
 from numba import njit, types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, typeof_impl
 
 _PREFIX = "pelvisim.separate."
 
 
+class Step:
+    """A kernel compiled by :func:`step`: Numba types it as its dispatcher
+    (other kernels call it as usual); called from Python it raises instead of
+    jumping to the missing wrapper. Attributes are the dispatcher's."""
+
+    def __init__(self, dispatcher):
+        self.__dict__["_dispatcher"] = dispatcher
+        self.__dict__["__wrapped__"] = dispatcher.py_func
+        self.__dict__["__doc__"] = dispatcher.py_func.__doc__
+
+    def __getattr__(self, name):
+        return getattr(self._dispatcher, name)
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(f"{self._dispatcher.py_func.__module__}."
+                        f"{self._dispatcher.py_func.__qualname__} is a kernel step without a "
+                        "Python entry point: call it from a kernel, or through "
+                        "pelvisim._kernels.jit.from_python")
+
+    def __repr__(self):
+        return f"<step {self._dispatcher.py_func.__qualname__}>"
+
+
+@typeof_impl.register(Step)
+def _typeof_step(val, c):
+    return types.Dispatcher(val._dispatcher)
+
+
 def step(fn=None, **options):
-    """``@njit(cache=True, **options)`` for a kernel called only from kernels."""
+    """``@njit(cache=True, **options)`` for a kernel called only from kernels
+    (a :class:`Step`)."""
     options = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True, **options}
     if fn is None:
-        return njit(**options)
-    return njit(**options)(fn)
+        return lambda f: Step(njit(**options)(f))
+    return Step(njit(**options)(fn))
 
 
 def from_python(kernel):
@@ -56,6 +85,7 @@ def separate(kernel):
     the callee first). The callee cannot be inlined; exceptions propagate as
     in a plain call. ``kernel`` must have no default or star arguments.
     """
+    kernel = _dispatcher(kernel)
     params = ", ".join(inspect.signature(kernel.py_func).parameters)
     namespace = {"_type": lambda typingctx, args: _typed_call(kernel, typingctx, args)}
     exec(f"def call(typingctx, {params}):\n    return _type(typingctx, ({params},))", namespace)
@@ -99,4 +129,8 @@ def _register(kernel, argtypes):
 
 def _reload(module, qualname, argtypes):
     """Numba ``reload_init`` hook of a cached caller (picklable by reference)."""
-    _register(getattr(importlib.import_module(module), qualname), argtypes)
+    _register(_dispatcher(getattr(importlib.import_module(module), qualname)), argtypes)
+
+
+def _dispatcher(kernel):
+    return kernel._dispatcher if isinstance(kernel, Step) else kernel

@@ -20,6 +20,8 @@ State (see :func:`new_search`): ``X`` (9, 2) points, ``F`` (5,) values,
 import numpy as np
 from numba import njit
 
+from .jit import step
+
 # rows of X
 _S = 0          # simplex vertices 0..2
 _XR, _XE, _XC = 3, 4, 5   # reflected, expanded, contracted points
@@ -78,7 +80,7 @@ def _inside(P, nvar, x):
     return True
 
 
-@njit(cache=True)
+@step
 def _grid_point(P, nvar, c, x):
     g = int(P[_GRID, 0])
     n2 = g if nvar > 1 else 1
@@ -88,7 +90,7 @@ def _grid_point(P, nvar, c, x):
     x[1] = P[_LO, 1] + (P[_HI, 1] - P[_LO, 1]) * g1 / (g - 1) if nvar > 1 else 0.0
 
 
-@njit(cache=True)
+@step
 def _order(X, F, npt):
     """Sort the simplex by value (insertion sort, stable)."""
     for p in range(1, npt):
@@ -116,7 +118,7 @@ def _size(X, I):
     return size
 
 
-@njit(cache=True)
+@step
 def _iterate(X, F, I, P):
     """Start an iteration: order, test convergence, ask for the reflection."""
     nvar = I[_NVAR]
@@ -194,7 +196,7 @@ def tell(state, f):
     _advance(X, F, I, P, f)
 
 
-@njit(cache=True)
+@step
 def _advance(X, F, I, P, f):
     nvar = I[_NVAR]
     npt = nvar + 1

@@ -18,7 +18,7 @@ from .kinematics import CHILD_SIDE, N_SEG, SHANK_R
 SINGLE, DOUBLE = 0, 1
 
 
-@njit(cache=True)
+@step
 def demanded_moments(axes, centres, root, load_seg, load_pt, load_f, tau):
     """Joint moments [N m] that balance the external loads.
 
@@ -49,7 +49,7 @@ def demanded_moments(axes, centres, root, load_seg, load_pt, load_f, tau):
         tau[j] = -sign * acc
 
 
-@njit(cache=True)
+@step
 def free_side(dof, root, in_set):
     """Segments on the side of DOF ``dof``'s joint that does not hold the root."""
     root_child = CHILD_SIDE[dof, root]
@@ -84,7 +84,7 @@ def _body_loads(model, task, R, o, seg_out, pt_out, f_out):
     return n
 
 
-@njit(cache=True)
+@step
 def _load_sums(f_out, pt_out, n):
     """Sum [N] of the first n loads and the moments [N m] of their vertical
     parts about the z and x axes through the origin (for the centre of
