@@ -15,7 +15,7 @@ import importlib
 import inspect
 
 import llvmlite.binding as ll
-from numba import njit, types
+from numba import config, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic, typeof_impl
 
@@ -55,7 +55,9 @@ def step(fn=None, **options):
     (a :class:`Step`)."""
     options = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True, **options}
     if fn is None:
-        return lambda f: Step(njit(**options)(f))
+        return lambda f: step(f, **options)
+    if config.DISABLE_JIT:  # plain Python (NUMBA_DISABLE_JIT=1, e.g. to debug)
+        return fn
     return Step(njit(**options)(fn))
 
 
@@ -85,6 +87,8 @@ def separate(kernel):
     the callee first). The callee cannot be inlined; exceptions propagate as
     in a plain call. ``kernel`` must have no default or star arguments.
     """
+    if config.DISABLE_JIT:
+        return kernel
     kernel = _dispatcher(kernel)
     params = ", ".join(inspect.signature(kernel.py_func).parameters)
     namespace = {"_type": lambda typingctx, args: _typed_call(kernel, typingctx, args)}
