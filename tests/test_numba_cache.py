@@ -89,8 +89,11 @@ def test_every_cached_kernel_uses_the_keyed_folder():
     assert folder is not None and folder == nc.cache_dir()
     assert folder.name == nc.PREFIX + nc.source_hash()
     assert folder.parent == nc.user_cache_root()
-    dispatchers = [v for name, mod in list(sys.modules.items()) if name.startswith("pelvisim")
-                   for v in vars(mod).values() if isinstance(v, Dispatcher)]
+    from pelvisim._kernels.jit import Step
+
+    dispatchers = [v._dispatcher if isinstance(v, Step) else v
+                   for name, mod in list(sys.modules.items()) if name.startswith("pelvisim")
+                   for v in vars(mod).values() if isinstance(v, (Dispatcher, Step))]
     assert len(dispatchers) >= 20
     for d in dispatchers:
         assert d._cache is not None and hasattr(d._cache, "_cache_path"), d.py_func

@@ -3,15 +3,34 @@ independent computation, and of the compensation search on functions with a
 known minimum."""
 import numpy as np
 import pytest
+from numba import njit
 from numpy.testing import assert_allclose
 
 import pelvisim
-from pelvisim._kernels import capacity, floor, reactions, recruit, statics
+from pelvisim._kernels import capacity, compensation, floor, reactions, recruit, statics
 from pelvisim._kernels import gradient_search as search
 from pelvisim._kernels.kinematics import segment_frames
-from pelvisim._kernels.pipeline import posture_steps
+from pelvisim._kernels.jit import from_python
+from pelvisim._kernels.pipeline import posture_steps as _posture_steps
 from pelvisim._kernels.workspace import new_workspace
 from pelvisim.conventions import GRAVITY, N_COORD
+
+# steps have no CPython wrapper (pelvisim/_kernels/jit.py): called through jitted callers
+posture_steps = from_python(_posture_steps)
+fibre_forces = from_python(capacity.fibre_forces)
+recruit_step = from_python(recruit.recruit)
+assemble = from_python(recruit.assemble)
+cut_sets = from_python(reactions.cut_sets)
+joint_loads = from_python(reactions.joint_loads)
+
+
+@njit
+def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_iter, ws, slot,
+                      enough, warm):
+    """The inlined cost step, from Python (``from_python`` cannot wrap an inlined step)."""
+    return compensation.compensation_cost(model, task, strength, x, nvar, scale, weight, tol,
+                                          max_iter, ws, slot, enough, warm)
+
 
 TASKS = {"single_leg_stance": {}, "standing": {},
          "forward_bend": {"trunk_flexion_deg": 40, "hand_load_kg": 10}}
@@ -94,10 +113,10 @@ def test_fibre_forces_at_optimal_length(model):
     n = arr.fmax.shape[0]
     length = arr.lts + arr.lopt * arr.cos_penn
     cap, fp = np.zeros(n), np.zeros(n)
-    capacity.fibre_forces(arr, length, cap, fp)
+    fibre_forces(arr, length, cap, fp)
     assert_allclose(cap, arr.fmax, rtol=1e-14)
     short = np.minimum(length, arr.passive_slack) - 1e-3
-    capacity.fibre_forces(arr, short, cap, fp)
+    fibre_forces(arr, short, cap, fp)
     assert np.all(fp == 0.0)
     fa = np.zeros(n)
     capacity.active_capacity(np.full(n, 0.5), cap, fa)
@@ -109,9 +128,9 @@ def test_recruit_satisfies_the_equilibrium(model, placed, name):
     """M a + r = rhs + g pair (floor pair in double stance), 0 <= a <= ub."""
     ta, ws = placed[name]
     arr = model.arrays
-    st, it, obj, pair = recruit.recruit(arr, ta, model.strength, np.nan, 1e-10, 100, False, ws, np.inf)
+    st, it, obj, pair = recruit_step(arr, ta, model.strength, np.nan, 1e-10, 100, False, ws, np.inf)
     assert st == 0
-    recruit.assemble(arr, model.strength, ws)
+    assemble(arr, model.strength, ws)
     lhs = ws.M @ ws.act + ws.res
     assert_allclose(lhs, ws.rhs + ws.g * pair, atol=1e-6)
     assert np.all(ws.act >= 0) and np.all(ws.act <= arr.upper + 1e-12)
@@ -143,11 +162,11 @@ def test_joint_loads_match_a_free_body_sum(model, placed, name):
     ta, ws = placed[name]
     arr = model.arrays
     n = arr.fmax.shape[0]
-    reactions.cut_sets(arr, ta, ws)
+    cut_sets(arr, ta, ws)
     force = np.random.default_rng(1).uniform(0, 300, n)
     pair = 12.0 if ta.support == statics.DOUBLE else 0.0
     hip, l5s1 = np.zeros((2, 2, 3)), np.zeros(3)
-    reactions.joint_loads(arr, ws, force, pair, hip, l5s1)
+    joint_loads(arr, ws, force, pair, hip, l5s1)
     ne = ws.n_loads[0]
 
     def pull(pts, seg, start, i, in_set):
@@ -237,7 +256,7 @@ def test_posture_cost_bound_skips_solves_and_changes_nothing(model):
     """The optimal search told the posture cost (a lower bound: the effort is
     >= 0) instead of the cost wherever :func:`cutoff` says the value no longer
     matters gives the bitwise same search, with fewer recruitment solves."""
-    from pelvisim._kernels.compensation import GRID, compensation_cost
+    from pelvisim._kernels.compensation import GRID
     from pelvisim._kernels.workspace import GRID_SLOTS
     from pelvisim.simulate import (SolverOptions, _compensation_setup, criterion_arrays,
                                    posture_cost_weights)

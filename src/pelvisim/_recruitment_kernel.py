@@ -55,6 +55,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ._kernels.jit import separate, step
+
 CONVERGED = 0
 MAX_ITERATIONS = 1
 LINE_SEARCH_FAILED = 2
@@ -122,7 +124,7 @@ _N_WORK_M = 17
 _RANK_UPDATE_MAX = 12
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _evaluate(M, tau, wn, wm, slot, p, q, inv2rho):
     """Fill, in slot ``slot``: ``s = M.T lam``, ``a(lam)``, ``r = tau - M a`` and ``F(lam) = r - lam/(2 rho)``.
 
@@ -244,7 +246,7 @@ def _evaluate(M, tau, wn, wm, slot, p, q, inv2rho):
     return g, abs(lt) + 0.5 * inv2rho * ll + psi, f2
 
 
-@njit(cache=True, fastmath={"contract"}, error_model="numpy")
+@step(fastmath={"contract"}, error_model="numpy")
 def _ldlt_solve(HL, wm, m, b, x):
     """Solve ``H x = b`` for rows ``b`` and ``x`` of ``wm``; False if ``H`` is not SPD.
 
@@ -388,7 +390,7 @@ def _ldlt_solve(HL, wm, m, b, x):
     return ok
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _gram(M, wn, coef, Gc, HL, reset, inv2rho):
     """Lower triangle of ``H (+)= M diag(c) M.T``, ``c = wn[coef]``, into ``H = HL[0]``.
 
@@ -486,7 +488,7 @@ def _gram(M, wn, coef, Gc, HL, reset, inv2rho):
             HL[0, jb + 3, kb + 3] += h33
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _gram_columns(M, wn, coef, idx, nidx, wm, HL):
     """Lower triangle of ``H += sum_c coef_i M[:, i] M[:, i].T`` over ``i = idx[:nidx]``.
 
@@ -518,7 +520,7 @@ def _gram_columns(M, wn, coef, idx, nidx, wm, HL):
                                 + v2 * wm[_COL + 2, k] + v3 * wm[_COL + 3, k])
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _inputs_valid(M, tau, weights, upper, exponent, reserve_weight):
     """Everything but the finiteness of ``M`` (checked in the first pass over it)."""
     m, n = M.shape
@@ -567,7 +569,7 @@ def _new_work(m, n):
             buf[nn + nm + 2 * mp * mp:].reshape((m, n)), np.empty(n, np.int64))
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _max_abs(v, m):
     """max_j |v_j| over the first m entries (0 when m = 0)."""
     acc = 0.0
@@ -576,7 +578,7 @@ def _max_abs(v, m):
     return acc
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _jacobian(wn, cur, q, pw_max, n):
     """Generalised Jacobian of ``F`` at slot ``cur``: ``D_i = da_i/ds_i`` of the
     free muscles into row ``_D_NEW``. Returns (free muscles, muscles whose D
@@ -607,7 +609,7 @@ def _jacobian(wn, cur, q, pw_max, n):
     return n_free, n_changed, dmax
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _within_roundoff(M, tau, wn, wm, cur, fnorm, thresh, inv2rho, base_noise, mcm, dmax):
     """True when ``max|F|`` is within its round-off bound (it exceeds tol when
     ``|lam|`` is huge, in infeasible tasks: ``s = M.T lam`` then suffers
@@ -639,7 +641,7 @@ def _within_roundoff(M, tau, wn, wm, cur, fnorm, thresh, inv2rho, base_noise, mc
     return done
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _update_h(M, wn, wm, HL, Gc, idx, n_changed, n_free, n_updates, inv2rho):
     """Bring ``H = M diag(D) M.T + I/(2 rho)`` to the new D (row ``_D_NEW``):
     rebuilt when most muscles changed, else by low-rank changes. Returns the
@@ -671,7 +673,7 @@ def _update_h(M, wn, wm, HL, Gc, idx, n_changed, n_free, n_updates, inv2rho):
     return n_updates
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _direction(M, wn, wm, HL, Gc, cur, n_updates, inv2rho):
     """Newton direction ``H dlam = F`` into row ``_DLAM``; after low-rank
     changes that broke H's definiteness (round-off), H is rebuilt once.
@@ -685,7 +687,7 @@ def _direction(M, wn, wm, HL, Gc, cur, n_updates, inv2rho):
     return ok, n_updates
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _ray(wn, srow, t, c0, dd, q):
     """``phi(t) = dlam . F(lam + t dlam)`` on the ray (``e = M.T dlam`` in row
     ``_DD``, ``s`` at t = 0 in row ``srow``), its slope and the size of its
@@ -720,7 +722,7 @@ def _ray(wn, srow, t, c0, dd, q):
     return c0 - t * dd - acc, -(curv + dd), abs(c0) + t * dd + mag
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _exact_step(M, tau, wn, wm, cur, q, inv2rho):
     """Step length that maximises the dual along the Newton direction.
 
@@ -768,7 +770,7 @@ def _exact_step(M, tau, wn, wm, cur, q, inv2rho):
     return t
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _trial(M, tau, wn, wm, cur, trial, p, q, inv2rho, t):
     """Slot ``trial`` at ``lam + t dlam`` (row ``_DLAM``), evaluated by
     :func:`_evaluate`. Returns its (g, |g| scale, ||F||^2)."""
@@ -777,7 +779,7 @@ def _trial(M, tau, wn, wm, cur, trial, p, q, inv2rho, t):
     return _evaluate(M, tau, wn, wm, trial, p, q, inv2rho)
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _ray_slope(wm, slot, m):
     """``dlam . F`` at slot ``slot``: the dual's slope along the Newton direction."""
     acc = 0.0
@@ -786,7 +788,7 @@ def _ray_slope(wm, slot, m):
     return acc
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _moved(wm, cur, trial, m):
     moved = False
     for j in range(m):
@@ -795,7 +797,7 @@ def _moved(wm, cur, trial, m):
     return moved
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _line_search(M, tau, wn, wm, cur, trial, p, q, inv2rho, g, gscale, f2, t):
     """Armijo backtracking on the dual ``g`` along row ``_DLAM`` from step ``t``
     into slot ``trial``. Returns (accepted and moved, g, |g| scale, ||F||^2 there)."""
@@ -817,7 +819,7 @@ def _line_search(M, tau, wn, wm, cur, trial, p, q, inv2rho, g, gscale, f2, t):
     return accepted and _moved(wm, cur, trial, m), g_t, gscale_t, f2_t
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _step(M, tau, wn, wm, cur, trial, p, q, inv2rho, g, gscale, f2):
     """The step along the Newton direction into slot ``trial``: the full step
     when it passes Armijo and the strong Wolfe condition ``|phi(1)| <= _WOLFE
@@ -836,7 +838,7 @@ def _step(M, tau, wn, wm, cur, trial, p, q, inv2rho, g, gscale, f2):
     return _line_search(M, tau, wn, wm, cur, trial, p, q, inv2rho, g, gscale, f2, t)
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _cold_start(M, tau, wn, wm, HL, Gc, inv2rho):
     """Multipliers of every muscle free with ``a = s / (p w)`` into slot 0: the
     exact optimum for p = 2 when no bound binds (least-norm unconstrained
@@ -853,7 +855,7 @@ def _cold_start(M, tau, wn, wm, HL, Gc, inv2rho):
             wm[_LAM, j] = 0.0
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter, inv2rho, base_noise, mcm, warm_ok,
             g_stop):
     """Newton iterations of :func:`_solve` (``wn``, ``wm`` set up by it).
@@ -937,7 +939,12 @@ _MINMAX_MAX_STEPS = 60
 _MINMAX_SEARCH_ITER = 25
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+# the Newton solver compiled once and called by address (jit.separate) from
+# _minmax and _solve, not compiled again into each
+_newton_call = separate(_newton)
+
+
+@step(fastmath=_FAST, error_model="numpy")
 def _set_caps(wn, weights, upper, t, n):
     """Work rows of the p = 2 problem with bounds ``min(ub_i, t / w_i)``."""
     for i in range(n):
@@ -948,7 +955,7 @@ def _set_caps(wn, weights, upper, t, n):
         wn[_WUBP, i] = weights[i] * u * u
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_weight,
             base_noise, mcm):
     """Min-max criterion: the smallest cap ``t`` on ``w_i a_i`` with which the
@@ -979,7 +986,7 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
     no_stop = math.inf
     p2 = 2.0
     _set_caps(wn, weights, upper, math.inf, n)
-    status, total, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter, inv2rho_cap,
+    status, total, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter, inv2rho_cap,
                                     base_noise, mcm, cold, no_stop)
     rmax = 0.0
     t_hi = 0.0
@@ -989,7 +996,7 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
         t_hi = max(t_hi, weights[i] * wn[_A + cur, i])
     if status != CONVERGED or rmax > thr:
         # the task is beyond the muscles (or the solve failed): as p = 2
-        status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
+        status, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
                                      0.5 / reserve_weight, base_noise, mcm, cold, no_stop)
         return status, total + it, cur, g
     if t_hi == 0.0:
@@ -1027,7 +1034,7 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
         _set_caps(wn, weights, upper, t, n)
         for j in range(m):
             wm[_LAM, j] = wm[_LAM_HI, j]
-        st, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol,
+        st, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol,
                                  min(max_iter, _MINMAX_SEARCH_ITER), inv2rho_cap, base_noise, mcm, warm,
                                  no_stop)
         total += it
@@ -1040,7 +1047,7 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
             if not certified and max_iter > _MINMAX_SEARCH_ITER:
                 for j in range(m):
                     wm[_LAM, j] = wm[_LAM + cur, j]  # go on from where it stopped
-                st, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
+                st, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
                                          inv2rho_cap, base_noise, mcm, warm, no_stop)
                 total += it
             uncertain = uncertain or (st != CONVERGED and not certified)
@@ -1066,14 +1073,17 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
     _set_caps(wn, weights, upper, t_hi, n)
     for j in range(m):
         wm[_LAM, j] = wm[_LAM_HI, j]
-    status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter, inv2rho_cap,
+    status, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter, inv2rho_cap,
                                  base_noise, mcm, warm, no_stop)
     if uncertain and status == CONVERGED:
         status = MAX_ITERATIONS
     return status, total + it, cur, g
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+_minmax_call = separate(_minmax)
+
+
+@step(fastmath=_FAST, error_model="numpy")
 def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
            lam, warm, act_out, res_out, wn, wm, HL, Gc, idx, g_stop):
     """:func:`solve_one_warm` with caller-provided work arrays (see :func:`_new_work`).
@@ -1116,8 +1126,8 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
             rowsum = max(rowsum, acc1)
         cmax = _row_max(wn, np.int64(colabs), n)
         if z == 0.0 and math.isinf(exponent):
-            status, it, cur, g = _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter,
-                                         reserve_weight, base_noise, rowsum * cmax)
+            status, it, cur, g = _minmax_call(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol,
+                                              max_iter, reserve_weight, base_noise, rowsum * cmax)
         elif z == 0.0:
             p = exponent
             # Separate loops: a select would let LLVM evaluate pow speculatively.
@@ -1137,7 +1147,7 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
                     if not math.isfinite(lam[j]):
                         warm_ok = False
                     wm[_LAM, j] = lam[j]
-            status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter,
+            status, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter,
                                          0.5 / reserve_weight, base_noise, rowsum * cmax, warm_ok,
                                          g_stop)
     if status == INVALID_INPUT or (status == NUMERICAL_FAILURE and not math.isfinite(g)):
@@ -1269,7 +1279,7 @@ def solve_batch(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
             iter_out[b] = it
 
 
-@njit(cache=True, fastmath=_FAST, error_model="numpy")
+@step(fastmath=_FAST, error_model="numpy")
 def objective_one(act, res, weights, exponent, reserve_weight):
     """Criterion value ``sum_i w_i act_i**p + rho sum_j res_j**2`` [-] of one item
     (``exponent = inf``, min-max: ``max_i w_i act_i + rho sum_j res_j**2``)."""

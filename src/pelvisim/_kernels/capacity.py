@@ -11,8 +11,10 @@ part only (:func:`active_capacity`).
 import numpy as np
 from numba import njit
 
+from .jit import step
 
-@njit(cache=True)
+
+@step
 def fibre_forces(model, length, cap, fp):
     """``cap`` (n,) [N] active capacity at full strength and ``fp`` (n,) [N]
     passive fibre force at muscle-tendon lengths ``length`` [m]."""
@@ -27,7 +29,7 @@ def fibre_forces(model, length, cap, fp):
             fp[i] = model.fmax[i] * (np.exp(model.pe_shape * stretch / model.pe_strain) - 1.0) / norm
 
 
-@njit(cache=True)
+@step
 def itb_band(model, itb_len, itb_passive):
     """Passive tension [N] of each ITB at path length ``itb_len`` [m]."""
     for side in range(2):

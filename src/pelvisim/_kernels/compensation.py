@@ -39,11 +39,16 @@ import numpy as np
 from numba import njit
 
 from .gradient_search import ask, cutoff, grid_slot, near_last, new_search, result, tell
+from .jit import separate, step
 from .pipeline import posture_steps
 from .._recruitment_kernel import STOPPED_ABOVE
 from .recruit import recruit
 
 GRID = 5  # start-grid points per compensation angle
+
+# compiled once, called by address (jit.separate): not compiled again into the search
+_posture_steps = separate(posture_steps)
+_recruit = separate(recruit)
 
 
 @njit(cache=True, inline="always")
@@ -59,7 +64,7 @@ def _copy2(dst, src):
             dst[j, i] = src[j, i]
 
 
-@njit(cache=True)
+@step
 def _store_posture(ws, k):
     """Keep the placed posture's recruitment inputs in grid slot k (scalar
     loops: array assignments cost compile time)."""
@@ -75,7 +80,7 @@ def _store_posture(ws, k):
     ws.grid_ready[k] = True
 
 
-@njit(cache=True)
+@step
 def _load_posture(ws, k):
     """The recruitment inputs kept in grid slot k back into the workspace."""
     _copy2(ws.arm, ws.grid_arm[k])
@@ -89,7 +94,7 @@ def _load_posture(ws, k):
     ws.limit[0] = ws.grid_limit[k]
 
 
-@njit(cache=True, inline="always")
+@step(inline="always")
 def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_iter, ws, slot,
                       enough, warm):
     """Cost [-] of compensation ``x`` [rad] (see the module docstring), or a
@@ -112,15 +117,15 @@ def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_it
     if slot >= 0 and ws.grid_ready[slot]:
         _load_posture(ws, slot)
     else:
-        posture_steps(model, task, x, ws)
+        _posture_steps(model, task, x, ws)
         if slot >= 0:
             _store_posture(ws, slot)
-    status, _, obj, _ = recruit(model, task, strength, np.nan, tol, max_iter, np.bool_(warm), ws,
-                                enough - penalty)
+    status, _, obj, _ = _recruit(model, task, strength, np.nan, tol, max_iter, np.bool_(warm), ws,
+                                 enough - penalty)
     return enough if status == STOPPED_ABOVE else obj + penalty
 
 
-@njit(cache=True)
+@step
 def optimal_compensation(model, task, strength, nvar, lo, hi, scale, weight, tol, max_iter,
                          xtol, max_eval, ws, x_out):
     """Search the compensation; the best angles [rad] into ``x_out`` (2,).

@@ -7,13 +7,14 @@ friction (``model.friction`` x the vertical load on the less loaded foot).
 """
 from numba import njit
 
+from .jit import step
 from .statics import DOUBLE, demanded_moments
 
 # the row of the pair's pivot (left hip adduction), see free_ground_pair
 PAIR_PIVOT = 8
 
 
-@njit(cache=True)
+@step
 def floor_pair(model, task, ws):
     """Step: moments [N m per N] of a unit pair on the feet (``ws.g``): +z (to
     the right) on the right foot, -z on the left, at the ground-reaction points

@@ -10,10 +10,11 @@ side about axis u_j through c_j, so for a path piece from a (segment s_a) to b
 import numpy as np
 from numba import njit
 
+from .jit import step
 from .kinematics import CHILD_SIDE
 
 
-@njit(cache=True)
+@step
 def path_points_ground(R, o, path_seg, path_pt, out):
     for k in range(path_seg.shape[0]):
         s = path_seg[k]
@@ -76,7 +77,7 @@ def muscle_paths(R, o, axes, centres, path_seg, path_pt, path_start, pts, length
         length[i] = L
 
 
-@njit(cache=True)
+@step
 def path_force_on_set(pts, path_seg, path_start, i, in_set, out):
     """Force [N per N of tension] that path i exerts on the segments in ``in_set``
     (the pieces crossing the set's boundary pull on it)."""

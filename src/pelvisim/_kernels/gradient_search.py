@@ -28,6 +28,8 @@ needs about half the evaluations of the grid-started Nelder-Mead it replaced
 import numpy as np
 from numba import njit
 
+from .jit import step
+
 #: Forward-difference step [x units] of the gradient. The cost's relative
 #: noise is about 1e-12 (the recruitment solves to 1e-10 (1 + |tau|) N m), so
 #: its round-off error is ~1e-6 of the cost per unit x and its truncation error
@@ -68,7 +70,7 @@ def new_search(nvar, lo, hi, step, xtol, max_eval, grid):
     return X, F, I, P
 
 
-@njit(cache=True)
+@step
 def _grid_point(P, nvar, c, x):
     g = int(P[_GRID, 0])
     n2 = g if nvar > 1 else 1
@@ -78,13 +80,13 @@ def _grid_point(P, nvar, c, x):
     x[1] = P[_LO, 1] + (P[_HI, 1] - P[_LO, 1]) * g1 / (g - 1) if nvar > 1 else 0.0
 
 
-@njit(cache=True)
+@step
 def _fd_step(P, X, k):
     """The difference step of variable k at XT: toward the inside at an upper bound."""
     return FD_STEP if X[_XT, k] + FD_STEP <= P[_HI, k] else -FD_STEP
 
 
-@njit(cache=True)
+@step
 def _update_inverse_hessian(X, I, P):
     """BFGS update of H with s = XT - XC, y = GT - GC (the first time after
     scaling H to s.y / y.y); the first point sets H to the identity scaled so
@@ -128,7 +130,7 @@ def _update_inverse_hessian(X, I, P):
     I[_NUPD] += 1
 
 
-@njit(cache=True)
+@step
 def _direction(X, I, P):
     """``D = -H g`` at XC on the free variables (not at a bound that their
     gradient pushes against); H reset to the scaled identity when that is not
@@ -161,7 +163,7 @@ def _direction(X, I, P):
     return True
 
 
-@njit(cache=True)
+@step
 def _place_trial(X, I, P):
     """XT = XC + t D clipped to the bounds; returns its largest coordinate
     change from XC."""
@@ -174,7 +176,7 @@ def _place_trial(X, I, P):
     return change
 
 
-@njit(cache=True)
+@step
 def _new_point(X, F, I, P):
     """The gradient at XT is complete: XT becomes the current point, and the
     first trial along the new direction is placed (or the search ends)."""

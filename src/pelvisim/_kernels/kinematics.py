@@ -7,6 +7,8 @@ order follows :data:`pelvisim.conventions.SEGMENTS`. See
 import numpy as np
 from numba import njit
 
+from .jit import step
+
 # indices into q
 TILT, LIST = 0, 1
 LFLEX, LBEND, LROT = 2, 3, 4
@@ -26,7 +28,7 @@ CHILD_SIDE[7:10, THIGH_L] = True
 CHILD_SIDE[7:11, SHANK_L] = True
 
 
-@njit(cache=True)
+@step
 def matvec3(A, v):
     out = np.empty(3)
     for i in range(3):
@@ -34,7 +36,7 @@ def matvec3(A, v):
     return out
 
 
-@njit(cache=True)
+@step
 def tmatvec3(A, v):
     """Transpose of A times v."""
     out = np.empty(3)
@@ -65,7 +67,7 @@ def _turn(A, ia, axis, angle, B, ib):
         B[ib, i, v] = -s * au + c * av
 
 
-@njit(cache=True)
+@step
 def _three_axis_joint(R, parent, a, b, c, sa, sb, sc, S, child, axes, j0):
     """Body-fixed Rz(sa*a) Rx(sb*b) Ry(sc*c): R[child] from R[parent], and the
     three DOF axes (ground frame, signed so that +q turns about +axis);
@@ -123,7 +125,7 @@ def segment_frames(q, lumbar_loc, hip_loc, knee_loc, R, o, axes, centres, scratc
         place_leg(q, side, hip_loc, knee_loc, R, o, axes, centres, scratch)
 
 
-@njit(cache=True)
+@step
 def place_leg(q, side, hip_loc, knee_loc, R, o, axes, centres, scratch):
     """Thigh and shank frames and the hip and knee axes of one leg (0: right),
     the pelvis placed (see :func:`segment_frames`)."""
@@ -143,7 +145,7 @@ def place_leg(q, side, hip_loc, knee_loc, R, o, axes, centres, scratch):
         centres[j0 + 3, k] = o[shank, k]
 
 
-@njit(cache=True)
+@step
 def to_ground(R, o, seg, point):
     """Point fixed in segment ``seg`` -> ground [m]."""
     return o[seg] + matvec3(R[seg], point)

@@ -21,6 +21,8 @@ Nothing here raises.
 import numpy as np
 from numba import njit
 
+from .jit import step
+
 
 @njit(cache=True)
 def passive_moment(nz, a, b, rng, theta, j):
@@ -32,7 +34,7 @@ def passive_moment(nz, a, b, rng, theta, j):
     return 0.0
 
 
-@njit(cache=True)
+@step
 def passive_joint_moments(nz, a, b, rng, q, out):
     """Fill ``out`` (m,) [N m] with the passive moment of every DOF at posture q."""
     for j in range(out.shape[0]):

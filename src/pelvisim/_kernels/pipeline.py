@@ -22,6 +22,7 @@ point steps (per strength vector)
 import numpy as np
 from numba import njit
 
+from .jit import step
 from .capacity import fibre_forces, itb_band
 from .floor import floor_pair
 from .geometry import muscle_paths
@@ -33,7 +34,7 @@ from .recruit import assemble
 from .statics import demand, demanded_moments, external_loads
 
 
-@njit(cache=True)
+@step
 def paths(model, ws):
     """Step: muscle and ITB path points, lengths [m] and moment arms [m]."""
     muscle_paths(ws.R, ws.o, ws.axes, ws.centres, model.path_seg, model.path_pt,
@@ -42,7 +43,7 @@ def paths(model, ws):
                  model.itb_start, ws.itb_pts, ws.itb_len, ws.itb_arm)
 
 
-@njit(cache=True)
+@step
 def posture_steps(model, task, x, ws):
     """Every step that depends on the posture only, at compensation ``x`` [rad]."""
     posture(model, task, x, ws)
@@ -54,7 +55,7 @@ def posture_steps(model, task, x, ws):
     floor_pair(model, task, ws)
 
 
-@njit(cache=True)
+@step
 def finish(model, pair, q, act, force, reserve, tau, passive, itb, hip, l5s1, ws):
     """Step: the outputs of a recruited point (``ws.act``, ``ws.res``), the
     cuts placed by :func:`.reactions.cut_sets`.

@@ -1,7 +1,6 @@
 """Posture step (Numba): the task's posture with compensation, balanced over
 the stance foot, and the segment frames placed at it."""
-from numba import njit
-
+from .jit import step
 from .kinematics import N_SEG, SHANK_R, THIGH_R, place_leg, segment_frames
 
 # task.comp_kind
@@ -11,7 +10,7 @@ TILT, LIST, LFLEX, LBEND = 0, 1, 2, 3
 HIP_Q = (5, 9)  # hip flexion index per side; adduction +1, rotation +2, knee +3
 
 
-@njit(cache=True)
+@step
 def apply_compensation(task, x, q):
     """Posture of the task with compensation angles ``x`` [rad] added.
 
@@ -38,7 +37,7 @@ def apply_compensation(task, x, q):
         q[HIP_Q[1]] += x[0]
 
 
-@njit(cache=True)
+@step
 def _com_z(model, R, o, s):
     """Mass times the frontal (z) position of segment s's centre of mass [kg m].
     (Indices, not row views: a view costs two reference counts, and this runs
@@ -48,7 +47,7 @@ def _com_z(model, R, o, s):
                                 + R[s, 2, 2] * model.seg_com[s, 2])
 
 
-@njit(cache=True)
+@step
 def frontal_offset(model, task, q, R, o, axes, centres, rot, rest, mass):
     """Place the stance leg at ``q`` (the rest of the body placed); the
     whole-body centre of mass minus the stance foot, frontal (z) [m].
@@ -65,7 +64,7 @@ def frontal_offset(model, task, q, R, o, axes, centres, rot, rest, mass):
     return c / mass - foot
 
 
-@njit(cache=True)
+@step
 def balance_stance(model, task, q, R, o, axes, centres, rot):
     """Set the stance hip adduction in ``q`` so that the whole-body centre of
     mass lies over the stance foot in the frontal plane (single-leg stance),
@@ -97,7 +96,7 @@ def balance_stance(model, task, q, R, o, axes, centres, rot):
     place_leg(q, side, model.hip_loc, model.knee_loc, R, o, axes, centres, rot)
 
 
-@njit(cache=True)
+@step
 def posture(model, task, x, ws):
     """Step 1: the posture ``ws.q`` [rad] of the task with compensation ``x``,
     balanced in single-leg stance, and the frames placed at it."""

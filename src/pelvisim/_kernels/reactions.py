@@ -7,8 +7,8 @@ crossing the cut) plus the reaction sums to zero. The directions of the path
 forces depend on the posture only, so :func:`cut_sets` computes them once per
 posture and :func:`joint_loads` sums them with each point's forces.
 """
-from numba import njit
 
+from .jit import step
 from .geometry import path_force_on_set
 from .kinematics import PELVIS, THIGH_R
 from .statics import DOUBLE, free_side
@@ -16,7 +16,7 @@ from .statics import DOUBLE, free_side
 CUT_DOF = (0, 3, 7)  # lumbar, hip_r, hip_l
 
 
-@njit(cache=True)
+@step
 def cut_sets(model, task, ws):
     """Step: for each cut (L5/S1, right hip, left hip) the free side
     (``ws.in_set``), the external load on it [N] (``cut_load``), the direction
@@ -56,7 +56,7 @@ def cut_sets(model, task, ws):
         ws.disc[2, k] = Rp[k, 2]
 
 
-@njit(cache=True)
+@step
 def itb_tension(model, ws, force, itb):
     """ITB tension [N] per side: the passive band plus the inserted fraction
     of each muscle's force [N]."""
@@ -67,7 +67,7 @@ def itb_tension(model, ws, force, itb):
             itb[model.side[i]] += model.itb_frac[i] * force[i]
 
 
-@njit(cache=True)
+@step
 def joint_loads(model, ws, force, pair, hip, l5s1):
     """Step: hip contact and L5/S1 loads from the muscle forces [N] and the
     floor pair [N] of one point (the cuts from :func:`cut_sets`).

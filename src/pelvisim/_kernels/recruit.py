@@ -16,15 +16,18 @@ kernel level re-optimises all the code below it. In double stance the floor's me
 or chosen by the recruitment within friction (:mod:`.floor`).
 """
 import numpy as np
-from numba import njit
 
+from .jit import separate, step
 from .._recruitment_kernel import STOPPED_ABOVE, _solve, objective_one
 from .capacity import active_capacity
 from .floor import free_ground_pair, ground_pair_force
 from .statics import DOUBLE
 
+# compiled once, called by address (jit.separate): not compiled again into every caller
+_solve_call = separate(_solve)
 
-@njit(cache=True)
+
+@step
 def assemble(model, strength, ws):
     """Step: ``ws.fa``, ``ws.M`` (m, n) [N m per unit activation] and
     ``ws.rhs`` (m,) [N m] of one strength vector at the placed posture (the
@@ -41,14 +44,14 @@ def assemble(model, strength, ws):
         ws.rhs[j] = r
 
 
-@njit(cache=True, inline="always")
+@step(inline="always")
 def _solve_ws(model, ws, tol, max_iter, warm, g_stop):
-    return _solve(ws.M, ws.rhs, model.weights, model.upper, model.exponent,
+    return _solve_call(ws.M, ws.rhs, model.weights, model.upper, model.exponent,
                   model.reserve_weight, tol, max_iter, ws.lam, warm, ws.act, ws.res,
                   ws.wn, ws.wm, ws.HL, ws.Gc, ws.idx, g_stop)
 
 
-@njit(cache=True)
+@step
 def _set_pair(ws, pair):
     """rhs = rhs0 + g pair, M = M0 (the system with the pair fixed)."""
     m, n = ws.M.shape
@@ -58,7 +61,7 @@ def _set_pair(ws, pair):
         ws.rhs[j] = ws.rhs0[j] + ws.g[j] * pair
 
 
-@njit(cache=True)
+@step
 def recruit(model, task, strength, pair_fixed, tol, max_iter, warm, ws, g_stop):
     """Step: solve one point's recruitment into ``ws.act`` (recruited part,
     tone excluded) and ``ws.res`` [N m].

@@ -10,6 +10,7 @@ muscles must supply ``tau_j = -Q_j``.
 """
 from numba import njit
 
+from .jit import step
 from ..conventions import GRAVITY
 from .kinematics import CHILD_SIDE, N_SEG, SHANK_R
 
@@ -17,7 +18,7 @@ from .kinematics import CHILD_SIDE, N_SEG, SHANK_R
 SINGLE, DOUBLE = 0, 1
 
 
-@njit(cache=True)
+@step
 def demanded_moments(axes, centres, root, load_seg, load_pt, load_f, tau):
     """Joint moments [N m] that balance the external loads.
 
@@ -48,7 +49,7 @@ def demanded_moments(axes, centres, root, load_seg, load_pt, load_f, tau):
         tau[j] = -sign * acc
 
 
-@njit(cache=True)
+@step
 def free_side(dof, root, in_set):
     """Segments on the side of DOF ``dof``'s joint that does not hold the root."""
     root_child = CHILD_SIDE[dof, root]
@@ -62,7 +63,7 @@ def _at(R, o, s, p, k):
     return o[s, k] + R[s, k, 0] * p[0] + R[s, k, 1] * p[1] + R[s, k, 2] * p[2]
 
 
-@njit(cache=True)
+@step
 def _body_loads(model, task, R, o, seg_out, pt_out, f_out):
     """Segment weights and the task's loads; returns their number."""
     n = 0
@@ -83,7 +84,7 @@ def _body_loads(model, task, R, o, seg_out, pt_out, f_out):
     return n
 
 
-@njit(cache=True)
+@step
 def _load_sums(f_out, pt_out, n):
     """Sum [N] of the first n loads and the moments [N m] of their vertical
     parts about the z and x axes through the origin (for the centre of
@@ -102,7 +103,7 @@ def _load_sums(f_out, pt_out, n):
     return t0, t1, t2, moment_x, moment_z
 
 
-@njit(cache=True)
+@step
 def _feet_reactions(model, task, R, o, n, seg_out, pt_out, f_out):
     """Double stance: both feet's ground reactions, appended after the ``n``
     body loads. They share the centre of pressure of the vertical loads in x
@@ -129,7 +130,7 @@ def _feet_reactions(model, task, R, o, n, seg_out, pt_out, f_out):
     return n
 
 
-@njit(cache=True)
+@step
 def _inertial_loads(model, task, n, seg_out, pt_out, f_out):
     """Single stance with a measured ground reaction (walking): d'Alembert
     forces -m_s a on every segment's centre of mass, with the whole body's
@@ -168,7 +169,7 @@ def _inertial_loads(model, task, n, seg_out, pt_out, f_out):
     return n
 
 
-@njit(cache=True)
+@step
 def external_loads(model, task, R, o, seg_out, pt_out, f_out):
     """All external loads in ground: segment weights, task loads, and either the
     ground reactions on both feet (double stance) or d'Alembert forces matching a
@@ -181,7 +182,7 @@ def external_loads(model, task, R, o, seg_out, pt_out, f_out):
     return _inertial_loads(model, task, n, seg_out, pt_out, f_out)
 
 
-@njit(cache=True)
+@step
 def demand(model, task, ws):
     """Step: the external loads at the placed posture (``ws.lseg``, ``lpt``,
     ``lf``, ``n_loads``) and the moments [N m] they demand of the muscles and
