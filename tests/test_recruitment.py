@@ -383,7 +383,8 @@ def test_kernels_compiled_without_literal_arguments():
     for name in ("_solve", "_newton", "_minmax", "_evaluate", "_ldlt_solve", "_gram",
                  "_gram_columns", "_row_max", "_jacobian", "_within_roundoff", "_update_h",
                  "_direction", "_step", "_exact_step", "_ray", "_line_search", "_trial",
-                 "_ray_slope", "_moved", "_cold_start"):
+                 "_ray_slope", "_moved", "_cold_start", "_cap_lower_bound", "_capped_qp",
+                 "_cap_search"):
         sigs = _cached_signatures(getattr(k, name))
         if sigs is None:
             continue

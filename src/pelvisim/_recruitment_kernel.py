@@ -956,55 +956,12 @@ def _set_caps(wn, weights, upper, t, n):
 
 
 @step(fastmath=_FAST, error_model="numpy")
-def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_weight,
-            base_noise, mcm):
-    """Min-max criterion: the smallest cap ``t`` on ``w_i a_i`` with which the
-    muscles can do the task, then the least sum of squares under that cap
-    (which makes the answer unique; the same problem as the LP path of
-    :func:`pelvisim.recruitment.solve`).
-
-    ``t`` is found by a search on the reserves ``d(t) = ||r||_2`` of the p = 2
-    problem capped at ``t`` (heavy reserve weight): ``d`` is convex and
-    decreasing, zero from the optimum ``t*`` on. The bracket starts from the
-    largest activation of the uncapped p = 2 answer (feasible) and the bound
-    ``t* >= max_j |tau_j| / sum_i max(0, sign(tau_j) M_ji) / w_i`` (each DOF
-    alone with every muscle at its cap). Steps: secant through the two
-    largest infeasible caps whose reserves are known (from below it never
-    passes ``t*``, by convexity), nudged by half the tolerance; bisection when
-    there is no secant or it leaves the bracket. Each QP starts from the
-    multipliers at the smallest feasible cap. Infeasible tasks (reserves at
-    the full bounds): the p = 2 answer with the ordinary reserve weight.
-
-    Returns (status, iterations, slot, g) as :func:`_newton` (of the last QP).
-    """
+def _cap_lower_bound(M, tau, weights, t_hi):
+    """The min-max search's lower end: ``t* >= max_j |tau_j| / sum_i max(0,
+    sign(tau_j) M_ji) / w_i`` (each DOF alone with every muscle at its cap),
+    at most ``t_hi``. Returns (t_lo, d_lo): d_lo = ||tau|| when t_lo = 0 (then
+    r = tau), else -1 (reserves not known)."""
     m, n = M.shape
-    inv2rho_cap = 0.5 / (reserve_weight * MINMAX_RESERVE_FACTOR)
-    tau_scale = _max_abs(tau, m)
-    thr = _MINMAX_FEASIBLE * (1.0 + tau_scale)
-    cold = np.bool_(False)  # not literals: see the note on constant arguments at the top
-    warm = np.bool_(True)
-    no_stop = math.inf
-    p2 = 2.0
-    _set_caps(wn, weights, upper, math.inf, n)
-    status, total, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter, inv2rho_cap,
-                                    base_noise, mcm, cold, no_stop)
-    rmax = 0.0
-    t_hi = 0.0
-    for j in range(m):
-        rmax = max(rmax, abs(wm[_R + cur, j]))
-    for i in range(n):
-        t_hi = max(t_hi, weights[i] * wn[_A + cur, i])
-    if status != CONVERGED or rmax > thr:
-        # the task is beyond the muscles (or the solve failed): as p = 2
-        status, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
-                                     0.5 / reserve_weight, base_noise, mcm, cold, no_stop)
-        return status, total + it, cur, g
-    if t_hi == 0.0:
-        return status, total, cur, g
-    for j in range(m):
-        wm[_LAM_HI, j] = wm[_LAM + cur, j]
-    # infeasible caps: (t_lo, d_lo) the largest (d_lo < 0: reserves not known),
-    # (t_p, d_p) the one before (t_p < 0: none); at t = 0, r = tau
     t_lo = 0.0
     d_lo = 0.0
     for j in range(m):
@@ -1016,9 +973,56 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
         if reach > 0.0 and abs(tau[j]) / reach > t_lo:
             t_lo = abs(tau[j]) / reach
     d_lo = math.sqrt(d_lo) if t_lo == 0.0 else -1.0
-    t_lo = min(t_lo, t_hi)
+    return min(t_lo, t_hi), d_lo
+
+
+@step(fastmath=_FAST, error_model="numpy")
+def _capped_qp(M, tau, weights, upper, wn, wm, HL, Gc, idx, t, tol, max_iter, inv2rho_cap,
+               base_noise, mcm, thr):
+    """The p = 2 problem capped at ``t``, from the multipliers at the smallest
+    feasible cap (row ``_LAM_HI``): first :data:`_MINMAX_SEARCH_ITER`
+    iterations; unconverged, the cap is infeasible if the dual value proves it
+    (weak duality), else it gets the full ``max_iter``. Returns (status,
+    iterations, slot, uncertain: neither converged nor proved infeasible)."""
+    m, n = M.shape
+    warm = np.bool_(True)  # not literals: see the note on constant arguments at the top
+    no_stop = math.inf
+    p2 = 2.0
+    _set_caps(wn, weights, upper, t, n)
+    for j in range(m):
+        wm[_LAM, j] = wm[_LAM_HI, j]
+    st, total, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol,
+                                     min(max_iter, _MINMAX_SEARCH_ITER), inv2rho_cap, base_noise,
+                                     mcm, warm, no_stop)
+    certified = False
+    if st != CONVERGED:
+        effort_max = 0.0
+        for i in range(n):
+            effort_max += wn[_WUBP, i]
+        certified = math.isfinite(g) and g > effort_max + 0.5 / inv2rho_cap * m * thr * thr
+        if not certified and max_iter > _MINMAX_SEARCH_ITER:
+            for j in range(m):
+                wm[_LAM, j] = wm[_LAM + cur, j]  # go on from where it stopped
+            st, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
+                                          inv2rho_cap, base_noise, mcm, warm, no_stop)
+            total += it
+    return st, total, cur, st != CONVERGED and not certified
+
+
+@step(fastmath=_FAST, error_model="numpy")
+def _cap_search(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, inv2rho_cap,
+                base_noise, mcm, thr, t_hi):
+    """The smallest feasible cap, from the feasible ``t_hi`` (its multipliers
+    in row ``_LAM_HI``): secant through the two largest infeasible caps whose
+    reserves are known, nudged by half the tolerance, bisection otherwise (see
+    :func:`_minmax`). Returns (t_hi, iterations, uncertain)."""
+    m = M.shape[0]
+    # infeasible caps: (t_lo, d_lo) the largest (d_lo < 0: reserves not known),
+    # (t_p, d_p) the one before (t_p < 0: none)
+    t_lo, d_lo = _cap_lower_bound(M, tau, weights, t_hi)
     t_p = -1.0
     d_p = 0.0
+    total = 0
     uncertain = False
     for _ in range(_MINMAX_MAX_STEPS):
         width = _MINMAX_RTOL * t_hi
@@ -1031,26 +1035,10 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
                 break  # t* >= ts: t_hi is within the tolerance
             if ts > t_lo:
                 t = min(ts + 0.5 * width, 0.5 * (ts + t_hi))
-        _set_caps(wn, weights, upper, t, n)
-        for j in range(m):
-            wm[_LAM, j] = wm[_LAM_HI, j]
-        st, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol,
-                                 min(max_iter, _MINMAX_SEARCH_ITER), inv2rho_cap, base_noise, mcm, warm,
-                                 no_stop)
+        st, it, cur, unsure = _capped_qp(M, tau, weights, upper, wn, wm, HL, Gc, idx, t, tol,
+                                         max_iter, inv2rho_cap, base_noise, mcm, thr)
         total += it
-        certified = False
-        if st != CONVERGED:
-            effort_max = 0.0
-            for i in range(n):
-                effort_max += wn[_WUBP, i]
-            certified = math.isfinite(g) and g > effort_max + 0.5 / inv2rho_cap * m * thr * thr
-            if not certified and max_iter > _MINMAX_SEARCH_ITER:
-                for j in range(m):
-                    wm[_LAM, j] = wm[_LAM + cur, j]  # go on from where it stopped
-                st, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
-                                         inv2rho_cap, base_noise, mcm, warm, no_stop)
-                total += it
-            uncertain = uncertain or (st != CONVERGED and not certified)
+        uncertain = uncertain or unsure
         d = 0.0
         rmax = 0.0
         for j in range(m):
@@ -1070,11 +1058,66 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
         else:
             t_lo, d_lo = t, -1.0  # no reliable reserves: bisect from here
             t_p = -1.0
+    return t_hi, total, uncertain
+
+
+@step(fastmath=_FAST, error_model="numpy")
+def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_weight,
+            base_noise, mcm):
+    """Min-max criterion: the smallest cap ``t`` on ``w_i a_i`` with which the
+    muscles can do the task, then the least sum of squares under that cap
+    (which makes the answer unique; the same problem as the LP path of
+    :func:`pelvisim.recruitment.solve`).
+
+    ``t`` is found by a search on the reserves ``d(t) = ||r||_2`` of the p = 2
+    problem capped at ``t`` (heavy reserve weight): ``d`` is convex and
+    decreasing, zero from the optimum ``t*`` on. The bracket starts from the
+    largest activation of the uncapped p = 2 answer (feasible) and the bound
+    ``t* >= max_j |tau_j| / sum_i max(0, sign(tau_j) M_ji) / w_i`` (each DOF
+    alone with every muscle at its cap; :func:`_cap_lower_bound`). Steps
+    (:func:`_cap_search`): secant through the two largest infeasible caps
+    whose reserves are known (from below it never passes ``t*``, by
+    convexity), nudged by half the tolerance; bisection when there is no
+    secant or it leaves the bracket. Each QP (:func:`_capped_qp`) starts from
+    the multipliers at the smallest feasible cap. Infeasible tasks (reserves
+    at the full bounds): the p = 2 answer with the ordinary reserve weight.
+
+    Returns (status, iterations, slot, g) as :func:`_newton` (of the last QP).
+    """
+    m, n = M.shape
+    inv2rho_cap = 0.5 / (reserve_weight * MINMAX_RESERVE_FACTOR)
+    tau_scale = _max_abs(tau, m)
+    thr = _MINMAX_FEASIBLE * (1.0 + tau_scale)
+    cold = np.bool_(False)  # not literals: see the note on constant arguments at the top
+    warm = np.bool_(True)
+    no_stop = math.inf
+    p2 = 2.0
+    _set_caps(wn, weights, upper, math.inf, n)
+    status, total, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
+                                         inv2rho_cap, base_noise, mcm, cold, no_stop)
+    rmax = 0.0
+    t_hi = 0.0
+    for j in range(m):
+        rmax = max(rmax, abs(wm[_R + cur, j]))
+    for i in range(n):
+        t_hi = max(t_hi, weights[i] * wn[_A + cur, i])
+    if status != CONVERGED or rmax > thr:
+        # the task is beyond the muscles (or the solve failed): as p = 2
+        status, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
+                                          0.5 / reserve_weight, base_noise, mcm, cold, no_stop)
+        return status, total + it, cur, g
+    if t_hi == 0.0:
+        return status, total, cur, g
+    for j in range(m):
+        wm[_LAM_HI, j] = wm[_LAM + cur, j]
+    t_hi, it, uncertain = _cap_search(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter,
+                                      inv2rho_cap, base_noise, mcm, thr, t_hi)
+    total += it
     _set_caps(wn, weights, upper, t_hi, n)
     for j in range(m):
         wm[_LAM, j] = wm[_LAM_HI, j]
     status, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter, inv2rho_cap,
-                                 base_noise, mcm, warm, no_stop)
+                                      base_noise, mcm, warm, no_stop)
     if uncertain and status == CONVERGED:
         status = MAX_ITERATIONS
     return status, total + it, cur, g
