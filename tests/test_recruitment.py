@@ -384,7 +384,7 @@ def test_kernels_compiled_without_literal_arguments():
                  "_gram_columns", "_row_max", "_jacobian", "_within_roundoff", "_update_h",
                  "_direction", "_step", "_exact_step", "_ray", "_line_search", "_trial",
                  "_ray_slope", "_moved", "_cold_start", "_cap_lower_bound", "_capped_qp",
-                 "_cap_search"):
+                 "_cap_search", "_scan", "_pnorm_rows", "_outputs"):
         sigs = _cached_signatures(getattr(k, name))
         if sigs is None:
             continue

@@ -1127,72 +1127,59 @@ _minmax_call = separate(_minmax)
 
 
 @step(fastmath=_FAST, error_model="numpy")
-def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
-           lam, warm, act_out, res_out, wn, wm, HL, Gc, idx, g_stop):
-    """:func:`solve_one_warm` with caller-provided work arrays (see :func:`_new_work`).
-
-    ``g_stop``: finite exponents stop early, with status ``STOPPED_ABOVE``,
-    once the optimum is known to be above it (a caller that only needs to
-    know that); +inf never stops.
-
-    ``wn``, ``wm``, ``HL``, ``Gc``, ``idx``: the arrays :func:`_new_work`
-    returns, in that order.
-    """
+def _scan(M, tau, upper, wn, wm):
+    """One pass over ``M``: its finiteness, and the round-off bounds of ``F``:
+    rowabs_j = sum_i |M_ji| ub_i (row ``_ROWABS``) and mcm >= max_j sum_i
+    |M_ji| sum_k |M_ki| (bounds |M| diag(D) |M|.T |lam|). Returns (finite,
+    base noise, mcm)."""
     m, n = M.shape
-    valid = _inputs_valid(M, tau, weights, upper, exponent, reserve_weight)
-    status = INVALID_INPUT
-    it = 0
-    cur = 0
-    g = 0.0
-    if valid:
-        # Round-off bounds of F: rowabs_j = sum_i |M_ji| ub_i, and
-        # mcm >= max_j sum_i |M_ji| sum_k |M_ki| (bounds |M| diag(D) |M|.T |lam|),
-        # in the same single pass over M as its finiteness check.
-        colabs = _DD
+    colabs = _DD
+    for i in range(n):
+        wn[colabs, i] = 0.0
+    z = 0.0
+    rowsum = 0.0
+    base_noise = 0.0
+    for j in range(m):
+        acc = 0.0
+        acc1 = 0.0
         for i in range(n):
-            wn[colabs, i] = 0.0
-        z = 0.0
-        rowsum = 0.0
-        base_noise = 0.0
-        for j in range(m):
-            acc = 0.0
-            acc1 = 0.0
-            for i in range(n):
-                x = M[j, i]
-                z += x * 0.0
-                ax = abs(x)
-                wn[colabs, i] += ax
-                acc += ax * upper[i]
-                acc1 += ax
-            wm[_ROWABS, j] = acc
-            base_noise = max(base_noise, abs(tau[j]) + acc)
-            rowsum = max(rowsum, acc1)
-        cmax = _row_max(wn, np.int64(colabs), n)
-        if z == 0.0 and math.isinf(exponent):
-            status, it, cur, g = _minmax_call(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol,
-                                              max_iter, reserve_weight, base_noise, rowsum * cmax)
-        elif z == 0.0:
-            p = exponent
-            # Separate loops: a select would let LLVM evaluate pow speculatively.
-            if p == 2.0:
-                for i in range(n):
-                    wn[_UBP1, i] = upper[i]
-            else:
-                for i in range(n):
-                    wn[_UBP1, i] = upper[i] ** (p - 1.0)
-            for i in range(n):
-                wn[_UB, i] = upper[i]
-                wn[_INV_PW, i] = 1.0 / (p * weights[i])
-                wn[_WUBP, i] = weights[i] * upper[i] * wn[_UBP1, i]
-            warm_ok = warm
-            if warm:
-                for j in range(m):
-                    if not math.isfinite(lam[j]):
-                        warm_ok = False
-                    wm[_LAM, j] = lam[j]
-            status, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p, tol, max_iter,
-                                         0.5 / reserve_weight, base_noise, rowsum * cmax, warm_ok,
-                                         g_stop)
+            x = M[j, i]
+            z += x * 0.0
+            ax = abs(x)
+            wn[colabs, i] += ax
+            acc += ax * upper[i]
+            acc1 += ax
+        wm[_ROWABS, j] = acc
+        base_noise = max(base_noise, abs(tau[j]) + acc)
+        rowsum = max(rowsum, acc1)
+    cmax = _row_max(wn, np.int64(colabs), n)
+    return z == 0.0, base_noise, rowsum * cmax
+
+
+@step(fastmath=_FAST, error_model="numpy")
+def _pnorm_rows(wn, weights, upper, p):
+    """Work rows of the p-norm problem: ub, ub**(p-1), 1/(p w), w ub**p."""
+    n = wn.shape[1]
+    # Separate loops: a select would let LLVM evaluate pow speculatively.
+    if p == 2.0:
+        for i in range(n):
+            wn[_UBP1, i] = upper[i]
+    else:
+        for i in range(n):
+            wn[_UBP1, i] = upper[i] ** (p - 1.0)
+    for i in range(n):
+        wn[_UB, i] = upper[i]
+        wn[_INV_PW, i] = 1.0 / (p * weights[i])
+        wn[_WUBP, i] = weights[i] * upper[i] * wn[_UBP1, i]
+
+
+@step(fastmath=_FAST, error_model="numpy")
+def _outputs(tau, wn, wm, status, cur, g, lam, act_out, res_out):
+    """Activations, reserves and multipliers of slot ``cur`` into the outputs
+    (no activation and every reserve = tau for invalid input or a failure
+    without a finite point)."""
+    m = tau.shape[0]
+    n = act_out.shape[0]
     if status == INVALID_INPUT or (status == NUMERICAL_FAILURE and not math.isfinite(g)):
         for i in range(n):
             act_out[i] = 0.0
@@ -1205,6 +1192,43 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
             res_out[j] = wm[_R + cur, j]
     for j in range(m):
         lam[j] = 0.0 if status == INVALID_INPUT else wm[_LAM + cur, j]
+
+
+@step(fastmath=_FAST, error_model="numpy")
+def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
+           lam, warm, act_out, res_out, wn, wm, HL, Gc, idx, g_stop):
+    """:func:`solve_one_warm` with caller-provided work arrays (see :func:`_new_work`).
+
+    ``g_stop``: finite exponents stop early, with status ``STOPPED_ABOVE``,
+    once the optimum is known to be above it (a caller that only needs to
+    know that); +inf never stops.
+
+    ``wn``, ``wm``, ``HL``, ``Gc``, ``idx``: the arrays :func:`_new_work`
+    returns, in that order.
+    """
+    m = M.shape[0]
+    valid = _inputs_valid(M, tau, weights, upper, exponent, reserve_weight)
+    status = INVALID_INPUT
+    it = 0
+    cur = 0
+    g = 0.0
+    if valid:
+        finite, base_noise, mcm = _scan(M, tau, upper, wn, wm)
+        if finite and math.isinf(exponent):
+            status, it, cur, g = _minmax_call(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol,
+                                              max_iter, reserve_weight, base_noise, mcm)
+        elif finite:
+            _pnorm_rows(wn, weights, upper, exponent)
+            warm_ok = warm
+            if warm:
+                for j in range(m):
+                    if not math.isfinite(lam[j]):
+                        warm_ok = False
+                    wm[_LAM, j] = lam[j]
+            status, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, exponent, tol,
+                                              max_iter, 0.5 / reserve_weight, base_noise, mcm,
+                                              warm_ok, g_stop)
+    _outputs(tau, wn, wm, status, cur, g, lam, act_out, res_out)
     return status, it
 
 
