@@ -3,7 +3,6 @@ independent computation, and of the compensation search on functions with a
 known minimum."""
 import numpy as np
 import pytest
-from numba import njit
 from numpy.testing import assert_allclose
 
 import pelvisim
@@ -22,14 +21,7 @@ recruit_step = from_python(recruit.recruit)
 assemble = from_python(recruit.assemble)
 cut_sets = from_python(reactions.cut_sets)
 joint_loads = from_python(reactions.joint_loads)
-
-
-@njit
-def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_iter, ws, slot,
-                      enough, warm):
-    """The inlined cost step, from Python (``from_python`` cannot wrap an inlined step)."""
-    return compensation.compensation_cost(model, task, strength, x, nvar, scale, weight, tol,
-                                          max_iter, ws, slot, enough, warm)
+compensation_cost = from_python(compensation.compensation_cost)  # an inlined step
 
 
 TASKS = {"single_leg_stance": {}, "standing": {},

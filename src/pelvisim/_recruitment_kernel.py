@@ -730,11 +730,11 @@ def _exact_step(M, tau, wn, wm, cur, q, inv2rho):
     is concave), and piecewise smooth: for p = 2 piecewise linear (the dual
     is piecewise quadratic along the ray). Its root is found by Newton's
     method on ``phi``, kept in a bracket (bisection when a step leaves it);
-    for p = 2 it is exact once a step stays within one linear piece. Without it the full Newton step, cut back by Armijo
-    backtracking, can jump between active sets for 100 iterations (tasks the
-    muscles cannot do: ``H`` is ``I/(2 rho)`` in the directions in which
-    every muscle is saturated or off). Returns t (1 when the ray is flat or
-    not finite).
+    for p = 2 it is exact once a step stays within one linear piece. Without
+    it the full Newton step, cut back by Armijo backtracking, can jump
+    between active sets for 100 iterations (tasks the muscles cannot do:
+    ``H`` is ``I/(2 rho)`` in the directions in which every muscle is
+    saturated or off). Returns t (1 when the ray is flat or not finite).
     """
     m, n = M.shape
     for i in range(n):
@@ -798,11 +798,11 @@ def _moved(wm, cur, trial, m):
 
 
 @step(fastmath=_FAST, error_model="numpy")
-def _line_search(M, tau, wn, wm, cur, trial, p, q, inv2rho, g, gscale, f2, t):
+def _line_search(M, tau, wn, wm, cur, trial, p, q, inv2rho, g, gscale, f2, slope, t):
     """Armijo backtracking on the dual ``g`` along row ``_DLAM`` from step ``t``
-    into slot ``trial``. Returns (accepted and moved, g, |g| scale, ||F||^2 there)."""
+    into slot ``trial`` (``slope``: ``g``'s slope along the row at t = 0).
+    Returns (accepted and moved, g, |g| scale, ||F||^2 there)."""
     m = M.shape[0]
-    slope = _ray_slope(wm, cur, m)
     accepted = False
     g_t = g
     gscale_t = gscale
@@ -835,7 +835,7 @@ def _step(M, tau, wn, wm, cur, trial, p, q, inv2rho, g, gscale, f2):
             and _moved(wm, cur, trial, m)):
         return True, g_t, gscale_t, f2_t
     t = _exact_step(M, tau, wn, wm, cur, q, inv2rho)
-    return _line_search(M, tau, wn, wm, cur, trial, p, q, inv2rho, g, gscale, f2, t)
+    return _line_search(M, tau, wn, wm, cur, trial, p, q, inv2rho, g, gscale, f2, slope, t)
 
 
 @step(fastmath=_FAST, error_model="numpy")

@@ -87,6 +87,33 @@ def _fd_step(P, X, k):
 
 
 @step
+def _scaled_identity(X, h):
+    """H = h I."""
+    X[_H0, 0] = h
+    X[_H0, 1] = 0.0
+    X[_H1, 0] = 0.0
+    X[_H1, 1] = h
+
+
+@step
+def _armijo_bound(X, F, I):
+    """Armijo's bound on the value at the trial XT: ``f(XC) + c g.(XT - XC)``."""
+    slope = 0.0
+    for k in range(I[_NVAR]):
+        slope += X[_GC, k] * (X[_XT, k] - X[_XC, k])
+    return F[_FC] + _ARMIJO * slope
+
+
+@step
+def _trial_change(X, I):
+    """Largest coordinate change of the trial XT from XC."""
+    change = 0.0
+    for k in range(I[_NVAR]):
+        change = max(change, abs(X[_XT, k] - X[_XC, k]))
+    return change
+
+
+@step
 def _update_inverse_hessian(X, I, P):
     """BFGS update of H with s = XT - XC, y = GT - GC (the first time after
     scaling H to s.y / y.y); the first point sets H to the identity scaled so
@@ -96,11 +123,7 @@ def _update_inverse_hessian(X, I, P):
         gmax = 0.0
         for k in range(nvar):
             gmax = max(gmax, abs(X[_GT, k]))
-        h = P[_TOL, 1] / gmax if gmax > 0.0 else 1.0
-        X[_H0, 0] = h
-        X[_H0, 1] = 0.0
-        X[_H1, 0] = 0.0
-        X[_H1, 1] = h
+        _scaled_identity(X, P[_TOL, 1] / gmax if gmax > 0.0 else 1.0)
         I[_NUPD] = 0
         return
     s0 = X[_XT, 0] - X[_XC, 0]
@@ -112,11 +135,7 @@ def _update_inverse_hessian(X, I, P):
     if not sy > 1e-12 * np.sqrt((s0 * s0 + s1 * s1) * yy):
         return  # no positive curvature along s: keep H
     if I[_NUPD] == 0:
-        c = sy / yy
-        X[_H0, 0] = c
-        X[_H0, 1] = 0.0
-        X[_H1, 0] = 0.0
-        X[_H1, 1] = c if nvar > 1 else 0.0
+        _scaled_identity(X, sy / yy)
     r = 1.0 / sy
     # H <- (I - r s y') H (I - r y s') + r s s'
     hy0 = X[_H0, 0] * y0 + X[_H0, 1] * y1
@@ -154,10 +173,7 @@ def _direction(X, I, P):
         d0 = -h * g0
         d1 = -h * g1
         I[_NUPD] = 0
-        X[_H0, 0] = h
-        X[_H0, 1] = 0.0
-        X[_H1, 0] = 0.0
-        X[_H1, 1] = h
+        _scaled_identity(X, h)
     X[_D, 0] = d0
     X[_D, 1] = d1
     return True
@@ -168,12 +184,9 @@ def _place_trial(X, I, P):
     """XT = XC + t D clipped to the bounds; returns its largest coordinate
     change from XC."""
     t = P[_GRID, 1]
-    change = 0.0
     for k in range(I[_NVAR]):
-        x = min(max(X[_XC, k] + t * X[_D, k], P[_LO, k]), P[_HI, k])
-        X[_XT, k] = x
-        change = max(change, abs(x - X[_XC, k]))
-    return change
+        X[_XT, k] = min(max(X[_XC, k] + t * X[_D, k], P[_LO, k]), P[_HI, k])
+    return _trial_change(X, I)
 
 
 @step
@@ -219,14 +232,11 @@ def ask(state, x):
             X[_ASK, 1] = 0.0
         else:
             _grid_point(P, nvar, I[_K], X[_ASK])
-    elif ph == _GRADIENT:
-        k = I[_K]
+    else:  # the trial, or a difference point beside it
         X[_ASK, 0] = X[_XT, 0]
         X[_ASK, 1] = X[_XT, 1]
-        X[_ASK, k] += _fd_step(P, X, k)
-    else:
-        X[_ASK, 0] = X[_XT, 0]
-        X[_ASK, 1] = X[_XT, 1]
+        if ph == _GRADIENT:
+            X[_ASK, I[_K]] += _fd_step(P, X, I[_K])
     x[0] = X[_ASK, 0]
     x[1] = X[_ASK, 1]
     I[_EVALS] += 1
@@ -266,10 +276,7 @@ def cutoff(state):
     if ph == _GRIDDING:
         return F[_FGRID]
     if ph == _TRIAL:
-        slope = 0.0
-        for k in range(I[_NVAR]):
-            slope += X[_GC, k] * (X[_XT, k] - X[_XC, k])
-        return np.nextafter(F[_FC] + _ARMIJO * slope, np.inf)
+        return np.nextafter(_armijo_bound(X, F, I), np.inf)
     return np.inf
 
 
@@ -303,17 +310,11 @@ def tell(state, f):
             _new_point(X, F, I, P)
     elif ph == _TRIAL:
         F[_FT] = f
-        slope = 0.0
-        for k in range(nvar):
-            slope += X[_GC, k] * (X[_XT, k] - X[_XC, k])
-        if f <= F[_FC] + _ARMIJO * slope:
+        if f <= _armijo_bound(X, F, I):
             X[_XB, 0] = X[_XT, 0]
             X[_XB, 1] = X[_XT, 1]
             F[_FB] = f
-            change = 0.0
-            for k in range(nvar):
-                change = max(change, abs(X[_XT, k] - X[_XC, k]))
-            if change < P[_TOL, 0]:
+            if _trial_change(X, I) < P[_TOL, 0]:
                 I[_OK] = 1
                 I[_PHASE] = DONE
             else:

@@ -61,15 +61,21 @@ def step(fn=None, **options):
     return Step(njit(**options)(fn))
 
 
+def _params(kernel):
+    """The parameter list of ``kernel``'s Python function, as source text."""
+    fn = _dispatcher(kernel)
+    return ", ".join(inspect.signature(getattr(fn, "py_func", fn)).parameters)
+
+
 def from_python(kernel):
     """A Python-callable version of a :func:`step` (a jitted function calling
-    it, compiled on first use and not cached; for tests)."""
-
-    @njit
-    def call(*args):
-        return kernel(*args)
-
-    return call
+    it with the same parameters, compiled on first use and not cached; for
+    tests). Named parameters, not ``*args``: Numba cannot inline a step
+    (``inline="always"``) into a star-argument caller."""
+    params = _params(kernel)
+    namespace = {"kernel": kernel}
+    exec(f"def call({params}):\n    return kernel({params})", namespace)
+    return njit(namespace["call"])
 
 
 def separate(kernel):
@@ -90,7 +96,7 @@ def separate(kernel):
     if config.DISABLE_JIT:
         return kernel
     kernel = _dispatcher(kernel)
-    params = ", ".join(inspect.signature(kernel.py_func).parameters)
+    params = _params(kernel)
     namespace = {"_type": lambda typingctx, args: _typed_call(kernel, typingctx, args)}
     exec(f"def call(typingctx, {params}):\n    return _type(typingctx, ({params},))", namespace)
     call = namespace["call"]
