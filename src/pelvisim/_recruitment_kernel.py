@@ -55,7 +55,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._kernels.jit import separate, step
+from ._kernels.jit import step
 
 CONVERGED = 0
 MAX_ITERATIONS = 1
@@ -939,10 +939,6 @@ _MINMAX_MAX_STEPS = 60
 _MINMAX_SEARCH_ITER = 25
 
 
-# the Newton solver compiled once and called by address (jit.separate) from
-# _minmax and _solve, not compiled again into each
-_newton_call = separate(_newton)
-
 
 @step(fastmath=_FAST, error_model="numpy")
 def _set_caps(wn, weights, upper, t, n):
@@ -991,7 +987,7 @@ def _capped_qp(M, tau, weights, upper, wn, wm, HL, Gc, idx, t, tol, max_iter, in
     _set_caps(wn, weights, upper, t, n)
     for j in range(m):
         wm[_LAM, j] = wm[_LAM_HI, j]
-    st, total, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol,
+    st, total, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol,
                                      min(max_iter, _MINMAX_SEARCH_ITER), inv2rho_cap, base_noise,
                                      mcm, warm, no_stop)
     certified = False
@@ -1003,7 +999,7 @@ def _capped_qp(M, tau, weights, upper, wn, wm, HL, Gc, idx, t, tol, max_iter, in
         if not certified and max_iter > _MINMAX_SEARCH_ITER:
             for j in range(m):
                 wm[_LAM, j] = wm[_LAM + cur, j]  # go on from where it stopped
-            st, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
+            st, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
                                           inv2rho_cap, base_noise, mcm, warm, no_stop)
             total += it
     return st, total, cur, st != CONVERGED and not certified
@@ -1093,7 +1089,7 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
     no_stop = math.inf
     p2 = 2.0
     _set_caps(wn, weights, upper, math.inf, n)
-    status, total, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
+    status, total, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
                                          inv2rho_cap, base_noise, mcm, cold, no_stop)
     rmax = 0.0
     t_hi = 0.0
@@ -1103,7 +1099,7 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
         t_hi = max(t_hi, weights[i] * wn[_A + cur, i])
     if status != CONVERGED or rmax > thr:
         # the task is beyond the muscles (or the solve failed): as p = 2
-        status, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
+        status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter,
                                           0.5 / reserve_weight, base_noise, mcm, cold, no_stop)
         return status, total + it, cur, g
     if t_hi == 0.0:
@@ -1116,14 +1112,13 @@ def _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol, max_iter, reserve_
     _set_caps(wn, weights, upper, t_hi, n)
     for j in range(m):
         wm[_LAM, j] = wm[_LAM_HI, j]
-    status, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter, inv2rho_cap,
+    status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, p2, tol, max_iter, inv2rho_cap,
                                       base_noise, mcm, warm, no_stop)
     if uncertain and status == CONVERGED:
         status = MAX_ITERATIONS
     return status, total + it, cur, g
 
 
-_minmax_call = separate(_minmax)
 
 
 @step(fastmath=_FAST, error_model="numpy")
@@ -1215,7 +1210,7 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
     if valid:
         finite, base_noise, mcm = _scan(M, tau, upper, wn, wm)
         if finite and math.isinf(exponent):
-            status, it, cur, g = _minmax_call(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol,
+            status, it, cur, g = _minmax(M, tau, weights, upper, wn, wm, HL, Gc, idx, tol,
                                               max_iter, reserve_weight, base_noise, mcm)
         elif finite:
             _pnorm_rows(wn, weights, upper, exponent)
@@ -1225,7 +1220,7 @@ def _solve(M, tau, weights, upper, exponent, reserve_weight, tol, max_iter,
                     if not math.isfinite(lam[j]):
                         warm_ok = False
                     wm[_LAM, j] = lam[j]
-            status, it, cur, g = _newton_call(M, tau, wn, wm, HL, Gc, idx, exponent, tol,
+            status, it, cur, g = _newton(M, tau, wn, wm, HL, Gc, idx, exponent, tol,
                                               max_iter, 0.5 / reserve_weight, base_noise, mcm,
                                               warm_ok, g_stop)
     _outputs(tau, wn, wm, status, cur, g, lam, act_out, res_out)

@@ -11,26 +11,19 @@ import numpy as np
 from numba import njit
 
 from .compensation import optimal_compensation
-from .jit import separate
+from .jit import ref, release
 from .pipeline import finish, posture_steps
 from .reactions import cut_sets
 from .workspace import GRID_SLOTS, new_workspace
 from .recruit import recruit
-
-# compiled once, called by address (jit.separate): not compiled again into run_block
-_posture_steps = separate(posture_steps)
-_recruit = separate(recruit)
-_optimal_compensation = separate(optimal_compensation)
-_cut_sets = separate(cut_sets)
-_finish = separate(finish)
 
 # compensation modes
 NONE, OPTIMAL, PRESCRIBED = 0, 1, 2
 
 
 @njit(cache=True, nogil=True)
-def run_block(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol, max_iter,
-              xtol, max_eval, start, stop, x, q, act, force, reserve, tau, passive, itb, hip,
+def run_block(model_tuple, task_tuple, strength, x0, mode, nvar, lo, hi, scale, weight, tol,
+              max_iter, xtol, max_eval, start, stop, x, q, act, force, reserve, tau, passive, itb, hip,
               l5s1, pair, status, iters, objective, evals, success):
     """Solve points ``start:stop`` of a batch into the output arrays (B, ...).
 
@@ -40,12 +33,14 @@ def run_block(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol,
     evals (cost evaluations of the optimal search) and success (the search
     converged; True when there is no search).
     """
-    ws = new_workspace(model, task, GRID_SLOTS if mode == OPTIMAL else 0)
+    model = ref(model_tuple)
+    task = ref(task_tuple)
+    ws = ref(new_workspace(model, task, GRID_SLOTS if mode == OPTIMAL else 0))
     placed = False  # ws holds the posture steps at x[b - 1]
     for b in range(start, stop):
         if mode == OPTIMAL:
-            _, ok, ne = _optimal_compensation(model, task, strength[b], nvar, lo, hi, scale,
-                                             weight, tol, max_iter, xtol, max_eval, ws, x[b])
+            _, ok, ne = optimal_compensation(model, task, strength[b], nvar, lo, hi, scale,
+                                            weight, tol, max_iter, xtol, max_eval, ws, x[b])
             evals[b] = ne
             success[b] = ok
             placed = False  # the search left the workspace at its last evaluation
@@ -55,14 +50,17 @@ def run_block(model, task, strength, x0, mode, nvar, lo, hi, scale, weight, tol,
             evals[b] = 0
             success[b] = True
         if not (placed and x[b, 0] == x[b - 1, 0] and x[b, 1] == x[b - 1, 1]):
-            _posture_steps(model, task, x[b], ws)
-            _cut_sets(model, task, ws)
+            posture_steps(model, task, x[b], ws)
+            cut_sets(model, task, ws)
             placed = mode != OPTIMAL
-        st, it, ob, pr = _recruit(model, task, strength[b], np.nan, tol, max_iter,
-                                  np.bool_(False), ws, np.inf)
-        _finish(model, pr, q[b], act[b], force[b], reserve[b], tau[b], passive[b], itb[b],
-               hip[b], l5s1[b], ws)
+        st, it, ob, pr = recruit(model, task, strength[b], np.nan, tol, max_iter,
+                                 np.bool_(False), ws, np.inf)
+        finish(model, pr, q[b], act[b], force[b], reserve[b], tau[b], passive[b], itb[b],
+              hip[b], l5s1[b], ws)
         status[b] = st
         iters[b] = it
         objective[b] = ob
         pair[b] = pr
+    release(ws)
+    release(task)
+    release(model)

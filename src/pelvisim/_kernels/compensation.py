@@ -39,16 +39,12 @@ import numpy as np
 from numba import njit
 
 from .gradient_search import ask, cutoff, grid_slot, near_last, new_search, result, tell
-from .jit import separate, step
+from .jit import step
 from .pipeline import posture_steps
 from .._recruitment_kernel import STOPPED_ABOVE
 from .recruit import recruit
 
 GRID = 5  # start-grid points per compensation angle
-
-# compiled once, called by address (jit.separate): not compiled again into the search
-_posture_steps = separate(posture_steps)
-_recruit = separate(recruit)
 
 
 @njit(cache=True, inline="always")
@@ -117,11 +113,11 @@ def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_it
     if slot >= 0 and ws.grid_ready[slot]:
         _load_posture(ws, slot)
     else:
-        _posture_steps(model, task, x, ws)
+        posture_steps(model, task, x, ws)
         if slot >= 0:
             _store_posture(ws, slot)
-    status, _, obj, _ = _recruit(model, task, strength, np.nan, tol, max_iter, np.bool_(warm), ws,
-                                 enough - penalty)
+    status, _, obj, _ = recruit(model, task, strength, np.nan, tol, max_iter, np.bool_(warm), ws,
+                                enough - penalty)
     return enough if status == STOPPED_ABOVE else obj + penalty
 
 

@@ -1,14 +1,27 @@
-"""How kernels are compiled and call each other (Numba): :func:`step`, :func:`separate`.
+"""How kernels are compiled and call each other (Numba): :func:`step`,
+:func:`separate`, :func:`ref`.
 
-``@step`` is ``@njit(cache=True)`` without the CPython and C wrappers
-(``no_cpython_wrapper``, ``no_cfunc_wrapper``; the option Numba's
-maintainers point to for functions Python never calls, numba/numba#2078).
-Numba builds those wrappers for every compiled function whether Python calls
-it or not, and the CPython wrapper of a step unboxes every array of the model,
-task and workspace named tuples it takes (about 110 arrays): dropping them
-cut the first ``pelvisim.solve``'s compile time from 89 to 61 s
-(``benchmarks/compile.py``). A step has no Python entry point: called from
-Python it raises (:class:`Step`); tests call one through :func:`from_python`.
+``@step`` is ``@njit(cache=True)`` for a kernel that only kernels call:
+
+* without the CPython and C wrappers (``no_cpython_wrapper``,
+  ``no_cfunc_wrapper``; the option Numba's maintainers point to for functions
+  Python never calls, numba/numba#2078). Numba builds them for every compiled
+  function, and a step's CPython wrapper unboxes every array of the model,
+  task and workspace it takes. A step has no Python entry point: called from
+  Python it raises (:class:`Step`); tests call one through :func:`from_python`;
+* compiled on its own and called by address (:func:`separate`), never
+  compiled again into its callers. Numba links the code of every callee into
+  its caller and optimises and compiles the whole again, level after level;
+  called by address, each step is compiled once;
+* taking the model, task and workspace named tuples by reference (:func:`ref`,
+  one pointer). Numba passes a named tuple by value, flattened into one
+  argument per field of each of its arrays (some 1,500 for the three), and
+  builds that argument list at every call and in every step's prologue.
+
+The last two cut the first ``pelvisim.solve``'s compile time from 33 to 25 s
+and made the pipeline 1.4x and the recruitment kernel 1.3x faster
+(``benchmarks/compile.py``, ``sweep.py``, ``recruitment.py``). Small helpers
+called in inner loops stay plain ``@njit(inline="always")`` functions.
 """
 import functools
 import importlib
@@ -17,15 +30,18 @@ import inspect
 import llvmlite.binding as ll
 from numba import config, njit, types
 from numba.core import cgutils
+from numba.core.datamodel import models, register_default
+from numba.core.imputils import impl_ret_borrowed, lower_getattr_generic
+from numba.core.typing.templates import AttributeTemplate, builtin_registry, infer_getattr
 from numba.extending import intrinsic, typeof_impl
 
 _PREFIX = "pelvisim.separate."
 
 
 class Step:
-    """A kernel compiled by :func:`step`: Numba types it as its dispatcher
-    (other kernels call it as usual); called from Python it raises instead of
-    jumping to the missing wrapper. Attributes are the dispatcher's."""
+    """A kernel compiled by :func:`step`: in a kernel, a call by address
+    (:func:`separate`); called from Python it raises instead of jumping to the
+    missing wrapper. Attributes are the dispatcher's."""
 
     def __init__(self, dispatcher):
         self.__dict__["_dispatcher"] = dispatcher
@@ -44,10 +60,18 @@ class Step:
     def __repr__(self):
         return f"<step {self._dispatcher.py_func.__qualname__}>"
 
+    def _call_type(self):
+        """Numba type of the step in a kernel: its :func:`separate` call."""
+        if "_type" not in self.__dict__:
+            call = separate(self._dispatcher)
+            # the Function type the intrinsic registered for itself
+            self.__dict__["_type"] = next(t for v, t in builtin_registry.globals if v is call)
+        return self.__dict__["_type"]
+
 
 @typeof_impl.register(Step)
 def _typeof_step(val, c):
-    return types.Dispatcher(val._dispatcher)
+    return val._call_type()
 
 
 def step(fn=None, **options):
@@ -70,22 +94,25 @@ def _params(kernel):
 def from_python(kernel):
     """A Python-callable version of a :func:`step` (a jitted function calling
     it with the same parameters, compiled on first use and not cached; for
-    tests). Named parameters, not ``*args``: Numba cannot inline a step
+    tests); named tuples go in by reference (:func:`ref`), as from a
+    kernel. Named parameters, not ``*args``: Numba cannot inline a step
     (``inline="always"``) into a star-argument caller."""
-    params = _params(kernel)
-    namespace = {"kernel": kernel}
-    exec(f"def call({params}):\n    return kernel({params})", namespace)
+    names = [p for p in _params(kernel).split(", ") if p]
+    refs = ", ".join(f"_r_{p}" for p in names)
+    body = "".join(f"    _r_{p} = ref({p})\n" for p in names)
+    body += f"    out = kernel({refs})\n"
+    body += "".join(f"    release(_r_{p})\n" for p in names)
+    namespace = {"kernel": kernel, "ref": ref, "release": release}
+    exec(f"def call({', '.join(names)}):\n{body}    return out", namespace)
     return njit(namespace["call"])
 
 
 def separate(kernel):
     """``kernel`` as a function for other kernels that calls its compiled code
-    by address instead of compiling it into the caller.
+    by address instead of compiling it into the caller (how kernels call a
+    :class:`Step`).
 
-    Numba links the code of every callee into its caller and optimises and
-    compiles the whole again, level after level: a big step called from
-    several levels (the recruitment, the posture steps) was compiled once per
-    level. Called through ``separate(kernel)(...)``, the caller holds a call
+    The caller holds a call
     to an external symbol (``pelvisim.separate.<Numba's mangled name>``)
     registered with LLVM (``llvmlite.binding.add_symbol``) when the caller
     is compiled, and again before a cached caller is loaded (Numba's
@@ -140,6 +167,74 @@ def _register(kernel, argtypes):
 def _reload(module, qualname, argtypes):
     """Numba ``reload_init`` hook of a cached caller (picklable by reference)."""
     _register(_dispatcher(getattr(importlib.import_module(module), qualname)), argtypes)
+
+
+class Ref(types.Type):
+    """Numba type of a named tuple passed by reference (:func:`ref`): a
+    pointer to the tuple's data, with its fields as read-only attributes."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+        super().__init__(name=f"Ref({dtype})")
+
+    @property
+    def key(self):
+        return self.dtype
+
+
+register_default(Ref)(models.PointerModel)
+
+
+@infer_getattr
+class _RefAttributes(AttributeTemplate):
+    key = Ref
+
+    def generic_resolve(self, ty, attr):
+        if attr in ty.dtype.fields:
+            return ty.dtype.types[ty.dtype.fields.index(attr)]
+
+
+@lower_getattr_generic(Ref)
+def _ref_getattr(context, builder, ty, ptr, attr):
+    i = ty.dtype.fields.index(attr)
+    fty = ty.dtype.types[i]
+    val = context.data_model_manager[fty].load_from_data_pointer(
+        builder, cgutils.gep_inbounds(builder, ptr, 0, i))
+    return impl_ret_borrowed(context, builder, fty, val)
+
+
+@intrinsic
+def ref(typingctx, tup):
+    """In a kernel: named tuple ``tup`` by reference (a :class:`Ref`, one
+    pointer; anything else is returned as it is). The reference holds the
+    tuple's arrays until :func:`release`; it lives in the caller's stack
+    frame, so it is passed down to steps, never returned or stored."""
+    if not isinstance(tup, types.BaseNamedTuple):
+        return tup(tup), lambda context, builder, sig, args: impl_ret_borrowed(
+            context, builder, sig.return_type, args[0])
+
+    def codegen(context, builder, sig, args):
+        model = context.data_model_manager[sig.args[0]]
+        ptr = cgutils.alloca_once(builder, model.get_data_type())
+        context.nrt.incref(builder, sig.args[0], args[0])
+        builder.store(model.as_data(builder, args[0]), ptr)
+        return ptr
+
+    return Ref(tup)(tup), codegen
+
+
+@intrinsic
+def release(typingctx, r):
+    """In a kernel: let go of the arrays held by :func:`ref` ``r`` (no-op
+    for anything else); ``r`` is not used after."""
+    def codegen(context, builder, sig, args):
+        if isinstance(sig.args[0], Ref):
+            tup = sig.args[0].dtype
+            val = context.data_model_manager[tup].load_from_data_pointer(builder, args[0])
+            context.nrt.decref(builder, tup, val)
+        return context.get_dummy_value()
+
+    return types.none(r), codegen
 
 
 def _dispatcher(kernel):

@@ -22,7 +22,7 @@ point steps (per strength vector)
 import numpy as np
 from numba import njit
 
-from .jit import step
+from .jit import ref, release, step
 from .capacity import fibre_forces, itb_band
 from .floor import floor_pair
 from .geometry import muscle_paths
@@ -84,8 +84,12 @@ def assemble_problem(model, task, strength, x, ws):
     """The recruitment problem of one point, for another solver (the SciPy
     references in the tests): ``ws.M`` (m, n) and ``ws.rhs`` (m,) with the floor
     pair fixed at 0 (double stance). Returns the pair's moments ``ws.g``."""
-    posture_steps(model, task, x, ws)
-    assemble(model, strength, ws)
+    mr, tr, wr = ref(model), ref(task), ref(ws)
+    posture_steps(mr, tr, x, wr)
+    assemble(mr, strength, wr)
+    release(wr)
+    release(tr)
+    release(mr)
     return ws.g
 
 
@@ -103,5 +107,8 @@ def static_moments(model, task, q, tau):
     lseg = np.zeros(E, dtype=np.int64)
     lpt = np.zeros((E, 3))
     lf = np.zeros((E, 3))
-    ne = external_loads(model, task, R, o, lseg, lpt, lf)
+    mr, tr = ref(model), ref(task)
+    ne = external_loads(mr, tr, R, o, lseg, lpt, lf)
+    release(tr)
+    release(mr)
     demanded_moments(axes, centres, task.root, lseg[:ne], lpt[:ne], lf[:ne], tau)

@@ -11,20 +11,16 @@ the recruitment solves for the part above ``model.tone``, with upper bounds
 Compile time: a constant argument (``True``, ``0``) passed from one kernel to
 another is typed as a literal, and the callee, with everything it calls, is
 compiled again for it; flags going down to the recruitment kernel are passed
-as ``np.bool_(...)``. Thin wrappers are inlined (``inline="always"``): every
-kernel level re-optimises all the code below it. In double stance the floor's mediolateral pair is either fixed
+as ``np.bool_(...)``. In double stance the floor's mediolateral pair is either fixed
 or chosen by the recruitment within friction (:mod:`.floor`).
 """
 import numpy as np
 
-from .jit import separate, step
+from .jit import step
 from .._recruitment_kernel import STOPPED_ABOVE, _solve, objective_one
 from .capacity import active_capacity
 from .floor import free_ground_pair, ground_pair_force
 from .statics import DOUBLE
-
-# compiled once, called by address (jit.separate): not compiled again into every caller
-_solve_call = separate(_solve)
 
 
 @step
@@ -46,7 +42,7 @@ def assemble(model, strength, ws):
 
 @step(inline="always")
 def _solve_ws(model, ws, tol, max_iter, warm, g_stop):
-    return _solve_call(ws.M, ws.rhs, model.weights, model.upper, model.exponent,
+    return _solve(ws.M, ws.rhs, model.weights, model.upper, model.exponent,
                   model.reserve_weight, tol, max_iter, ws.lam, warm, ws.act, ws.res,
                   ws.wn, ws.wm, ws.HL, ws.Gc, ws.idx, g_stop)
 
