@@ -11,17 +11,18 @@ from pelvisim._kernels import gradient_search as search
 from pelvisim._kernels.kinematics import segment_frames
 from pelvisim._kernels.jit import from_python
 from pelvisim._kernels.pipeline import posture_steps as _posture_steps
-from pelvisim._kernels.workspace import new_workspace
+from pelvisim._kernels.workspace import new_workspace as _new_workspace
 from pelvisim.conventions import GRAVITY, N_COORD
 
 # steps have no CPython wrapper (pelvisim/_kernels/jit.py): called through jitted callers
 posture_steps = from_python(_posture_steps)
+new_workspace = from_python(_new_workspace)
 fibre_forces = from_python(capacity.fibre_forces)
 recruit_step = from_python(recruit.recruit)
 assemble = from_python(recruit.assemble)
 cut_sets = from_python(reactions.cut_sets)
 joint_loads = from_python(reactions.joint_loads)
-compensation_cost = from_python(compensation.compensation_cost)  # an inlined step
+compensation_cost = from_python(compensation.compensation_cost)
 
 
 TASKS = {"single_leg_stance": {}, "standing": {},
@@ -49,7 +50,7 @@ def placed(model):
     out = {}
     for name, kw in TASKS.items():
         ta = pelvisim.task(name, **kw).arrays(model)
-        ws = new_workspace(model.arrays, ta)
+        ws = new_workspace(model.arrays, ta, 0)
         posture_steps(model.arrays, ta, np.zeros(2), ws)
         out[name] = (ta, ws)
     return out

@@ -90,7 +90,7 @@ def _load_posture(ws, k):
     ws.limit[0] = ws.grid_limit[k]
 
 
-@step(inline="always")
+@step
 def compensation_cost(model, task, strength, x, nvar, scale, weight, tol, max_iter, ws, slot,
                       enough, warm):
     """Cost [-] of compensation ``x`` [rad] (see the module docstring), or a

@@ -76,7 +76,10 @@ def _typeof_step(val, c):
 
 def step(fn=None, **options):
     """``@njit(cache=True, **options)`` for a kernel called only from kernels
-    (a :class:`Step`)."""
+    (a :class:`Step`). ``inline`` is not an option: a step is called by
+    address."""
+    if "inline" in options:
+        raise TypeError("a step is called by address and never inlined: use @njit(inline=...)")
     options = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True, **options}
     if fn is None:
         return lambda f: step(f, **options)
@@ -95,8 +98,7 @@ def from_python(kernel):
     """A Python-callable version of a :func:`step` (a jitted function calling
     it with the same parameters, compiled on first use and not cached; for
     tests); named tuples go in by reference (:func:`ref`), as from a
-    kernel. Named parameters, not ``*args``: Numba cannot inline a step
-    (``inline="always"``) into a star-argument caller."""
+    kernel."""
     names = [p for p in _params(kernel).split(", ") if p]
     refs = ", ".join(f"_r_{p}" for p in names)
     body = "".join(f"    _r_{p} = ref({p})\n" for p in names)

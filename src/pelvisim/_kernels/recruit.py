@@ -40,7 +40,7 @@ def assemble(model, strength, ws):
         ws.rhs[j] = r
 
 
-@step(inline="always")
+@step
 def _solve_ws(model, ws, tol, max_iter, warm, g_stop):
     return _solve(ws.M, ws.rhs, model.weights, model.upper, model.exponent,
                   model.reserve_weight, tol, max_iter, ws.lam, warm, ws.act, ws.res,

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 
 from .._recruitment_kernel import _new_work
 from .compensation import GRID
+from .jit import step
 from .kinematics import N_DOF, N_SEG
 
 N_CUT = 3  # joint-reaction cuts: L5/S1, right hip, left hip
@@ -49,13 +49,13 @@ Workspace = namedtuple("Workspace", [
 ])
 
 
-@njit(cache=True)
-def new_workspace(model, task, grid_slots=GRID_SLOTS):
+@step
+def new_workspace(model, task, grid_slots):
     """Work arrays for points of ``task`` (TaskArrays) on ``model``
     (ModelArrays), with ``grid_slots`` slots of the optimal search's start
-    grid (0 when there is no search: they are 0.2 MB to zero). Jitted, so
-    that a batch kernel allocates its own and the call from Python does not
-    unbox some sixty arrays (about 0.1 ms a call)."""
+    grid (``GRID_SLOTS``; 0 when there is no search: they are 0.2 MB to
+    zero). A step: a batch kernel allocates its own (from Python, through
+    ``jit.from_python``)."""
     n = model.fmax.shape[0]
     m = N_DOF
     E = 2 * N_SEG + task.load_seg.shape[0] + 4  # weights, d'Alembert, task loads, feet, pair
