@@ -124,3 +124,20 @@ def test_overwrite_and_dask_workers_from_the_cli(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot connect" in err[0]
     assert not (tmp_path / "x").exists()
+
+
+def test_ctrl_c_during_a_write_takes_effect_after_it(tmp_path):
+    """SIGINT inside a netCDF write is held until the write ends (raised
+    inside it, it left xarray's HDF5 lock held and the run hung)."""
+    from pelvisim.results import interrupts_deferred
+
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_deferred():
+            signal.raise_signal(signal.SIGINT)
+            done.append("after the signal")
+    assert done == ["after the signal"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with interrupts_deferred():  # nothing pending: nothing raised
+        done.append("quiet")
+    assert done[-1] == "quiet"

@@ -4,6 +4,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -69,9 +71,33 @@ def save(dataset: xr.Dataset, path) -> Path:
         if var.dtype.kind in "fiub" and var.size > 0:
             encoding[name] = {"zlib": True, "complevel": 4} if engine == "netcdf4" else \
                 {"compression": "gzip"}
-    with atomic_path(path) as tmp:
+    with interrupts_deferred(), atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine=engine, encoding=encoding)
     return path
+
+
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Ctrl-C (SIGINT) in the block takes effect when the block ends.
+
+    A KeyboardInterrupt raised inside the netCDF library's write leaves
+    xarray's HDF5 lock held, and closing the file then waits on it for ever
+    (seen as a hung ``pelvisim run`` after Ctrl-C). Only the main thread can
+    set signal handlers; elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if pending:
+            if callable(previous):
+                previous(signal.SIGINT, pending[0])
+            elif previous == signal.SIG_DFL:
+                signal.raise_signal(signal.SIGINT)
 
 
 @contextlib.contextmanager

@@ -21,13 +21,13 @@ an uninterrupted sweep gives.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import numpy as np
 
 from .errors import OutputError
+from .results import atomic_path, interrupts_deferred
 
 __all__ = ["ChunkStore"]
 
@@ -95,14 +95,8 @@ class ChunkStore:
 
         data = {k: ([f"{k}_{d}" for d in range(np.ndim(v))], np.asarray(v))
                 for k, v in part.items()}
-        path = self._path(i)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
+        with interrupts_deferred(), atomic_path(self._path(i)) as tmp:
             xr.Dataset(data).to_netcdf(tmp, engine="netcdf4")
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
 
     def read(self, i: int) -> dict:
         """Chunk ``i`` as written by :meth:`write`."""
@@ -117,6 +111,5 @@ class ChunkStore:
 
 
 def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
