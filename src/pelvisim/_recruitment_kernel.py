@@ -128,16 +128,40 @@ _RANK_UPDATE_MAX = 12
 def _evaluate(M, tau, wn, wm, slot, p, q, inv2rho):
     """Fill, in slot ``slot``: ``s = M.T lam``, ``a(lam)``, ``r = tau - M a`` and ``F(lam) = r - lam/(2 rho)``.
 
-    Returns (g, |g| scale, ||F||_2^2). Loops run over the muscle index
-    innermost (contiguous rows of ``M``) and vectorise; the products with
-    ``M`` take all rows in one pass (m <= MAX_DOF = 12; work rows are at
-    least 12 long).
+    Returns (g, |g| scale, ||F||_2^2).
     """
-    m, n = M.shape
+    m = M.shape[0]
     lam = _LAM + slot
     s = _S + slot
     a = _A + slot
-    # One pass, rows past m - 1 repeat it with a 0 multiplier.
+    r = _R + slot
+    f = _F + slot
+    _muscle_drive(M, wm, lam, wn, s)
+    if q == 1.0:
+        psi = _activations_quadratic(wn, s, a)
+    else:
+        psi = _activations_power(wn, s, a, p, q)
+    _residual(M, tau, wn, a, wm, r)
+    lt = 0.0
+    ll = 0.0
+    f2 = 0.0
+    for j in range(m):
+        lj = wm[lam, j]
+        fj = wm[r, j] - lj * inv2rho
+        wm[f, j] = fj
+        f2 += fj * fj
+        lt += lj * tau[j]
+        ll += lj * lj
+    g = lt - 0.5 * inv2rho * ll - psi
+    return g, abs(lt) + 0.5 * inv2rho * ll + psi, f2
+
+
+@njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
+def _muscle_drive(M, wm, lam, wn, s):
+    """``wn[s] = M.T wm[lam]``, all rows of ``M`` in one pass over the
+    muscles (contiguous rows of ``M``; vectorises): m <= MAX_DOF = 12, rows
+    past m - 1 repeat row m - 1 with a 0 multiplier."""
+    m, n = M.shape
     j1 = min(1, m - 1)
     j2 = min(2, m - 1)
     j3 = min(3, m - 1)
@@ -165,45 +189,73 @@ def _evaluate(M, tau, wn, wm, slot, p, q, inv2rho):
         wn[s, i] = ((M[0, i] * l0 + M[j1, i] * l1 + M[j2, i] * l2 + M[j3, i] * l3)
                     + (M[j4, i] * l4 + M[j5, i] * l5 + M[j6, i] * l6 + M[j7, i] * l7)
                     + (M[j8, i] * l8 + M[j9, i] * l9 + M[j10, i] * l10 + M[j11, i] * l11))
+
+
+@njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
+def _activations_quadratic(wn, s, a):
+    """p = 2: ``wn[a] = clip(s / (2 w), 0, ub)`` without branches (selects
+    vectorise); returns the conjugate's value psi(s)."""
     psi = 0.0
-    if q == 1.0:
-        # p = 2: a = clip(s / (2 w), 0, ub) without branches (selects vectorise).
-        for i in range(n):
-            si = wn[s, i]
-            ui = wn[_UB, i]
-            x = si * wn[_INV_PW, i]
-            up = x >= wn[_UBP1, i]
-            ai = ui if up else (x if x > 0.0 else 0.0)
-            wn[a, i] = ai
-            psi += (si * ui - wn[_WUBP, i]) if up else 0.5 * si * ai
-    else:
-        free_pow = False
-        for i in range(n):
-            si = wn[s, i]
-            x = si * wn[_INV_PW, i]  # = a**(p-1) on the free set
-            if si <= 0.0:
-                wn[a, i] = 0.0
-            elif x >= wn[_UBP1, i]:
-                wn[a, i] = wn[_UB, i]
-                psi += si * wn[_UB, i] - wn[_WUBP, i]
-            else:
-                wn[a, i] = x
-                free_pow = True
-        # a = x**q on the free set, in loops of their own (pow only where needed).
-        if q == 0.5 and free_pow:
-            for i in range(n):
-                if wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]:
-                    wn[a, i] = math.sqrt(wn[a, i])
-        elif free_pow:
-            for i in range(n):
-                if wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]:
-                    wn[a, i] = wn[a, i] ** q
-        c = 1.0 - 1.0 / p
+    for i in range(wn.shape[1]):
+        si = wn[s, i]
+        ui = wn[_UB, i]
+        x = si * wn[_INV_PW, i]
+        up = x >= wn[_UBP1, i]
+        ai = ui if up else (x if x > 0.0 else 0.0)
+        wn[a, i] = ai
+        psi += (si * ui - wn[_WUBP, i]) if up else 0.5 * si * ai
+    return psi
+
+
+@njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
+def _activations_power(wn, s, a, p, q):
+    """p > 2: ``wn[a] = clip((s / (p w))**q, 0, ub)``, ``q = 1/(p - 1)``;
+    returns psi(s). The power in loops of its own, only on the free set."""
+    n = wn.shape[1]
+    psi = 0.0
+    free_pow = False
+    for i in range(n):
+        si = wn[s, i]
+        x = si * wn[_INV_PW, i]  # = a**(p-1) on the free set
+        if si <= 0.0:
+            wn[a, i] = 0.0
+        elif x >= wn[_UBP1, i]:
+            wn[a, i] = wn[_UB, i]
+            psi += si * wn[_UB, i] - wn[_WUBP, i]
+        else:
+            wn[a, i] = x
+            free_pow = True
+    if q == 0.5 and free_pow:
         for i in range(n):
             if wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]:
-                psi += wn[s, i] * wn[a, i] * c
-    r = _R + slot
-    # One pass, 12 sums; rows past m - 1 go into padding entries never read.
+                wn[a, i] = math.sqrt(wn[a, i])
+    elif free_pow:
+        for i in range(n):
+            if wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]:
+                wn[a, i] = wn[a, i] ** q
+    c = 1.0 - 1.0 / p
+    for i in range(n):
+        if wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]:
+            psi += wn[s, i] * wn[a, i] * c
+    return psi
+
+
+@njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
+def _residual(M, tau, wn, a, wm, r):
+    """``wm[r] = tau - M wn[a]``: one pass over the muscles, 12 sums; rows
+    past m - 1 go into padding entries never read."""
+    m, n = M.shape
+    j1 = min(1, m - 1)
+    j2 = min(2, m - 1)
+    j3 = min(3, m - 1)
+    j4 = min(4, m - 1)
+    j5 = min(5, m - 1)
+    j6 = min(6, m - 1)
+    j7 = min(7, m - 1)
+    j8 = min(8, m - 1)
+    j9 = min(9, m - 1)
+    j10 = min(10, m - 1)
+    j11 = min(11, m - 1)
     c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = c10 = c11 = 0.0
     for i in range(n):
         ai = wn[a, i]
@@ -231,19 +283,6 @@ def _evaluate(M, tau, wn, wm, slot, p, q, inv2rho):
     wm[r, 9] = tau[j9] - c9
     wm[r, 10] = tau[j10] - c10
     wm[r, 11] = tau[j11] - c11
-    f = _F + slot
-    lt = 0.0
-    ll = 0.0
-    f2 = 0.0
-    for j in range(m):
-        lj = wm[lam, j]
-        fj = wm[r, j] - lj * inv2rho
-        wm[f, j] = fj
-        f2 += fj * fj
-        lt += lj * tau[j]
-        ll += lj * lj
-    g = lt - 0.5 * inv2rho * ll - psi
-    return g, abs(lt) + 0.5 * inv2rho * ll + psi, f2
 
 
 @step(fastmath={"contract"}, error_model="numpy")
@@ -269,111 +308,151 @@ def _ldlt_solve(HL, wm, m, b, x):
         wm[x, j] = wm[b, j] if j < m else 0.0
     ok = True
     for j0 in range(0, mp, 4):
-        j1 = j0 + 1
-        j2 = j0 + 2
-        j3 = j0 + 3
-        # Diagonal block minus the previous columns.
-        a00 = HL[0, j0, j0]
-        a10 = HL[0, j1, j0]
-        a11 = HL[0, j1, j1]
-        a20 = HL[0, j2, j0]
-        a21 = HL[0, j2, j1]
-        a22 = HL[0, j2, j2]
-        a30 = HL[0, j3, j0]
-        a31 = HL[0, j3, j1]
-        a32 = HL[0, j3, j2]
-        a33 = HL[0, j3, j3]
-        for k in range(j0):
-            dk = wm[_DIAG, k]
-            l0 = HL[1, j0, k]
-            l1 = HL[1, j1, k]
-            l2 = HL[1, j2, k]
-            l3 = HL[1, j3, k]
-            w0 = l0 * dk
-            w1 = l1 * dk
-            w2 = l2 * dk
-            w3 = l3 * dk
-            a00 -= w0 * l0
-            a10 -= w1 * l0
-            a11 -= w1 * l1
-            a20 -= w2 * l0
-            a21 -= w2 * l1
-            a22 -= w2 * l2
-            a30 -= w3 * l0
-            a31 -= w3 * l1
-            a32 -= w3 * l2
-            a33 -= w3 * l3
-        # L P L.T of the block.
-        ok = ok and a00 > 0.0
-        r0 = 1.0 / a00
-        l10 = a10 * r0
-        l20 = a20 * r0
-        l30 = a30 * r0
-        d1 = a11 - l10 * a10
-        ok = ok and d1 > 0.0
-        r1 = 1.0 / d1
-        w21 = a21 - l20 * a10
-        w31 = a31 - l30 * a10
-        l21 = w21 * r1
-        l31 = w31 * r1
-        d2 = a22 - l20 * a20 - l21 * w21
-        ok = ok and d2 > 0.0
-        r2 = 1.0 / d2
-        w32 = a32 - l30 * a20 - l31 * w21
-        l32 = w32 * r2
-        d3 = a33 - l30 * a30 - l31 * w31 - l32 * w32
-        ok = ok and d3 > 0.0
-        r3 = 1.0 / d3
-        HL[1, j1, j0] = l10
-        HL[1, j2, j0] = l20
-        HL[1, j3, j0] = l30
-        HL[1, j2, j1] = l21
-        HL[1, j3, j1] = l31
-        HL[1, j3, j2] = l32
-        wm[_DIAG, j0] = a00
-        wm[_DIAG, j1] = d1
-        wm[_DIAG, j2] = d2
-        wm[_DIAG, j3] = d3
-        wm[_RD, j0] = r0
-        wm[_RD, j1] = r1
-        wm[_RD, j2] = r2
-        wm[_RD, j3] = r3
-        # Forward substitution (unit L) within the block; x already holds
-        # b minus the previous blocks' columns.
-        y0 = wm[x, j0]
-        y1 = wm[x, j1] - l10 * y0
-        y2 = wm[x, j2] - l20 * y0 - l21 * y1
-        y3 = wm[x, j3] - l30 * y0 - l31 * y1 - l32 * y2
-        wm[x, j1] = y1
-        wm[x, j2] = y2
-        wm[x, j3] = y3
-        # Rows below the block: L[i, j0:j0+4], and their share of the forward substitution.
-        for i in range(j0 + 4, mp):
-            e0 = HL[0, i, j0]
-            e1 = HL[0, i, j1]
-            e2 = HL[0, i, j2]
-            e3 = HL[0, i, j3]
-            for k in range(j0):
-                wik = HL[1, i, k] * wm[_DIAG, k]
-                e0 -= wik * HL[1, j0, k]
-                e1 -= wik * HL[1, j1, k]
-                e2 -= wik * HL[1, j2, k]
-                e3 -= wik * HL[1, j3, k]
-            e1 -= e0 * l10
-            e2 -= e0 * l20 + e1 * l21
-            e3 -= e0 * l30 + e1 * l31 + e2 * l32
-            p0 = e0 * r0
-            p1 = e1 * r1
-            p2 = e2 * r2
-            p3 = e3 * r3
-            HL[1, i, j0] = p0
-            HL[1, i, j1] = p1
-            HL[1, i, j2] = p2
-            HL[1, i, j3] = p3
-            wm[x, i] -= p0 * y0 + p1 * y1 + p2 * y2 + p3 * y3
-    # P^-1, then L.T x = z by blocks from the last, column-wise.
+        ok = _factor_block(HL, wm, x, j0) and ok
+        _rows_below_block(HL, wm, x, j0)
     for j in range(mp):
         wm[x, j] *= wm[_RD, j]
+    _back_substitution(HL, wm, x)
+    return ok
+
+
+@njit(cache=True, inline="always", fastmath={"contract"}, error_model="numpy")
+def _block_less_previous(HL, wm, j0):
+    """Lower triangle of diagonal block ``j0`` of ``H`` less the previous
+    columns of ``L P L.T`` (a00, a10, a11, a20, a21, a22, a30, a31, a32, a33)."""
+    j1 = j0 + 1
+    j2 = j0 + 2
+    j3 = j0 + 3
+    a00 = HL[0, j0, j0]
+    a10 = HL[0, j1, j0]
+    a11 = HL[0, j1, j1]
+    a20 = HL[0, j2, j0]
+    a21 = HL[0, j2, j1]
+    a22 = HL[0, j2, j2]
+    a30 = HL[0, j3, j0]
+    a31 = HL[0, j3, j1]
+    a32 = HL[0, j3, j2]
+    a33 = HL[0, j3, j3]
+    for k in range(j0):
+        dk = wm[_DIAG, k]
+        l0 = HL[1, j0, k]
+        l1 = HL[1, j1, k]
+        l2 = HL[1, j2, k]
+        l3 = HL[1, j3, k]
+        w0 = l0 * dk
+        w1 = l1 * dk
+        w2 = l2 * dk
+        w3 = l3 * dk
+        a00 -= w0 * l0
+        a10 -= w1 * l0
+        a11 -= w1 * l1
+        a20 -= w2 * l0
+        a21 -= w2 * l1
+        a22 -= w2 * l2
+        a30 -= w3 * l0
+        a31 -= w3 * l1
+        a32 -= w3 * l2
+        a33 -= w3 * l3
+    return a00, a10, a11, a20, a21, a22, a30, a31, a32, a33
+
+
+@njit(cache=True, inline="always", fastmath={"contract"}, error_model="numpy")
+def _factor_block(HL, wm, x, j0):
+    """``L P L.T`` of diagonal block ``j0`` (:func:`_block_less_previous`),
+    and the forward substitution (unit ``L``) within it; ``x`` holds ``b``
+    less the previous blocks' columns. False if a pivot is not positive."""
+    j1 = j0 + 1
+    j2 = j0 + 2
+    j3 = j0 + 3
+    a00, a10, a11, a20, a21, a22, a30, a31, a32, a33 = _block_less_previous(HL, wm, j0)
+    r0 = 1.0 / a00
+    l10 = a10 * r0
+    l20 = a20 * r0
+    l30 = a30 * r0
+    d1 = a11 - l10 * a10
+    r1 = 1.0 / d1
+    w21 = a21 - l20 * a10
+    w31 = a31 - l30 * a10
+    l21 = w21 * r1
+    l31 = w31 * r1
+    d2 = a22 - l20 * a20 - l21 * w21
+    r2 = 1.0 / d2
+    w32 = a32 - l30 * a20 - l31 * w21
+    l32 = w32 * r2
+    d3 = a33 - l30 * a30 - l31 * w31 - l32 * w32
+    r3 = 1.0 / d3
+    HL[1, j1, j0] = l10
+    HL[1, j2, j0] = l20
+    HL[1, j3, j0] = l30
+    HL[1, j2, j1] = l21
+    HL[1, j3, j1] = l31
+    HL[1, j3, j2] = l32
+    wm[_DIAG, j0] = a00
+    wm[_DIAG, j1] = d1
+    wm[_DIAG, j2] = d2
+    wm[_DIAG, j3] = d3
+    wm[_RD, j0] = r0
+    wm[_RD, j1] = r1
+    wm[_RD, j2] = r2
+    wm[_RD, j3] = r3
+    y0 = wm[x, j0]
+    wm[x, j1] = y1 = wm[x, j1] - l10 * y0
+    wm[x, j2] = y2 = wm[x, j2] - l20 * y0 - l21 * y1
+    wm[x, j3] = wm[x, j3] - l30 * y0 - l31 * y1 - l32 * y2
+    return a00 > 0.0 and d1 > 0.0 and d2 > 0.0 and d3 > 0.0
+
+
+@njit(cache=True, inline="always", fastmath={"contract"}, error_model="numpy")
+def _rows_below_block(HL, wm, x, j0):
+    """Rows of ``L`` below diagonal block ``j0`` (columns j0..j0+3), and
+    their share of the forward substitution."""
+    mp = HL.shape[1]
+    j1 = j0 + 1
+    j2 = j0 + 2
+    j3 = j0 + 3
+    l10 = HL[1, j1, j0]
+    l20 = HL[1, j2, j0]
+    l30 = HL[1, j3, j0]
+    l21 = HL[1, j2, j1]
+    l31 = HL[1, j3, j1]
+    l32 = HL[1, j3, j2]
+    r0 = wm[_RD, j0]
+    r1 = wm[_RD, j1]
+    r2 = wm[_RD, j2]
+    r3 = wm[_RD, j3]
+    y0 = wm[x, j0]
+    y1 = wm[x, j1]
+    y2 = wm[x, j2]
+    y3 = wm[x, j3]
+    for i in range(j0 + 4, mp):
+        e0 = HL[0, i, j0]
+        e1 = HL[0, i, j1]
+        e2 = HL[0, i, j2]
+        e3 = HL[0, i, j3]
+        for k in range(j0):
+            wik = HL[1, i, k] * wm[_DIAG, k]
+            e0 -= wik * HL[1, j0, k]
+            e1 -= wik * HL[1, j1, k]
+            e2 -= wik * HL[1, j2, k]
+            e3 -= wik * HL[1, j3, k]
+        e1 -= e0 * l10
+        e2 -= e0 * l20 + e1 * l21
+        e3 -= e0 * l30 + e1 * l31 + e2 * l32
+        p0 = e0 * r0
+        p1 = e1 * r1
+        p2 = e2 * r2
+        p3 = e3 * r3
+        HL[1, i, j0] = p0
+        HL[1, i, j1] = p1
+        HL[1, i, j2] = p2
+        HL[1, i, j3] = p3
+        wm[x, i] -= p0 * y0 + p1 * y1 + p2 * y2 + p3 * y3
+
+
+@njit(cache=True, inline="always", fastmath={"contract"}, error_model="numpy")
+def _back_substitution(HL, wm, x):
+    """``L.T x = z`` (``z`` in ``x``) by blocks from the last, column-wise."""
+    mp = HL.shape[1]
     for j0 in range(mp - 4, -1, -4):
         j1 = j0 + 1
         j2 = j0 + 2
@@ -387,7 +466,6 @@ def _ldlt_solve(HL, wm, m, b, x):
         wm[x, j2] = x2
         for k in range(j0):
             wm[x, k] -= HL[1, j0, k] * x0 + HL[1, j1, k] * x1 + HL[1, j2, k] * x2 + HL[1, j3, k] * x3
-    return ok
 
 
 @step(fastmath=_FAST, error_model="numpy")
@@ -406,86 +484,111 @@ def _gram(M, wn, coef, Gc, HL, reset, inv2rho):
         for i in range(n):
             Gc[j, i] = M[j, i] * wn[coef, i]
     for jb in range(0, m, 4):
-        j1 = min(jb + 1, m - 1)
-        j2 = min(jb + 2, m - 1)
-        j3 = min(jb + 3, m - 1)
         for kb in range(0, jb + 1, 4):
-            k1 = min(kb + 1, m - 1)
-            k2 = min(kb + 2, m - 1)
-            k3 = min(kb + 3, m - 1)
-            h00 = h01 = h02 = h03 = 0.0
-            h10 = h11 = h12 = h13 = 0.0
-            h20 = h21 = h22 = h23 = 0.0
-            h30 = h31 = h32 = h33 = 0.0
-            if kb == jb:
-                # Diagonal block: its lower triangle only (10 sums).
-                for i in range(n):
-                    x0 = Gc[jb, i]
-                    x1 = Gc[j1, i]
-                    x2 = Gc[j2, i]
-                    x3 = Gc[j3, i]
-                    y0 = M[kb, i]
-                    y1 = M[k1, i]
-                    y2 = M[k2, i]
-                    y3 = M[k3, i]
-                    h00 += x0 * y0
-                    h10 += x1 * y0
-                    h11 += x1 * y1
-                    h20 += x2 * y0
-                    h21 += x2 * y1
-                    h22 += x2 * y2
-                    h30 += x3 * y0
-                    h31 += x3 * y1
-                    h32 += x3 * y2
-                    h33 += x3 * y3
-            else:
-                for i in range(n):
-                    x0 = Gc[jb, i]
-                    x1 = Gc[j1, i]
-                    x2 = Gc[j2, i]
-                    x3 = Gc[j3, i]
-                    y0 = M[kb, i]
-                    y1 = M[k1, i]
-                    y2 = M[k2, i]
-                    y3 = M[k3, i]
-                    h00 += x0 * y0
-                    h01 += x0 * y1
-                    h02 += x0 * y2
-                    h03 += x0 * y3
-                    h10 += x1 * y0
-                    h11 += x1 * y1
-                    h12 += x1 * y2
-                    h13 += x1 * y3
-                    h20 += x2 * y0
-                    h21 += x2 * y1
-                    h22 += x2 * y2
-                    h23 += x2 * y3
-                    h30 += x3 * y0
-                    h31 += x3 * y1
-                    h32 += x3 * y2
-                    h33 += x3 * y3
             if reset:
                 # H = I/(2 rho) + ...: the block starts from I/(2 rho) or 0
                 dg = inv2rho if kb == jb else 0.0
                 for a in range(4):
                     for b in range(4):
                         HL[0, jb + a, kb + b] = dg if a == b else 0.0
-            HL[0, jb, kb] += h00
-            HL[0, jb, kb + 1] += h01
-            HL[0, jb, kb + 2] += h02
-            HL[0, jb, kb + 3] += h03
-            HL[0, jb + 1, kb] += h10
-            HL[0, jb + 1, kb + 1] += h11
-            HL[0, jb + 1, kb + 2] += h12
-            HL[0, jb + 1, kb + 3] += h13
-            HL[0, jb + 2, kb] += h20
-            HL[0, jb + 2, kb + 1] += h21
-            HL[0, jb + 2, kb + 2] += h22
-            HL[0, jb + 2, kb + 3] += h23
-            HL[0, jb + 3, kb] += h30
-            HL[0, jb + 3, kb + 1] += h31
-            HL[0, jb + 3, kb + 2] += h32
-            HL[0, jb + 3, kb + 3] += h33
+            if kb == jb:
+                _gram_diagonal_block(M, Gc, HL, jb)
+            else:
+                _gram_block(M, Gc, HL, jb, kb)
+
+
+@njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
+def _gram_diagonal_block(M, Gc, HL, jb):
+    """``H += Gc M.T`` in diagonal block ``jb``: its lower triangle (10 sums)."""
+    m, n = M.shape
+    j1 = min(jb + 1, m - 1)
+    j2 = min(jb + 2, m - 1)
+    j3 = min(jb + 3, m - 1)
+    h00 = h10 = h11 = h20 = h21 = h22 = h30 = h31 = h32 = h33 = 0.0
+    for i in range(n):
+        x0 = Gc[jb, i]
+        x1 = Gc[j1, i]
+        x2 = Gc[j2, i]
+        x3 = Gc[j3, i]
+        y0 = M[jb, i]
+        y1 = M[j1, i]
+        y2 = M[j2, i]
+        y3 = M[j3, i]
+        h00 += x0 * y0
+        h10 += x1 * y0
+        h11 += x1 * y1
+        h20 += x2 * y0
+        h21 += x2 * y1
+        h22 += x2 * y2
+        h30 += x3 * y0
+        h31 += x3 * y1
+        h32 += x3 * y2
+        h33 += x3 * y3
+    HL[0, jb, jb] += h00
+    HL[0, jb + 1, jb] += h10
+    HL[0, jb + 1, jb + 1] += h11
+    HL[0, jb + 2, jb] += h20
+    HL[0, jb + 2, jb + 1] += h21
+    HL[0, jb + 2, jb + 2] += h22
+    HL[0, jb + 3, jb] += h30
+    HL[0, jb + 3, jb + 1] += h31
+    HL[0, jb + 3, jb + 2] += h32
+    HL[0, jb + 3, jb + 3] += h33
+
+
+@njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
+def _gram_block(M, Gc, HL, jb, kb):
+    """``H += Gc M.T`` in block (``jb``, ``kb``) below the diagonal (16 sums)."""
+    m, n = M.shape
+    j1 = min(jb + 1, m - 1)
+    j2 = min(jb + 2, m - 1)
+    j3 = min(jb + 3, m - 1)
+    k1 = min(kb + 1, m - 1)
+    k2 = min(kb + 2, m - 1)
+    k3 = min(kb + 3, m - 1)
+    h00 = h01 = h02 = h03 = h10 = h11 = h12 = h13 = 0.0
+    h20 = h21 = h22 = h23 = h30 = h31 = h32 = h33 = 0.0
+    for i in range(n):
+        x0 = Gc[jb, i]
+        x1 = Gc[j1, i]
+        x2 = Gc[j2, i]
+        x3 = Gc[j3, i]
+        y0 = M[kb, i]
+        y1 = M[k1, i]
+        y2 = M[k2, i]
+        y3 = M[k3, i]
+        h00 += x0 * y0
+        h01 += x0 * y1
+        h02 += x0 * y2
+        h03 += x0 * y3
+        h10 += x1 * y0
+        h11 += x1 * y1
+        h12 += x1 * y2
+        h13 += x1 * y3
+        h20 += x2 * y0
+        h21 += x2 * y1
+        h22 += x2 * y2
+        h23 += x2 * y3
+        h30 += x3 * y0
+        h31 += x3 * y1
+        h32 += x3 * y2
+        h33 += x3 * y3
+    HL[0, jb, kb] += h00
+    HL[0, jb, kb + 1] += h01
+    HL[0, jb, kb + 2] += h02
+    HL[0, jb, kb + 3] += h03
+    HL[0, jb + 1, kb] += h10
+    HL[0, jb + 1, kb + 1] += h11
+    HL[0, jb + 1, kb + 2] += h12
+    HL[0, jb + 1, kb + 3] += h13
+    HL[0, jb + 2, kb] += h20
+    HL[0, jb + 2, kb + 1] += h21
+    HL[0, jb + 2, kb + 2] += h22
+    HL[0, jb + 2, kb + 3] += h23
+    HL[0, jb + 3, kb] += h30
+    HL[0, jb + 3, kb + 1] += h31
+    HL[0, jb + 3, kb + 2] += h32
+    HL[0, jb + 3, kb + 3] += h33
 
 
 @step(fastmath=_FAST, error_model="numpy")
