@@ -209,35 +209,15 @@ def compensation_at_bound(dataset: xr.Dataset, model, task) -> xr.DataArray:
     per point). Bounds: the parameter file's ``[compensation] bounds_deg``, as
     the solver uses them (:mod:`pelvisim.bounds`).
     """
-    from .bounds import at_bound, limits
-    from .conventions import COMPENSATION_ANGLES, dim_name
+    from .conventions import COMPENSATION_ANGLES
 
     feas = dataset["feasible"]
     dims = list(feas.dims)
-    flat = feas.stack(_p=dims) if dims else feas.expand_dims(_p=[0])
-    post = dataset["posture"]
-    post = (post.stack(_p=dims) if dims else post.expand_dims(_p=[0])).transpose("_p", "angle")
-    angles = [str(a) for a in dataset["angle"].values]
-    facs = json.loads(dataset.attrs.get("factors", "{}"))
-    task_f = {dim_name(n): f["target"] for n, f in facs.items() if f["kind"] == "task"}
-    if "compensation" in flat.coords and "compensation" in dims:
-        comps = [str(c) for c in flat["compensation"].values]
-    else:
-        comps = [str(dataset.attrs.get("compensation", "none"))] * flat.sizes["_p"]
-    flags = np.zeros((flat.sizes["_p"], len(COMPENSATION_ANGLES)), dtype=np.int8)
-    cache = {}
-    for p, comp in enumerate(comps):
-        if comp != "optimal":
-            continue
-        changes = {t: _scalar(flat[n].values[p]) for n, t in task_f.items()}
-        key = tuple(sorted(changes.items()))
-        if key not in cache:
-            t = task.replace(**changes) if changes else task
-            cache[key] = (t, limits(model, t))
-        t, lims = cache[key]
-        posture = dict(zip(angles, post.values[p].tolist()))
-        for b in at_bound(model, t, posture, task_limits=lims):
-            flags[p, COMPENSATION_ANGLES.index(b.angle)] = -1 if b.bound == "lower" else 1
+    flags = np.zeros((feas.size, len(COMPENSATION_ANGLES)), dtype=np.int8)
+    optimal = ("optimal" in [str(c) for c in dataset["compensation"].values]
+               if "compensation" in dims else dataset.attrs.get("compensation") == "optimal")
+    if optimal:
+        _flag_bounds(dataset, model, task, dims, flags)
     bounds = model.params.compensation.bounds
     da = xr.DataArray(flags.reshape(feas.shape + (len(COMPENSATION_ANGLES),)),
                       dims=dims + ["compensation_angle"],
@@ -252,6 +232,38 @@ def compensation_at_bound(dataset: xr.Dataset, model, task) -> xr.DataArray:
     da["compensation_angle"].attrs.update(long_name="compensation angle "
                                           "(pelvisim.conventions.COMPENSATION_ANGLES)")
     return da
+
+
+def _flag_bounds(dataset, model, task, dims, flags):
+    """Fill ``flags`` (points, angles) of :func:`compensation_at_bound` for
+    the points solved with optimal compensation."""
+    from .bounds import at_bound, limits
+    from .conventions import COMPENSATION_ANGLES, dim_name
+
+    feas = dataset["feasible"]
+    flat = feas.stack(_p=dims) if dims else feas.expand_dims(_p=[0])
+    post = dataset["posture"]
+    post = (post.stack(_p=dims) if dims else post.expand_dims(_p=[0])).transpose("_p", "angle")
+    angles = [str(a) for a in dataset["angle"].values]
+    facs = json.loads(dataset.attrs.get("factors", "{}"))
+    task_f = {dim_name(n): f["target"] for n, f in facs.items() if f["kind"] == "task"}
+    if "compensation" in flat.coords and "compensation" in dims:
+        comps = [str(c) for c in flat["compensation"].values]
+    else:
+        comps = [str(dataset.attrs.get("compensation", "none"))] * flat.sizes["_p"]
+    cache = {}
+    for p, comp in enumerate(comps):
+        if comp != "optimal":
+            continue
+        changes = {t: _scalar(flat[n].values[p]) for n, t in task_f.items()}
+        key = tuple(sorted(changes.items()))
+        if key not in cache:
+            t = task.replace(**changes) if changes else task
+            cache[key] = (t, limits(model, t))
+        t, lims = cache[key]
+        posture = dict(zip(angles, post.values[p].tolist()))
+        for b in at_bound(model, t, posture, task_limits=lims):
+            flags[p, COMPENSATION_ANGLES.index(b.angle)] = -1 if b.bound == "lower" else 1
 
 
 def at_bound_text(dataset: xr.Dataset) -> xr.DataArray:
