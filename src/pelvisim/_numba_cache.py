@@ -47,9 +47,10 @@ KEEP = 6
 #: Folders used less than this long ago [s] are never pruned.
 GRACE_S = 3600.0
 #: First-compile time printed by the compile message: benchmarks/compile.py,
-#: the README's main command on an empty cache, 49 s wall (48.6 s CPU) on the
-#: shared 2-core machine, of which about 8 s is the run itself (2026-12-02).
-COMPILE_ESTIMATE = "1 minute"
+#: the README's main command on an empty cache, 26.5 s wall on a 2-core
+#: machine, of which 6.3 s is the run itself; a first pelvisim.solve 19.8 s
+#: (commit 2a5cafc, 2026-12-02).
+COMPILE_ESTIMATE = "20-30 s"
 
 _KERNEL_DECORATOR = re.compile(r"^\s*@\s*(?:numba\.|nb\.)?(?:njit|jit|vectorize|guvectorize|cfunc)\b",
                                re.MULTILINE)

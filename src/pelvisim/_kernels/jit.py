@@ -19,9 +19,11 @@
   builds that argument list at every call and in every step's prologue.
 
 The last two cut the first ``pelvisim.solve``'s compile time from 33 to 25 s
-and made the pipeline 1.4x and the recruitment kernel 1.3x faster
-(``benchmarks/compile.py``, ``sweep.py``, ``recruitment.py``). Small helpers
-called in inner loops stay plain ``@njit(inline="always")`` functions.
+(commit 2ddb0f5; 20 s once the workspace was a step too) and made the
+pipeline 1.4x and the recruitment kernel 1.3x faster (``benchmarks/compile.py``,
+``sweep.py``, ``recruitment.py``). Small helpers called in inner loops stay
+plain ``@njit(inline="always")`` functions: called by address, the pieces of
+the recruitment's evaluation and factorisation cost 10 %.
 """
 import functools
 import importlib
