@@ -76,3 +76,27 @@ def test_every_allocation_is_freed_once(nrt_stats):
     assert change["alloc"] == change["free"]
     assert change["mi_alloc"] == change["mi_free"]
     np.testing.assert_allclose(cap, arr.fmax, rtol=1e-14)
+
+
+def test_plain_python_under_disable_jit():
+    """NUMBA_DISABLE_JIT=1 (to debug a kernel in Python): steps, references
+    and by-address calls fall back to plain Python and give the compiled
+    answer (rtol 1e-6: fastmath reorders sums in the compiled kernels)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import json, pelvisim\n"
+            "s = pelvisim.solve(pelvisim.load_model(), pelvisim.task('single_leg_stance'))\n"
+            "print(json.dumps([s.itb_tension['r'], s.hip_contact_force['r']]))\n")
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1",
+               PYTHONPATH=str(Path(pelvisim.__file__).resolve().parents[1]))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    plain = json.loads(out.stdout.strip().splitlines()[-1])
+    sol = pelvisim.solve(pelvisim.load_model(), pelvisim.task("single_leg_stance"))
+    np.testing.assert_allclose(plain, [sol.itb_tension["r"], sol.hip_contact_force["r"]],
+                               rtol=1e-6)

@@ -241,5 +241,13 @@ def release(typingctx, r):
     return types.none(r), codegen
 
 
+if config.DISABLE_JIT:  # plain Python (NUMBA_DISABLE_JIT=1): a reference is the tuple itself
+    def ref(tup):  # noqa: F811
+        return tup
+
+    def release(r):  # noqa: F811
+        return None
+
+
 def _dispatcher(kernel):
     return kernel._dispatcher if isinstance(kernel, Step) else kernel
