@@ -23,15 +23,17 @@ NONE, OPTIMAL, PRESCRIBED = 0, 1, 2
 
 @njit(cache=True, nogil=True)
 def run_block(model_tuple, task_tuple, strength, x0, mode, nvar, lo, hi, scale, weight, tol,
-              max_iter, xtol, max_eval, start, stop, x, q, act, force, reserve, tau, passive, itb, hip,
-              l5s1, pair, status, iters, objective, evals, success):
+              max_iter, xtol, max_eval, start, stop, x, q, act, force, reserve, tau, passive,
+              itb, hip, l5s1, pair, status, iters, objective, evals, success):
     """Solve points ``start:stop`` of a batch into the output arrays (B, ...).
 
     strength (B, n); x0 (B, 2) [rad] compensation when not optimal; outputs as
     in :func:`.pipeline.finish`, plus x (B, 2) [rad] the compensation used,
     pair (B,) [N] the floor's mediolateral pair, status, iters, objective,
     evals (cost evaluations of the optimal search) and success (the search
-    converged; True when there is no search).
+    converged; True when there is no search). ``model_tuple`` and
+    ``task_tuple``: ModelArrays and TaskArrays, passed to the steps by
+    reference.
     """
     model = ref(model_tuple)
     task = ref(task_tuple)

@@ -116,13 +116,13 @@ def separate(kernel):
     by address instead of compiling it into the caller (how kernels call a
     :class:`Step`).
 
-    The caller holds a call
-    to an external symbol (``pelvisim.separate.<Numba's mangled name>``)
-    registered with LLVM (``llvmlite.binding.add_symbol``) when the caller
-    is compiled, and again before a cached caller is loaded (Numba's
-    ``reload_init`` hooks of the caller's cache entry, which compile or load
-    the callee first). The callee cannot be inlined; exceptions propagate as
-    in a plain call. ``kernel`` must have no default or star arguments.
+    The caller holds a call to an external symbol (``pelvisim.separate.<Numba's
+    mangled name>``) registered with LLVM (``llvmlite.binding.add_symbol``)
+    when the caller is compiled, and again before a cached caller is loaded
+    (Numba's ``reload_init`` hooks of the caller's cache entry, which compile
+    or load the callee first). The callee cannot be inlined; exceptions
+    propagate as in a plain call. ``kernel`` must have no default or star
+    arguments.
     """
     if config.DISABLE_JIT:
         return kernel
