@@ -17,13 +17,15 @@ GLUTES = ("gluteus_medius", "gluteus_minimus")
 def assembled(model, task):
     """Moment matrix M [N m] and the moments the muscles must produce [N m] at
     the task's posture (the recruitment problem the pipeline solves)."""
-    from pelvisim._kernels.pipeline import assemble_problem
     from pelvisim._kernels.jit import from_python
+    from pelvisim._kernels.pipeline import posture_steps
+    from pelvisim._kernels.recruit import assemble
     from pelvisim._kernels.workspace import new_workspace
 
     arr, ta = model.arrays, task.arrays(model)
     ws = from_python(new_workspace)(arr, ta, 0)
-    assemble_problem(arr, ta, model.strength, np.zeros(2), ws)
+    from_python(posture_steps)(arr, ta, np.zeros(2), ws)
+    from_python(assemble)(arr, model.strength, ws)
     M, rhs = ws.M.copy(), ws.rhs.copy()
     return M, rhs
 

@@ -100,3 +100,21 @@ def test_plain_python_under_disable_jit():
     sol = pelvisim.solve(pelvisim.load_model(), pelvisim.task("single_leg_stance"))
     np.testing.assert_allclose(plain, [sol.itb_tension["r"], sol.hip_contact_force["r"]],
                                rtol=1e-6)
+
+
+@step
+def _with_default(x, y=1.0):
+    return x + y
+
+
+@njit
+def _calls_with_default(x):
+    return _with_default(x, 2.0)
+
+
+def test_a_step_with_defaults_is_refused():
+    """A call by address passes every argument: defaults would be lost."""
+    from numba.core.errors import TypingError
+
+    with pytest.raises((TypeError, TypingError), match="plain parameters"):
+        _calls_with_default(1.0)

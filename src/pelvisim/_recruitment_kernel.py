@@ -156,23 +156,22 @@ def _evaluate(M, tau, wn, wm, slot, p, q, inv2rho):
     return g, abs(lt) + 0.5 * inv2rho * ll + psi, f2
 
 
+@njit(cache=True, inline="always")
+def _padded_rows(m):
+    """Rows 1..11 of a product written out for MAX_DOF = 12 rows: past
+    m - 1 they repeat row m - 1."""
+    return (min(1, m - 1), min(2, m - 1), min(3, m - 1), min(4, m - 1), min(5, m - 1),
+            min(6, m - 1), min(7, m - 1), min(8, m - 1), min(9, m - 1), min(10, m - 1),
+            min(11, m - 1))
+
+
 @njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
 def _muscle_drive(M, wm, lam, wn, s):
     """``wn[s] = M.T wm[lam]``, all rows of ``M`` in one pass over the
     muscles (contiguous rows of ``M``; vectorises): m <= MAX_DOF = 12, rows
     past m - 1 repeat row m - 1 with a 0 multiplier."""
     m, n = M.shape
-    j1 = min(1, m - 1)
-    j2 = min(2, m - 1)
-    j3 = min(3, m - 1)
-    j4 = min(4, m - 1)
-    j5 = min(5, m - 1)
-    j6 = min(6, m - 1)
-    j7 = min(7, m - 1)
-    j8 = min(8, m - 1)
-    j9 = min(9, m - 1)
-    j10 = min(10, m - 1)
-    j11 = min(11, m - 1)
+    j1, j2, j3, j4, j5, j6, j7, j8, j9, j10, j11 = _padded_rows(m)
     l0 = wm[lam, 0]
     l1 = wm[lam, 1] if m > 1 else 0.0
     l2 = wm[lam, 2] if m > 2 else 0.0
@@ -208,6 +207,12 @@ def _activations_quadratic(wn, s, a):
 
 
 @njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
+def _on_free_set(wn, s, i):
+    """Muscle ``i`` strictly between its bounds at drive ``wn[s, i]``."""
+    return wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]
+
+
+@njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
 def _activations_power(wn, s, a, p, q):
     """p > 2: ``wn[a] = clip((s / (p w))**q, 0, ub)``, ``q = 1/(p - 1)``;
     returns psi(s). The power in loops of its own, only on the free set."""
@@ -227,15 +232,15 @@ def _activations_power(wn, s, a, p, q):
             free_pow = True
     if q == 0.5 and free_pow:
         for i in range(n):
-            if wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]:
+            if _on_free_set(wn, s, i):
                 wn[a, i] = math.sqrt(wn[a, i])
     elif free_pow:
         for i in range(n):
-            if wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]:
+            if _on_free_set(wn, s, i):
                 wn[a, i] = wn[a, i] ** q
     c = 1.0 - 1.0 / p
     for i in range(n):
-        if wn[s, i] > 0.0 and wn[s, i] * wn[_INV_PW, i] < wn[_UBP1, i]:
+        if _on_free_set(wn, s, i):
             psi += wn[s, i] * wn[a, i] * c
     return psi
 
@@ -245,17 +250,7 @@ def _residual(M, tau, wn, a, wm, r):
     """``wm[r] = tau - M wn[a]``: one pass over the muscles, 12 sums; rows
     past m - 1 go into padding entries never read."""
     m, n = M.shape
-    j1 = min(1, m - 1)
-    j2 = min(2, m - 1)
-    j3 = min(3, m - 1)
-    j4 = min(4, m - 1)
-    j5 = min(5, m - 1)
-    j6 = min(6, m - 1)
-    j7 = min(7, m - 1)
-    j8 = min(8, m - 1)
-    j9 = min(9, m - 1)
-    j10 = min(10, m - 1)
-    j11 = min(11, m - 1)
+    j1, j2, j3, j4, j5, j6, j7, j8, j9, j10, j11 = _padded_rows(m)
     c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = c10 = c11 = 0.0
     for i in range(n):
         ai = wn[a, i]
@@ -497,13 +492,18 @@ def _gram(M, wn, coef, Gc, HL, reset, inv2rho):
                 _gram_block(M, Gc, HL, jb, kb)
 
 
+@njit(cache=True, inline="always")
+def _block_rows(b, m):
+    """Rows b+1..b+3 of the 4-row block starting at ``b``: past m - 1 they
+    repeat row m - 1 (into padding entries of ``H``)."""
+    return min(b + 1, m - 1), min(b + 2, m - 1), min(b + 3, m - 1)
+
+
 @njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
 def _gram_diagonal_block(M, Gc, HL, jb):
     """``H += Gc M.T`` in diagonal block ``jb``: its lower triangle (10 sums)."""
     m, n = M.shape
-    j1 = min(jb + 1, m - 1)
-    j2 = min(jb + 2, m - 1)
-    j3 = min(jb + 3, m - 1)
+    j1, j2, j3 = _block_rows(jb, m)
     h00 = h10 = h11 = h20 = h21 = h22 = h30 = h31 = h32 = h33 = 0.0
     for i in range(n):
         x0 = Gc[jb, i]
@@ -540,12 +540,8 @@ def _gram_diagonal_block(M, Gc, HL, jb):
 def _gram_block(M, Gc, HL, jb, kb):
     """``H += Gc M.T`` in block (``jb``, ``kb``) below the diagonal (16 sums)."""
     m, n = M.shape
-    j1 = min(jb + 1, m - 1)
-    j2 = min(jb + 2, m - 1)
-    j3 = min(jb + 3, m - 1)
-    k1 = min(kb + 1, m - 1)
-    k2 = min(kb + 2, m - 1)
-    k3 = min(kb + 3, m - 1)
+    j1, j2, j3 = _block_rows(jb, m)
+    k1, k2, k3 = _block_rows(kb, m)
     h00 = h01 = h02 = h03 = h10 = h11 = h12 = h13 = 0.0
     h20 = h21 = h22 = h23 = h30 = h31 = h32 = h33 = 0.0
     for i in range(n):

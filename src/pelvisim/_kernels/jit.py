@@ -127,6 +127,11 @@ def separate(kernel):
     if config.DISABLE_JIT:
         return kernel
     kernel = _dispatcher(kernel)
+    plain = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    if any(p.default is not p.empty or p.kind != plain
+           for p in inspect.signature(kernel.py_func).parameters.values()):
+        raise TypeError(f"{kernel.py_func.__qualname__}: a step called by address takes plain "
+                        "parameters (no defaults, no *args or **kwargs)")
     params = _params(kernel)
     namespace = {"_type": lambda typingctx, args: _typed_call(kernel, typingctx, args)}
     exec(f"def call(typingctx, {params}):\n    return _type(typingctx, ({params},))", namespace)

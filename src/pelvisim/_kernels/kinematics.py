@@ -28,23 +28,6 @@ CHILD_SIDE[7:10, THIGH_L] = True
 CHILD_SIDE[7:11, SHANK_L] = True
 
 
-@step
-def matvec3(A, v):
-    out = np.empty(3)
-    for i in range(3):
-        out[i] = A[i, 0] * v[0] + A[i, 1] * v[1] + A[i, 2] * v[2]
-    return out
-
-
-@step
-def tmatvec3(A, v):
-    """Transpose of A times v."""
-    out = np.empty(3)
-    for i in range(3):
-        out[i] = A[0, i] * v[0] + A[1, i] * v[1] + A[2, i] * v[2]
-    return out
-
-
 @njit(cache=True, inline="always")
 def _turn(A, ia, axis, angle, B, ib):
     """B[ib] = A[ia] @ R_axis(angle), for a rotation about a frame axis (0: x,
@@ -143,9 +126,3 @@ def place_leg(q, side, hip_loc, knee_loc, R, o, axes, centres, scratch):
         centres[j0, k] = centres[j0 + 1, k] = centres[j0 + 2, k] = o[thigh, k]
         axes[j0 + 3, k] = -R[thigh, k, 2]
         centres[j0 + 3, k] = o[shank, k]
-
-
-@step
-def to_ground(R, o, seg, point):
-    """Point fixed in segment ``seg`` -> ground [m]."""
-    return o[seg] + matvec3(R[seg], point)

@@ -30,7 +30,6 @@ from .kinematics import N_SEG, segment_frames
 from .passive import passive_joint_moments
 from .posture import posture
 from .reactions import itb_tension, joint_loads
-from .recruit import assemble
 from .statics import demand, demanded_moments, external_loads
 
 
@@ -77,20 +76,6 @@ def finish(model, pair, q, act, force, reserve, tau, passive, itb, hip, l5s1, ws
         force[i] = act[i] * ws.fa[i] + ws.fp[i]
     itb_tension(model, ws, force, itb)
     joint_loads(model, ws, force, pair, hip, l5s1)
-
-
-@njit(cache=True)
-def assemble_problem(model, task, strength, x, ws):
-    """The recruitment problem of one point, for another solver (the SciPy
-    references in the tests): ``ws.M`` (m, n) and ``ws.rhs`` (m,) with the floor
-    pair fixed at 0 (double stance). Returns the pair's moments ``ws.g``."""
-    mr, tr, wr = ref(model), ref(task), ref(ws)
-    posture_steps(mr, tr, x, wr)
-    assemble(mr, strength, wr)
-    release(wr)
-    release(tr)
-    release(mr)
-    return ws.g
 
 
 @njit(cache=True)
