@@ -309,14 +309,14 @@ def _run_summary(label, ds, outputs) -> list[str]:
     if "activation" in ds:
         sat = (ds["activation"] >= 0.999).any("muscle") & feas
         if bool(sat.any()):
-            out.append(f"   muscles at full activation at {int(sat.sum())} feasible points "
+            out.append(f"   muscles at full activation at {_points(int(sat.sum()), 'feasible')} "
                        f"(marked !; the solver is near saturation there): "
                        + _conditions(ds, sat))
     bound = at_bound_text(ds)
     nb = int((bound != "").sum())
     if nb:
         kinds = sorted({k for t in bound.values.reshape(-1) for k in t.split("; ") if k})
-        out.append(f"   compensation at a bound at {nb} points ({', '.join(kinds)}; bounds "
+        out.append(f"   compensation at a bound at {_points(nb)} ({', '.join(kinds)}; bounds "
                    f"{_bounds_words(ds)}): " + _conditions(ds, bound != ""))
     try:
         x = x_factor(ds)
@@ -479,6 +479,11 @@ def _cell(ds, da, pt, bound):
     return _fmt(val, unit=unit) + mark, (val if feasible else None)
 
 
+def _points(n: int, kind: str = "") -> str:
+    """``"1 infeasible point"``, ``"3 infeasible points"``."""
+    return f"{n} {kind + ' ' if kind else ''}point{'' if n == 1 else 's'}"
+
+
 def _conditions(ds, mask, limit=6) -> str:
     """The conditions (factor values) where ``mask`` holds, in words, at most ``limit``."""
     from .labels import factor_words
@@ -525,5 +530,5 @@ def _ranges(ds, side) -> list[str]:
 
     text = (f"   hip contact force ({side}) over feasible points: {float(good.min()):.2f} BW"
             f"{where('argmin')} to {float(good.max()):.2f} BW{where('argmax')}")
-    text += f"; {nbad} infeasible points left out" if nbad else "; no infeasible points"
+    text += f"; {_points(nbad, 'infeasible')} left out" if nbad else "; no infeasible points"
     return [text]
